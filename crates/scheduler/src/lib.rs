@@ -1,0 +1,1 @@
+//! kube-scheduler's decisions as a pure library: queue, framework, default plugins, preemption, explanations.
