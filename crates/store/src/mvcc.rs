@@ -69,13 +69,13 @@ pub(crate) struct MvccState {
     keys: BTreeMap<Bytes, Vec<Version>>,
     /// Changes of revisions `log_base + 1 ..= current`, one entry per revision, for watchers.
     log: VecDeque<Vec<Change>>,
-    /// Revision just before the first log entry (`max(compacted, 1)`).
+    /// Revision just before the first log entry (`max(compacted, 1)`: revision 1 has no changes).
     log_base: i64,
     /// Last applied revision (may be ahead of `visible` while a batch is being made durable).
     current: i64,
     /// Last revision visible to readers and watchers.
     visible: i64,
-    /// Last compaction revision (0 = never compacted).
+    /// Last compaction revision (-1 = never compacted, as etcd's `compactMainRev`).
     compacted: i64,
 }
 
@@ -124,7 +124,7 @@ impl MvccState {
             log_base: 1,
             current: 1,
             visible: 1,
-            compacted: 0,
+            compacted: -1,
         }
     }
 
@@ -137,7 +137,7 @@ impl MvccState {
         let mut state = Self::new();
         state.current = current.max(1);
         state.visible = state.current;
-        state.compacted = compacted.max(0);
+        state.compacted = compacted.max(-1);
         state.log_base = state.compacted.max(1);
         if state.compacted > state.current {
             return Err(StoreError::Backend(format!(
@@ -183,7 +183,7 @@ impl MvccState {
         self.current
     }
 
-    /// Last compaction revision (0 = never).
+    /// Last compaction revision (-1 = never).
     pub fn compacted_revision(&self) -> i64 {
         self.compacted
     }

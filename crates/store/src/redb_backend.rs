@@ -153,7 +153,7 @@ pub(crate) fn open(path: &Path) -> Result<(Database, MvccState), StoreError> {
                 meta.insert(META_FORMAT, FORMAT_VERSION)
                     .map_err(backend_error)?;
                 meta.insert(META_CURRENT, 1).map_err(backend_error)?;
-                meta.insert(META_COMPACTED, 0).map_err(backend_error)?;
+                meta.insert(META_COMPACTED, -1).map_err(backend_error)?;
             }
             Some(FORMAT_VERSION) => {}
             Some(other) => {
@@ -174,7 +174,7 @@ pub(crate) fn open(path: &Path) -> Result<(Database, MvccState), StoreError> {
             .map_or(default, |g| g.value()))
     };
     let current = meta_value(META_CURRENT, 1)?;
-    let compacted = meta_value(META_COMPACTED, 0)?;
+    let compacted = meta_value(META_COMPACTED, -1)?;
     let history = read.open_table(HISTORY).map_err(backend_error)?;
     let mut changes = Vec::new();
     for row in history.iter().map_err(backend_error)? {

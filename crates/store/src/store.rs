@@ -122,8 +122,8 @@ impl Store {
         self.inner.core.read().visible_revision()
     }
 
-    /// The last compaction revision; 0 if never compacted. Reads at revisions at or above it
-    /// succeed; watches must start above it.
+    /// The last compaction revision; -1 if never compacted (etcd's `compactMainRev`). Reads at
+    /// revisions at or above it succeed; watches must start above it.
     pub fn compacted_revision(&self) -> i64 {
         self.inner.core.read().compacted_revision()
     }
