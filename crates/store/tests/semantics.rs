@@ -49,7 +49,13 @@ async fn empty_store_is_at_revision_1() {
 #[tokio::test]
 async fn kv_range() {
     // Upstream: kv_test.go testKVRange. "Entire keyspace" is ("", "\0") in the gRPC API.
-    let cases: &[(&str, &[u8], &[u8], std::ops::Range<usize>)] = &[
+    type Case = (
+        &'static str,
+        &'static [u8],
+        &'static [u8],
+        std::ops::Range<usize>,
+    );
+    let cases: &[Case] = &[
         ("no keys", b"doo", b"foo", 0..0),
         ("no keys when key == end", b"foo", b"foo", 0..0),
         (
@@ -192,8 +198,7 @@ async fn paginated_list_at_fixed_revision_ignores_later_writes() {
         t.store.put("/registry/pods/ns/p09", "v2").await.unwrap();
         t.store.create("/registry/pods/ns/p10", "v1").await.unwrap();
         let mut names: Vec<KeyValue> = first.kvs.clone();
-        loop {
-            let Some(last) = names.last() else { break };
+        while let Some(last) = names.last() {
             let mut resume = last.key.to_vec();
             resume.push(0);
             let page = t
