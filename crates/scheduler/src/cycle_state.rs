@@ -1,0 +1,114 @@
+//! Per-cycle plugin state: typed data written at PreFilter/PreScore and read later in the cycle,
+//! plus the plugins skipped at Filter and Score.
+//!
+//! Upstream: staging/src/k8s.io/kube-scheduler/framework/cycle_state.go.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Data a plugin keeps in the cycle state; cloned when the state is cloned (preemption dry runs,
+/// nominated pods).
+pub trait StateData: Any + Send + Sync {
+    /// A deep copy.
+    fn clone_data(&self) -> Box<dyn StateData>;
+}
+
+impl<T: Any + Send + Sync + Clone> StateData for T {
+    fn clone_data(&self) -> Box<dyn StateData> {
+        Box::new(self.clone())
+    }
+}
+
+/// The cycle state (`CycleState`).
+#[derive(Default)]
+pub struct CycleState {
+    data: BTreeMap<&'static str, Box<dyn StateData>>,
+    skip_filter_plugins: BTreeSet<&'static str>,
+    skip_score_plugins: BTreeSet<&'static str>,
+}
+
+impl std::fmt::Debug for CycleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CycleState")
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("skip_filter_plugins", &self.skip_filter_plugins)
+            .field("skip_score_plugins", &self.skip_score_plugins)
+            .finish()
+    }
+}
+
+impl Clone for CycleState {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.iter().map(|(k, v)| (*k, (**v).clone_data())).collect(),
+            skip_filter_plugins: self.skip_filter_plugins.clone(),
+            skip_score_plugins: self.skip_score_plugins.clone(),
+        }
+    }
+}
+
+impl CycleState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `value` under `key` (`Write`).
+    pub fn write<T: StateData>(&mut self, key: &'static str, value: T) {
+        self.data.insert(key, Box::new(value));
+    }
+
+    /// Reads the value under `key` if it has type `T` (`Read`).
+    pub fn read<T: StateData>(&self, key: &'static str) -> Option<&T> {
+        let data: &dyn Any = self.data.get(key)?.as_ref();
+        data.downcast_ref::<T>()
+    }
+
+    /// Mutable access to the value under `key` if it has type `T`.
+    pub fn read_mut<T: StateData>(&mut self, key: &'static str) -> Option<&mut T> {
+        let data: &mut dyn Any = self.data.get_mut(key)?.as_mut();
+        data.downcast_mut::<T>()
+    }
+
+    /// Removes the value under `key` (`Delete`).
+    pub fn delete(&mut self, key: &'static str) {
+        self.data.remove(key);
+    }
+
+    /// The plugins whose Filter is skipped this cycle.
+    pub fn skip_filter_plugins(&self) -> &BTreeSet<&'static str> {
+        &self.skip_filter_plugins
+    }
+
+    /// Sets the plugins whose Filter is skipped.
+    pub fn set_skip_filter_plugins(&mut self, set: BTreeSet<&'static str>) {
+        self.skip_filter_plugins = set;
+    }
+
+    /// The plugins whose Score is skipped this cycle.
+    pub fn skip_score_plugins(&self) -> &BTreeSet<&'static str> {
+        &self.skip_score_plugins
+    }
+
+    /// Sets the plugins whose Score is skipped.
+    pub fn set_skip_score_plugins(&mut self, set: BTreeSet<&'static str>) {
+        self.skip_score_plugins = set;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_round_trip_and_clone() {
+        let mut s = CycleState::new();
+        s.write("k", 5_i64);
+        assert_eq!(s.read::<i64>("k"), Some(&5));
+        assert_eq!(s.read::<u8>("k"), None);
+        let mut c = s.clone();
+        *c.read_mut::<i64>("k").unwrap() = 6;
+        assert_eq!(s.read::<i64>("k"), Some(&5));
+        assert_eq!(c.read::<i64>("k"), Some(&6));
+    }
+}

@@ -1,0 +1,13 @@
+//! The in-tree plugins of the default profile, one module each.
+
+pub mod defaultbinder;
+pub mod imagelocality;
+pub mod names;
+pub mod nodeaffinity;
+pub mod nodename;
+pub mod nodeports;
+pub mod noderesources;
+pub mod nodeunschedulable;
+pub mod queuesort;
+pub mod schedulinggates;
+pub mod tainttoleration;

@@ -1,0 +1,428 @@
+//! NodeResourcesFit (filter on free capacity; LeastAllocated, MostAllocated or
+//! RequestedToCapacityRatio scoring) and NodeResourcesBalancedAllocation.
+//!
+//! Upstream: pkg/scheduler/framework/plugins/noderesources/{fit.go, resource_allocation.go,
+//! least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go, balanced_allocation.go}.
+
+use std::collections::BTreeSet;
+
+use crate::cycle_state::CycleState;
+use crate::framework::{FilterPlugin, Handle, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin};
+use crate::helpers::normalize::{ShapePoint, broken_linear};
+use crate::plugins::names;
+use crate::resource::{self, CPU, EPHEMERAL_STORAGE, MEMORY, Resource, is_extended_resource_name, is_scalar_resource_name};
+use crate::status::{Code, Status};
+use crate::types::{NodeInfo, PodInfo};
+
+const PRE_FILTER_STATE_KEY: &str = "PreFilterNodeResourcesFit";
+const PRE_SCORE_STATE_KEY: &str = "PreScoreNodeResourcesFit";
+const BALANCED_PRE_SCORE_STATE_KEY: &str = "PreScoreNodeResourcesBalancedAllocation";
+/// Scores in a RequestedToCapacityRatio shape go up to this (`MaxCustomPriorityScore`).
+pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
+
+/// A resource and its weight in scoring (`ResourceSpec`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceSpec {
+    /// Resource name.
+    pub name: String,
+    /// Weight (≥ 1).
+    pub weight: i64,
+}
+
+/// The default scored resources: cpu and memory with weight 1.
+pub fn default_resources() -> Vec<ResourceSpec> {
+    vec![ResourceSpec { name: CPU.into(), weight: 1 }, ResourceSpec { name: MEMORY.into(), weight: 1 }]
+}
+
+/// How NodeResourcesFit scores (`ScoringStrategyType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScoringStrategy {
+    /// Prefer emptier nodes.
+    LeastAllocated,
+    /// Prefer fuller nodes.
+    MostAllocated,
+    /// A piecewise-linear function of utilization; points are (utilization 0..=100, score 0..=10).
+    RequestedToCapacityRatio(Vec<ShapePoint>),
+}
+
+/// One insufficient resource (`InsufficientResource`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsufficientResource {
+    /// Resource name.
+    pub resource_name: String,
+    /// The reason text.
+    pub reason: String,
+    /// Requested by the pod.
+    pub requested: i64,
+    /// Already used on the node.
+    pub used: i64,
+    /// Allocatable on the node.
+    pub capacity: i64,
+    /// The request exceeds allocatable (1.34: UnschedulableAndUnresolvable).
+    pub unresolvable: bool,
+}
+
+/// Which resources `fits_request` reports as insufficient (`fitsRequest`).
+pub fn fits_request(
+    req: &Resource,
+    node: &NodeInfo,
+    ignored: &BTreeSet<String>,
+    ignored_groups: &BTreeSet<String>,
+) -> Vec<InsufficientResource> {
+    let mut out = Vec::new();
+    let alloc = node.allocatable();
+    let used = &node.requested;
+    let pods = i64::try_from(node.pods.len()).unwrap_or(i64::MAX);
+    if pods + 1 > alloc.allowed_pod_number {
+        out.push(InsufficientResource {
+            resource_name: resource::PODS.into(),
+            reason: "Too many pods".into(),
+            requested: 1,
+            used: pods,
+            capacity: alloc.allowed_pod_number,
+            unresolvable: false,
+        });
+    }
+    if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty() {
+        return out;
+    }
+    let mut check = |name: &str, reason: &str, r: i64, a: i64, u: i64| {
+        if r > 0 && r > a - u {
+            out.push(InsufficientResource {
+                resource_name: name.into(),
+                reason: reason.into(),
+                requested: r,
+                used: u,
+                capacity: a,
+                unresolvable: r > a,
+            });
+        }
+    };
+    check(CPU, "Insufficient cpu", req.milli_cpu, alloc.milli_cpu, used.milli_cpu);
+    check(MEMORY, "Insufficient memory", req.memory, alloc.memory, used.memory);
+    check(EPHEMERAL_STORAGE, "Insufficient ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage);
+    for (name, &q) in &req.scalar {
+        if q == 0 {
+            continue;
+        }
+        if is_extended_resource_name(name) {
+            let prefix = name.split('/').next().unwrap_or("");
+            if ignored.contains(name) || (!ignored_groups.is_empty() && ignored_groups.contains(prefix)) {
+                continue;
+            }
+        }
+        let a = alloc.scalar(name);
+        let u = used.scalar(name);
+        if q > a - u {
+            out.push(InsufficientResource {
+                resource_name: name.clone(),
+                reason: format!("Insufficient {name}"),
+                requested: q,
+                used: u,
+                capacity: a,
+                unresolvable: q > a,
+            });
+        }
+    }
+    out
+}
+
+/// The shared scorer over a list of resources (`resourceAllocationScorer`).
+#[derive(Debug, Clone)]
+struct AllocationScorer {
+    use_requested: bool,
+    resources: Vec<ResourceSpec>,
+}
+
+impl AllocationScorer {
+    fn pod_requests(&self, pod: &PodInfo) -> Result<Vec<i64>, Status> {
+        self.resources
+            .iter()
+            .map(|r| resource::scorer_request(&pod.pod, &r.name, self.use_requested).map_err(|e| Status::error(e.to_string())))
+            .collect()
+    }
+
+    /// (allocatable, requested) of one resource on the node (`calculateResourceAllocatableRequest`).
+    fn alloc_and_request(&self, node: &NodeInfo, name: &str, pod_request: i64) -> (i64, i64) {
+        let requested = if self.use_requested { &node.requested } else { &node.non_zero_requested };
+        if pod_request == 0 && is_scalar_resource_name(name) {
+            return (0, 0);
+        }
+        let alloc = node.allocatable();
+        match name {
+            CPU => (alloc.milli_cpu, requested.milli_cpu + pod_request),
+            MEMORY => (alloc.memory, requested.memory + pod_request),
+            EPHEMERAL_STORAGE => (alloc.ephemeral_storage, node.requested.ephemeral_storage + pod_request),
+            other => match alloc.scalar.get(other) {
+                Some(&a) => (a, node.requested.scalar(other) + pod_request),
+                None => (0, 0),
+            },
+        }
+    }
+
+    fn vectors(&self, node: &NodeInfo, pod_requests: &[i64]) -> (Vec<i64>, Vec<i64>) {
+        let mut requested = vec![0; self.resources.len()];
+        let mut allocatable = vec![0; self.resources.len()];
+        for (i, r) in self.resources.iter().enumerate() {
+            let (a, q) = self.alloc_and_request(node, &r.name, pod_requests.get(i).copied().unwrap_or(0));
+            if a == 0 {
+                continue;
+            }
+            allocatable[i] = a;
+            requested[i] = q;
+        }
+        (requested, allocatable)
+    }
+}
+
+/// `leastRequestedScore`.
+pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_NODE_SCORE / capacity
+}
+
+/// `mostRequestedScore`.
+pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    requested.min(capacity) * MAX_NODE_SCORE / capacity
+}
+
+fn weighted_average(resources: &[ResourceSpec], requested: &[i64], allocatable: &[i64], f: impl Fn(i64, i64) -> i64) -> i64 {
+    let (mut score, mut weights) = (0, 0);
+    for (i, r) in resources.iter().enumerate() {
+        if allocatable[i] == 0 {
+            continue;
+        }
+        score += f(requested[i], allocatable[i]) * r.weight;
+        weights += r.weight;
+    }
+    if weights == 0 { 0 } else { score / weights }
+}
+
+/// The RequestedToCapacityRatio node score (`buildRequestedToCapacityRatioScorerFunction`);
+/// `shape` scores are already scaled to 0..=100.
+pub fn requested_to_capacity_ratio_score(shape: &[ShapePoint], resources: &[ResourceSpec], requested: &[i64], allocatable: &[i64]) -> i64 {
+    let per = |req: i64, cap: i64| {
+        if cap == 0 || req > cap { broken_linear(shape, 100) } else { broken_linear(shape, req * 100 / cap) }
+    };
+    let (mut score, mut weights) = (0_i64, 0_i64);
+    for (i, r) in resources.iter().enumerate() {
+        if allocatable[i] == 0 {
+            continue;
+        }
+        let s = per(requested[i], allocatable[i]);
+        if s > 0 {
+            score += s * r.weight;
+            weights += r.weight;
+        }
+    }
+    if weights == 0 {
+        return 0;
+    }
+    (score as f64 / weights as f64).round() as i64
+}
+
+/// The BalancedAllocation score (`balancedResourceScorer`).
+pub fn balanced_resource_score(requested: &[i64], allocatable: &[i64]) -> i64 {
+    let mut fractions = Vec::with_capacity(requested.len());
+    let mut total = 0.0_f64;
+    for (r, a) in requested.iter().zip(allocatable) {
+        if *a == 0 {
+            continue;
+        }
+        let f = (*r as f64 / *a as f64).min(1.0);
+        total += f;
+        fractions.push(f);
+    }
+    let std = match fractions.len() {
+        2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
+        n if n > 2 => {
+            let mean = total / n as f64;
+            let sum: f64 = fractions.iter().map(|f| (f - mean) * (f - mean)).sum();
+            (sum / n as f64).sqrt()
+        }
+        _ => 0.0,
+    };
+    ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+/// The NodeResourcesFit plugin.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    ignored_resources: BTreeSet<String>,
+    ignored_resource_groups: BTreeSet<String>,
+    strategy: ScoringStrategy,
+    scorer: AllocationScorer,
+}
+
+#[derive(Clone)]
+struct FitPreFilterState(Resource);
+
+#[derive(Clone)]
+struct PodRequestsState(Vec<i64>);
+
+impl Default for Fit {
+    fn default() -> Self {
+        Self::new(BTreeSet::new(), BTreeSet::new(), ScoringStrategy::LeastAllocated, default_resources())
+    }
+}
+
+impl Fit {
+    /// Builds the plugin from its args; `resources` are the scored resources.
+    pub fn new(
+        ignored_resources: BTreeSet<String>,
+        ignored_resource_groups: BTreeSet<String>,
+        strategy: ScoringStrategy,
+        resources: Vec<ResourceSpec>,
+    ) -> Self {
+        Self { ignored_resources, ignored_resource_groups, strategy, scorer: AllocationScorer { use_requested: false, resources } }
+    }
+
+    fn node_score(&self, node: &NodeInfo, pod_requests: &[i64]) -> i64 {
+        let (req, alloc) = self.scorer.vectors(node, pod_requests);
+        let res = &self.scorer.resources;
+        match &self.strategy {
+            ScoringStrategy::LeastAllocated => weighted_average(res, &req, &alloc, least_requested_score),
+            ScoringStrategy::MostAllocated => weighted_average(res, &req, &alloc, most_requested_score),
+            ScoringStrategy::RequestedToCapacityRatio(shape) => {
+                let scaled: Vec<ShapePoint> = shape
+                    .iter()
+                    .map(|p| ShapePoint { utilization: p.utilization, score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE) })
+                    .collect();
+                requested_to_capacity_ratio_score(&scaled, res, &req, &alloc)
+            }
+        }
+    }
+}
+
+impl Plugin for Fit {
+    fn name(&self) -> &'static str {
+        names::NODE_RESOURCES_FIT
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for Fit {
+    fn pre_filter(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+        state.write(PRE_FILTER_STATE_KEY, FitPreFilterState(pod.fit_request.clone()));
+        (None, Status::success())
+    }
+}
+
+impl FilterPlugin for Fit {
+    fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        let req = state.read::<FitPreFilterState>(PRE_FILTER_STATE_KEY).map_or(&pod.fit_request, |s| &s.0);
+        let insufficient = fits_request(req, node, &self.ignored_resources, &self.ignored_resource_groups);
+        if insufficient.is_empty() {
+            return Status::success();
+        }
+        let code = if insufficient.iter().any(|r| r.unresolvable) { Code::UnschedulableAndUnresolvable } else { Code::Unschedulable };
+        Status::new(code, insufficient.into_iter().map(|r| r.reason))
+    }
+}
+
+impl PreScorePlugin for Fit {
+    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+        match self.scorer.pod_requests(pod) {
+            Ok(r) => {
+                state.write(PRE_SCORE_STATE_KEY, PodRequestsState(r));
+                Status::success()
+            }
+            Err(s) => s,
+        }
+    }
+}
+
+impl ScorePlugin for Fit {
+    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+        if self.scorer.resources.is_empty() {
+            return Err(Status::error("resources not found"));
+        }
+        match state.read::<PodRequestsState>(PRE_SCORE_STATE_KEY) {
+            Some(s) => Ok(self.node_score(node, &s.0)),
+            None => Ok(self.node_score(node, &self.scorer.pod_requests(pod)?)),
+        }
+    }
+}
+
+/// The NodeResourcesBalancedAllocation plugin.
+#[derive(Debug, Clone)]
+pub struct BalancedAllocation {
+    scorer: AllocationScorer,
+}
+
+impl Default for BalancedAllocation {
+    fn default() -> Self {
+        Self::new(default_resources())
+    }
+}
+
+impl BalancedAllocation {
+    /// Builds the plugin for the given resources.
+    pub fn new(resources: Vec<ResourceSpec>) -> Self {
+        Self { scorer: AllocationScorer { use_requested: true, resources } }
+    }
+}
+
+impl Plugin for BalancedAllocation {
+    fn name(&self) -> &'static str {
+        names::NODE_RESOURCES_BALANCED_ALLOCATION
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreScorePlugin for BalancedAllocation {
+    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+        let reqs = match self.scorer.pod_requests(pod) {
+            Ok(r) => r,
+            Err(s) => return s,
+        };
+        // 1.33+: best-effort pods are not scored.
+        if reqs.iter().all(|&r| r == 0) {
+            return Status::skip();
+        }
+        state.write(BALANCED_PRE_SCORE_STATE_KEY, PodRequestsState(reqs));
+        Status::success()
+    }
+}
+
+impl ScorePlugin for BalancedAllocation {
+    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+        let computed;
+        let reqs = match state.read::<PodRequestsState>(BALANCED_PRE_SCORE_STATE_KEY) {
+            Some(s) => &s.0,
+            None => {
+                computed = self.scorer.pod_requests(pod)?;
+                if computed.iter().all(|&r| r == 0) {
+                    return Ok(0);
+                }
+                &computed
+            }
+        };
+        if self.scorer.resources.is_empty() {
+            return Err(Status::error("resources not found"));
+        }
+        let (req, alloc) = self.scorer.vectors(node, reqs);
+        Ok(balanced_resource_score(&req, &alloc))
+    }
+}

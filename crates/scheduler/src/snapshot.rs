@@ -1,0 +1,243 @@
+//! The cluster snapshot the plugins read: every node's `NodeInfo`, listed in the node tree's
+//! zone-interleaved order, kept incrementally as nodes and pods come and go.
+//!
+//! Upstream: pkg/scheduler/backend/cache/node_tree.go (zone grouping and round-robin `list`),
+//! pkg/scheduler/backend/cache/snapshot.go, pkg/scheduler/backend/cache/cache.go
+//! (`addNodeImageStates`, `UpdateSnapshot`), pkg/util/node (`GetZoneKey`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::types::{NodeData, NodeInfo, PodInfo};
+
+/// The zone key of a node's labels: `region + ":\x00:" + zone`, preferring the beta
+/// failure-domain labels, "" when neither is set (`GetZoneKey`).
+pub fn zone_key(labels: &BTreeMap<String, String>) -> String {
+    let get = |beta: &str, ga: &str| -> String {
+        labels.get(beta).or_else(|| labels.get(ga)).cloned().unwrap_or_default()
+    };
+    let zone = get("failure-domain.beta.kubernetes.io/zone", "topology.kubernetes.io/zone");
+    let region = get("failure-domain.beta.kubernetes.io/region", "topology.kubernetes.io/region");
+    if region.is_empty() && zone.is_empty() {
+        return String::new();
+    }
+    format!("{region}:\x00:{zone}")
+}
+
+/// A global image entry: size of the first node that reported it and the nodes that have it.
+#[derive(Debug, Clone, Default)]
+struct ImageState {
+    size: i64,
+    nodes: BTreeSet<String>,
+}
+
+/// Errors of snapshot updates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The node is already present.
+    #[error("node {0:?} already exists")]
+    NodeExists(String),
+    /// The node is unknown.
+    #[error("node {0:?} not found")]
+    NodeNotFound(String),
+    /// The pod is already on a node.
+    #[error("pod {0:?} is already assigned")]
+    PodExists(String),
+    /// The pod is unknown.
+    #[error("pod {0:?} not found")]
+    PodNotFound(String),
+}
+
+/// All nodes with their pods, in node-tree order.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    infos: Vec<NodeInfo>,
+    by_name: BTreeMap<String, usize>,
+    zones: Vec<String>,
+    tree: BTreeMap<String, Vec<usize>>,
+    order: Vec<usize>,
+    images: BTreeMap<String, ImageState>,
+    pod_nodes: BTreeMap<String, usize>,
+    pvc_users: BTreeMap<String, usize>,
+}
+
+impl Snapshot {
+    /// An empty snapshot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of nodes.
+    pub fn num_nodes(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The node at position `i` of the list order.
+    pub fn at(&self, i: usize) -> &NodeInfo {
+        &self.infos[self.order[i]]
+    }
+
+    /// The nodes in list order (`NodeInfos().List()`).
+    pub fn list(&self) -> impl ExactSizeIterator<Item = &NodeInfo> + Clone + '_ {
+        self.order.iter().map(move |&i| &self.infos[i])
+    }
+
+    /// Nodes with at least one pod with (anti-)affinity, in list order.
+    pub fn have_pods_with_affinity(&self) -> impl Iterator<Item = &NodeInfo> + '_ {
+        self.list().filter(|n| !n.pods_with_affinity.is_empty())
+    }
+
+    /// Nodes with at least one pod with required anti-affinity, in list order.
+    pub fn have_pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &NodeInfo> + '_ {
+        self.list().filter(|n| !n.pods_with_required_anti_affinity.is_empty())
+    }
+
+    /// The node named `name`.
+    pub fn get(&self, name: &str) -> Option<&NodeInfo> {
+        self.by_name.get(name).map(|&i| &self.infos[i])
+    }
+
+    /// Whether some pod on some node uses the PVC `namespace/name` (`IsPVCUsedByPods`).
+    pub fn is_pvc_used_by_pods(&self, key: &str) -> bool {
+        self.pvc_users.get(key).is_some_and(|&n| n > 0)
+    }
+
+    /// The size of an image and the number of nodes that have it (`ImageStateSummary`).
+    pub fn image_state(&self, name: &str) -> Option<(i64, usize)> {
+        self.images.get(name).map(|s| (s.size, s.nodes.len()))
+    }
+
+    /// The node a pod is on, by pod key.
+    pub fn node_of_pod(&self, key: &str) -> Option<&NodeInfo> {
+        self.pod_nodes.get(key).map(|&i| &self.infos[i])
+    }
+
+    /// Adds a node at the end of its zone (`nodeTree.addNode`).
+    pub fn add_node(&mut self, node: NodeData) -> Result<(), SnapshotError> {
+        if self.by_name.contains_key(&node.name) {
+            return Err(SnapshotError::NodeExists(node.name));
+        }
+        for (img, size) in &node.images {
+            let st = self.images.entry(img.clone()).or_insert_with(|| ImageState { size: *size, nodes: BTreeSet::new() });
+            st.nodes.insert(node.name.clone());
+        }
+        let idx = self.infos.len();
+        let zone = zone_key(&node.labels);
+        self.by_name.insert(node.name.clone(), idx);
+        self.infos.push(NodeInfo::new(Arc::new(node)));
+        match self.tree.get_mut(&zone) {
+            Some(list) => list.push(idx),
+            None => {
+                self.zones.push(zone.clone());
+                self.tree.insert(zone, vec![idx]);
+            }
+        }
+        self.rebuild_order();
+        Ok(())
+    }
+
+    /// Removes a node and its pods (`nodeTree.removeNode`).
+    pub fn remove_node(&mut self, name: &str) -> Result<NodeInfo, SnapshotError> {
+        let idx = self.by_name.get(name).copied().ok_or_else(|| SnapshotError::NodeNotFound(name.to_owned()))?;
+        let zone = zone_key(&self.infos[idx].node.labels);
+        if let Some(list) = self.tree.get_mut(&zone) {
+            list.retain(|&i| i != idx);
+            if list.is_empty() {
+                self.tree.remove(&zone);
+                self.zones.retain(|z| z != &zone);
+            }
+        }
+        for (img, _) in &self.infos[idx].node.images {
+            if let Some(st) = self.images.get_mut(img) {
+                st.nodes.remove(name);
+                if st.nodes.is_empty() {
+                    self.images.remove(img);
+                }
+            }
+        }
+        let keys: Vec<String> = self.infos[idx].pods.iter().map(|p| p.key.clone()).collect();
+        for k in keys {
+            self.pod_nodes.remove(&k);
+        }
+        for (pvc, count) in &self.infos[idx].pvc_ref_counts {
+            if let Some(n) = self.pvc_users.get_mut(pvc) {
+                *n = n.saturating_sub(usize::try_from(*count).unwrap_or(0));
+            }
+        }
+        // Swap-remove the storage slot and re-point the moved node.
+        let last = self.infos.len() - 1;
+        let removed = self.infos.swap_remove(idx);
+        self.by_name.remove(name);
+        if idx != last {
+            let moved = self.infos[idx].name().to_owned();
+            self.by_name.insert(moved, idx);
+            for list in self.tree.values_mut() {
+                for i in list.iter_mut() {
+                    if *i == last {
+                        *i = idx;
+                    }
+                }
+            }
+            for i in self.pod_nodes.values_mut() {
+                if *i == last {
+                    *i = idx;
+                }
+            }
+        }
+        self.rebuild_order();
+        Ok(removed)
+    }
+
+    fn rebuild_order(&mut self) {
+        // Upstream: nodeTree.list — round-robin over zones in first-seen order.
+        self.order.clear();
+        let mut index = 0;
+        loop {
+            let mut any = false;
+            for z in &self.zones {
+                if let Some(&i) = self.tree.get(z).and_then(|l| l.get(index)) {
+                    self.order.push(i);
+                    any = true;
+                }
+            }
+            if !any {
+                break;
+            }
+            index += 1;
+        }
+    }
+
+    /// Adds a pod to the node named in `pod.node_name`.
+    pub fn add_pod(&mut self, pod: Arc<PodInfo>) -> Result<(), SnapshotError> {
+        if self.pod_nodes.contains_key(&pod.key) {
+            return Err(SnapshotError::PodExists(pod.key.clone()));
+        }
+        let idx = self.by_name.get(&pod.node_name).copied().ok_or_else(|| SnapshotError::NodeNotFound(pod.node_name.clone()))?;
+        self.pod_nodes.insert(pod.key.clone(), idx);
+        for k in &pod.pvc_keys {
+            *self.pvc_users.entry(k.clone()).or_insert(0) += 1;
+        }
+        self.infos[idx].add_pod(pod);
+        Ok(())
+    }
+
+    /// Removes a pod by key, returning it.
+    pub fn remove_pod(&mut self, key: &str) -> Result<Arc<PodInfo>, SnapshotError> {
+        let idx = self.pod_nodes.remove(key).ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
+        let pod = self.infos[idx].remove_pod(key).ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
+        for k in &pod.pvc_keys {
+            if let Some(n) = self.pvc_users.get_mut(k) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.pvc_users.remove(k);
+                }
+            }
+        }
+        Ok(pod)
+    }
+
+    /// Every pod on every node, in list order.
+    pub fn all_pods(&self) -> impl Iterator<Item = &Arc<PodInfo>> + '_ {
+        self.list().flat_map(|n| n.pods.iter())
+    }
+}

@@ -1,0 +1,183 @@
+//! Plugin results: the status codes and the `Status` value every extension point returns.
+//!
+//! Upstream: staging/src/k8s.io/kube-scheduler/framework/interface.go (`Code`, `Status`).
+
+use std::fmt;
+
+/// The outcome class of a plugin call (`fwk.Code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    /// The plugin ran correctly and found the pod schedulable.
+    Success,
+    /// An internal error, not a scheduling verdict.
+    Error,
+    /// The pod does not fit now, but preemption might help.
+    Unschedulable,
+    /// The pod does not fit, and preemption would not help.
+    UnschedulableAndUnresolvable,
+    /// A Permit plugin asks the pod to wait.
+    Wait,
+    /// The plugin has nothing to do for this pod in this cycle.
+    Skip,
+    /// The pod waits for something outside the scheduler.
+    Pending,
+}
+
+impl Code {
+    /// The upstream spelling of the code (`Code.String`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Success => "Success",
+            Code::Error => "Error",
+            Code::Unschedulable => "Unschedulable",
+            Code::UnschedulableAndUnresolvable => "UnschedulableAndUnresolvable",
+            Code::Wait => "Wait",
+            Code::Skip => "Skip",
+            Code::Pending => "Pending",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plugin result: a code, the reasons (each one line of a FitError histogram) and the plugin that
+/// produced it. A success carries no reasons and costs no allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    code: Code,
+    reasons: Vec<String>,
+    plugin: String,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self::success()
+    }
+}
+
+impl Status {
+    /// The success status (upstream: a nil `*Status`).
+    pub const fn success() -> Self {
+        Self { code: Code::Success, reasons: Vec::new(), plugin: String::new() }
+    }
+
+    /// A status with `code` and `reasons` (`fwk.NewStatus`).
+    pub fn new<I, S>(code: Code, reasons: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self { code, reasons: reasons.into_iter().map(Into::into).collect(), plugin: String::new() }
+    }
+
+    /// A status with `code` and a single reason.
+    pub fn with_reason(code: Code, reason: impl Into<String>) -> Self {
+        Self { code, reasons: vec![reason.into()], plugin: String::new() }
+    }
+
+    /// A status with `code` and no reason.
+    pub fn code_only(code: Code) -> Self {
+        Self { code, reasons: Vec::new(), plugin: String::new() }
+    }
+
+    /// An `Error` status carrying `message` (`fwk.AsStatus(err)`).
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::with_reason(Code::Error, message)
+    }
+
+    /// The `Skip` status.
+    pub fn skip() -> Self {
+        Self::code_only(Code::Skip)
+    }
+
+    /// The code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The reasons, in order.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
+    /// The plugin that produced the status ("" when unset).
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Sets the plugin name (`SetPlugin`).
+    pub fn set_plugin(&mut self, plugin: &str) {
+        plugin.clone_into(&mut self.plugin);
+    }
+
+    /// Returns the status with its plugin name set (`WithPlugin`).
+    #[must_use]
+    pub fn with_plugin(mut self, plugin: &str) -> Self {
+        self.set_plugin(plugin);
+        self
+    }
+
+    /// Appends a reason (`AppendReason`).
+    pub fn append_reason(&mut self, reason: impl Into<String>) {
+        self.reasons.push(reason.into());
+    }
+
+    /// The reasons joined by ", " (`Message`).
+    pub fn message(&self) -> String {
+        self.reasons.join(", ")
+    }
+
+    /// Whether the code is `Success`.
+    pub fn is_success(&self) -> bool {
+        self.code == Code::Success
+    }
+
+    /// Whether the code is `Skip`.
+    pub fn is_skip(&self) -> bool {
+        self.code == Code::Skip
+    }
+
+    /// Whether the code is `Wait`.
+    pub fn is_wait(&self) -> bool {
+        self.code == Code::Wait
+    }
+
+    /// Whether the pod was rejected: `Unschedulable`, `UnschedulableAndUnresolvable` or `Pending`
+    /// (`IsRejected`).
+    pub fn is_rejected(&self) -> bool {
+        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable | Code::Pending)
+    }
+
+    /// The error message when the status is neither success, wait nor skip (`AsError`).
+    pub fn as_error(&self) -> Option<String> {
+        if self.is_success() || self.is_wait() || self.is_skip() {
+            None
+        } else {
+            Some(self.message())
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_joins_reasons() {
+        let s = Status::new(Code::Unschedulable, ["a", "b"]);
+        assert_eq!(s.message(), "a, b");
+        assert!(s.is_rejected());
+        assert!(Status::success().as_error().is_none());
+        assert_eq!(Status::error("boom").as_error().as_deref(), Some("boom"));
+    }
+}
