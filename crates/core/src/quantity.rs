@@ -460,7 +460,7 @@ impl DecAmount {
             if !digits.is_empty() {
                 digits.push(0);
             }
-            exponent -= 1;
+            exponent = exponent.wrapping_sub(1);
         }
         (self.signed_string(&digits), exponent)
     }
@@ -786,14 +786,14 @@ impl IntAmount {
             1 | -2 => match amount.checked_mul(10) {
                 Some(v) => {
                     amount = v;
-                    exponent -= 1;
+                    exponent = exponent.wrapping_sub(1);
                 }
                 None => return DecAmount::from_int(self).canonical(),
             },
             2 | -1 => match amount.checked_mul(100) {
                 Some(v) => {
                     amount = v;
-                    exponent -= 2;
+                    exponent = exponent.wrapping_sub(2);
                 }
                 None => return DecAmount::from_int(self).canonical(),
             },

@@ -904,6 +904,47 @@ fn value_and_milli_value() {
     }
 }
 
+/// Extreme exponents and scales wrap like Go's int32 arithmetic instead of panicking.
+#[test]
+fn extreme_scales_do_not_panic() {
+    for input in [
+        "1e2147483647",
+        "1e-2147483648",
+        "1.5e-2147483647",
+        "12345678901234567890e2147483648",
+        "12345678901234567890e-2147483648",
+        "0e2147483647",
+        "1e9223372036854775807",
+        "-99999999999999999999.999999999999e-20",
+    ] {
+        if let Ok(q) = Quantity::parse(input) {
+            let _ = (
+                q.to_string(),
+                q.value(),
+                q.milli_value(),
+                q.as_approximate_f64(),
+            );
+            let mut sum = q.clone();
+            sum.add(&parse("1"));
+            let _ = (sum.to_string(), sum.cmp(&q));
+        }
+    }
+    for s in [i32::MIN, i32::MIN + 1, i32::MAX, -10, 19] {
+        for v in [i64::MIN, -1, 1, i64::MAX] {
+            let q = Quantity::new_scaled(v, s, BinarySI);
+            let _ = (
+                q.to_string(),
+                q.value(),
+                q.milli_value(),
+                q.as_approximate_f64(),
+            );
+            let mut d = q.clone();
+            d.to_dec();
+            let _ = (d.to_string(), d.value(), d.milli_value(), d.cmp(&q));
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
