@@ -311,8 +311,9 @@ fn merge_patch_into_original(
             merge_key,
         )?;
 
-        let original_list_or_empty = original_list.clone().unwrap_or_default();
+        let mut original_list_or_empty = original_list.clone().unwrap_or_default();
         let patch_list_or_empty = patch_list.clone().unwrap_or_default();
+        let merges_by_key = strategy == MERGE_DIRECTIVE && !merge_key.is_empty();
         let merged = match (original_list, patch_list) {
             // No change to the list's content.
             (Some(original_list), None) => original_list,
@@ -331,6 +332,10 @@ fn merge_patch_into_original(
             )?,
             (None, None) => continue,
         };
+        if merges_by_key && !patch_list_or_empty.is_empty() {
+            original_list_or_empty =
+                go_aliased_original(&original_list_or_empty, &patch_list_or_empty, merge_key);
+        }
 
         let (patch_items, server_only_items) = if merge_key.is_empty() {
             partition_primitives_by_present_in_list(merged, &order_list)?
@@ -349,6 +354,70 @@ fn merge_patch_into_original(
         original.insert(field, Value::Array(ordered));
     }
     Ok(())
+}
+
+/// What upstream's `originalFieldValue` holds after `mergeSlice` ran on it.
+///
+/// Upstream merges in place: deleting an element shifts the rest of the shared backing
+/// array left (leaving the last slot duplicated), and appending a new element writes into
+/// the backing array while it has room. `mergePatchIntoOriginal` then reads the original
+/// slice (its old length, same backing array) as the "server order". Capacity does not
+/// matter here: only slots below the old length are visible, and those are always room.
+/// Lists of scalars are not replayed (upstream's aliasing there needs duplicate entries).
+fn go_aliased_original(original: &[Value], patch: &[Value], merge_key: &str) -> Vec<Value> {
+    let visible = original.len();
+    let mut view = original.to_vec();
+    let mut current = original.to_vec();
+    let matches = |item: &Value, wanted: &Value| {
+        item.as_object()
+            .and_then(|m| m.get(merge_key))
+            .is_some_and(|v| go_eq(v, wanted).unwrap_or(false))
+    };
+    let mut replace = false;
+    for element in patch {
+        let Some(map) = element.as_object() else {
+            return view;
+        };
+        match map.get(DIRECTIVE_MARKER).map(|d| d.as_str()) {
+            None => {}
+            Some(Some(DELETE_DIRECTIVE)) => {
+                let Some(wanted) = map.get(merge_key) else {
+                    return view;
+                };
+                while let Some(index) = current.iter().position(|item| matches(item, wanted)) {
+                    // append(s[:i], s[i+1:]...) copies left within the backing array.
+                    for slot in index..current.len() - 1 {
+                        view[slot] = view[slot + 1].clone();
+                    }
+                    current.remove(index);
+                }
+            }
+            Some(Some(REPLACE_DIRECTIVE)) => replace = true,
+            Some(_) => return view,
+        }
+    }
+    if replace {
+        // The merge then works on a fresh slice; only the deletions touched the original.
+        return view;
+    }
+    for element in patch {
+        let Some(map) = element.as_object() else {
+            return view;
+        };
+        if map.contains_key(DIRECTIVE_MARKER) {
+            continue;
+        }
+        let Some(wanted) = map.get(merge_key) else {
+            return view;
+        };
+        if !current.iter().any(|item| matches(item, wanted)) {
+            if current.len() < visible {
+                view[current.len()] = element.clone();
+            }
+            current.push(element.clone());
+        }
+    }
+    view
 }
 
 /// Removes and returns the list at `key`; a non-list value is an error (upstream's type
