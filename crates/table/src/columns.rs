@@ -495,3 +495,105 @@ pub(crate) static CSI_DRIVER: &[Column] = &[
     col("Modes", "string", d::CSI_DRIVER_VOLUME_LIFECYCLE_MODES),
     AGE,
 ];
+
+pub(crate) static COMPONENT_STATUS: &[Column] = &[
+    NAME,
+    col("Status", "string", "Status of the component conditions"),
+    col("Message", "string", "Message of the component conditions"),
+    col("Error", "string", "Error of the component conditions"),
+];
+
+/// Mutating and validating webhook configurations share these columns.
+pub(crate) static WEBHOOK_CONFIGURATION: &[Column] = &[
+    NAME,
+    col(
+        "Webhooks",
+        "integer",
+        "Webhooks indicates the number of webhooks registered in this configuration",
+    ),
+    AGE,
+];
+
+pub(crate) static CERTIFICATE_SIGNING_REQUEST: &[Column] = &[
+    NAME,
+    AGE,
+    col("SignerName", "string", d::CSR_SPEC_SIGNER_NAME),
+    col("Requestor", "string", d::CSR_SPEC_REQUEST),
+    col(
+        "RequestedDuration",
+        "string",
+        d::CSR_SPEC_EXPIRATION_SECONDS,
+    ),
+    col("Condition", "string", d::CSR_STATUS_CONDITIONS),
+];
+
+pub(crate) static FLOW_SCHEMA: &[Column] = &[
+    NAME,
+    col(
+        "PriorityLevel",
+        "string",
+        d::FLOW_SCHEMA_PRIORITY_LEVEL_NAME,
+    ),
+    col(
+        "MatchingPrecedence",
+        "string",
+        d::FLOW_SCHEMA_MATCHING_PRECEDENCE,
+    ),
+    col(
+        "DistinguisherMethod",
+        "string",
+        d::FLOW_SCHEMA_DISTINGUISHER_METHOD,
+    ),
+    AGE,
+    col(
+        "MissingPL",
+        "string",
+        "references a broken or non-existent PriorityLevelConfiguration",
+    ),
+];
+
+pub(crate) static PRIORITY_LEVEL_CONFIGURATION: &[Column] = &[
+    NAME,
+    col("Type", "string", d::PRIORITY_LEVEL_TYPE),
+    col(
+        "NominalConcurrencyShares",
+        "string",
+        d::PRIORITY_LEVEL_NOMINAL_CONCURRENCY_SHARES,
+    ),
+    col("Queues", "string", d::QUEUING_QUEUES),
+    col("HandSize", "string", d::QUEUING_HAND_SIZE),
+    col("QueueLengthLimit", "string", d::QUEUING_QUEUE_LENGTH_LIMIT),
+    AGE,
+];
+
+pub(crate) static VOLUME_ATTRIBUTES_CLASS: &[Column] = &[
+    NAME,
+    col(
+        "DriverName",
+        "string",
+        d::VOLUME_ATTRIBUTES_CLASS_DRIVER_NAME,
+    ),
+    AGE,
+];
+
+pub(crate) static CSI_STORAGE_CAPACITY: &[Column] = &[
+    NAME,
+    col(
+        "StorageClassName",
+        "string",
+        d::CSI_STORAGE_CAPACITY_STORAGE_CLASS_NAME,
+    ),
+    col("Capacity", "string", d::CSI_STORAGE_CAPACITY_CAPACITY),
+];
+
+pub(crate) static SERVICE_CIDR: &[Column] = &[
+    NAME,
+    col("CIDRs", "string", d::SERVICE_CIDR_SPEC_CIDRS),
+    AGE,
+];
+
+/// Upstream declares two columns but its printer also appends the age (three cells).
+pub(crate) static IP_ADDRESS: &[Column] = &[
+    NAME,
+    col("ParentRef", "string", d::IP_ADDRESS_SPEC_PARENT_REF),
+];

@@ -109,6 +109,15 @@ pub(crate) enum Printer {
     EndpointSlice,
     CsiNode,
     CsiDriver,
+    ComponentStatus,
+    WebhookConfiguration,
+    CertificateSigningRequest,
+    FlowSchema,
+    PriorityLevelConfiguration,
+    VolumeAttributesClass,
+    CsiStorageCapacity,
+    ServiceCidr,
+    IpAddress,
     Default,
 }
 
@@ -154,6 +163,20 @@ pub(crate) fn printer_for(group: &str, resource: &str) -> Printer {
         ("scheduling.k8s.io", "priorityclasses") => P::PriorityClass,
         ("node.k8s.io", "runtimeclasses") => P::RuntimeClass,
         ("discovery.k8s.io", "endpointslices") => P::EndpointSlice,
+        ("", "componentstatuses") => P::ComponentStatus,
+        ("admissionregistration.k8s.io", "mutatingwebhookconfigurations")
+        | ("admissionregistration.k8s.io", "validatingwebhookconfigurations") => {
+            P::WebhookConfiguration
+        }
+        ("certificates.k8s.io", "certificatesigningrequests") => P::CertificateSigningRequest,
+        ("flowcontrol.apiserver.k8s.io", "flowschemas") => P::FlowSchema,
+        ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations") => {
+            P::PriorityLevelConfiguration
+        }
+        ("storage.k8s.io", "volumeattributesclasses") => P::VolumeAttributesClass,
+        ("storage.k8s.io", "csistoragecapacities") => P::CsiStorageCapacity,
+        ("networking.k8s.io", "servicecidrs") => P::ServiceCidr,
+        ("networking.k8s.io", "ipaddresses") => P::IpAddress,
         _ => P::Default,
     }
 }
@@ -204,6 +227,15 @@ pub fn column_definitions(group: &str, resource: &str) -> &'static [Column] {
         P::EndpointSlice => columns::ENDPOINT_SLICE,
         P::CsiNode => columns::CSI_NODE,
         P::CsiDriver => columns::CSI_DRIVER,
+        P::ComponentStatus => columns::COMPONENT_STATUS,
+        P::WebhookConfiguration => columns::WEBHOOK_CONFIGURATION,
+        P::CertificateSigningRequest => columns::CERTIFICATE_SIGNING_REQUEST,
+        P::FlowSchema => columns::FLOW_SCHEMA,
+        P::PriorityLevelConfiguration => columns::PRIORITY_LEVEL_CONFIGURATION,
+        P::VolumeAttributesClass => columns::VOLUME_ATTRIBUTES_CLASS,
+        P::CsiStorageCapacity => columns::CSI_STORAGE_CAPACITY,
+        P::ServiceCidr => columns::SERVICE_CIDR,
+        P::IpAddress => columns::IP_ADDRESS,
         P::Default => columns::DEFAULT,
     }
 }

@@ -7,6 +7,7 @@
 
 pub(crate) mod cluster;
 pub(crate) mod core;
+pub(crate) mod extra;
 pub(crate) mod pod;
 pub(crate) mod workloads;
 
@@ -63,6 +64,15 @@ pub(crate) fn print(printer: Printer, obj: &Value, ctx: &Ctx) -> Result<Vec<Valu
         P::VolumeAttachment => cluster::print_volume_attachment(obj, ctx),
         P::CsiNode => cluster::print_csi_node(obj, ctx),
         P::CsiDriver => cluster::print_csi_driver(obj, ctx),
+        P::ComponentStatus => extra::print_component_status(obj),
+        P::WebhookConfiguration => extra::print_webhook_configuration(obj, ctx),
+        P::CertificateSigningRequest => extra::print_certificate_signing_request(obj, ctx),
+        P::FlowSchema => extra::print_flow_schema(obj, ctx),
+        P::PriorityLevelConfiguration => extra::print_priority_level_configuration(obj, ctx),
+        P::VolumeAttributesClass => extra::print_volume_attributes_class(obj, ctx),
+        P::CsiStorageCapacity => extra::print_csi_storage_capacity(obj),
+        P::ServiceCidr => extra::print_service_cidr(obj, ctx),
+        P::IpAddress => extra::print_ip_address(obj, ctx),
         P::Default => cluster::print_default(obj),
     })
 }
