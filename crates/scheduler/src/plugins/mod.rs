@@ -1,6 +1,7 @@
 //! The in-tree plugins of the default profile, one module each.
 
 pub mod defaultbinder;
+pub mod dynamicresources;
 pub mod imagelocality;
 pub mod names;
 pub mod nodeaffinity;
@@ -9,5 +10,6 @@ pub mod nodeports;
 pub mod noderesources;
 pub mod nodeunschedulable;
 pub mod queuesort;
+pub mod registry;
 pub mod schedulinggates;
 pub mod tainttoleration;
