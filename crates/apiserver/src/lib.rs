@@ -1,1 +1,74 @@
-//! The Kubernetes REST API over the store: request parsing, discovery, OpenAPI, CRUD, watch, patch, Table output.
+//! The Kubernetes REST API over the store: request parsing, discovery, OpenAPI, CRUD, watch,
+//! patch, Table output.
+//!
+//! Shape: [`request`] turns HTTP into a typed [`request::RequestInfo`]; [`http`] is the axum
+//! glue; [`ApiServer`] holds the verbs as HTTP-agnostic methods over [`storage::Storage`], so
+//! in-process components call the same code that kubectl reaches over HTTP. Everything
+//! resource-specific comes from the [`registry`] table.
+
+pub mod bootstrap;
+pub mod defaults;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod list;
+pub mod object;
+pub mod openapi;
+pub mod registry;
+pub mod request;
+pub mod storage;
+pub mod subresources;
+pub mod typed;
+pub mod watch;
+pub mod write;
+
+use std::sync::Arc;
+
+use kubetwin_core::clock::SharedClock;
+use kubetwin_core::rng::SharedRng;
+
+pub use error::ApiError;
+pub use http::router;
+pub use storage::Storage;
+
+/// Server-wide settings.
+#[derive(Debug, Clone)]
+pub struct ApiServerConfig {
+    /// The Kubernetes minor version `/version` reports (the kubectl dispatcher picks its kubectl by it).
+    pub minor: u32,
+    /// The address clients reach the server at (legacy discovery's `serverAddressByClientCIDRs`).
+    pub server_address: String,
+    /// Largest accepted request body; upstream's limit is 3 MiB (`maxRequestBodyBytes`).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiServerConfig {
+    fn default() -> Self {
+        Self { minor: 32, server_address: "127.0.0.1:6443".into(), max_body_bytes: 3 * 1024 * 1024 }
+    }
+}
+
+/// The API server: verbs over the store, shared by the HTTP layer and in-process callers.
+#[derive(Debug)]
+pub struct ApiServer {
+    /// Storage.
+    pub storage: Storage,
+    /// The injected clock.
+    pub clock: SharedClock,
+    /// The injected random source (UIDs, generated names).
+    pub rng: SharedRng,
+    /// Settings.
+    pub config: ApiServerConfig,
+}
+
+impl ApiServer {
+    /// A server over `storage` with the given clock, seed and settings.
+    pub fn new(storage: Storage, clock: SharedClock, seed: u64, config: ApiServerConfig) -> Arc<Self> {
+        Arc::new(Self { storage, clock, rng: SharedRng::new(seed), config })
+    }
+
+    /// The current time as Kubernetes serializes `metav1.Time`.
+    pub fn now_string(&self) -> String {
+        kubetwin_core::clock::format_time(self.clock.now())
+    }
+}

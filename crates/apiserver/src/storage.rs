@@ -1,0 +1,224 @@
+//! The API server's view of the store: objects as JSON values keyed by their registry key,
+//! with the object's resourceVersion being the key's `mod_revision` (as kube-apiserver's
+//! etcd3 storage: the stored bytes never carry a resourceVersion; it is set on read).
+//!
+//! Upstream: `staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go`, `.../etcd3/watcher.go`.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use kubetwin_store::{Event, EventKind, KeyValue, RangeRequest, Store, StoreError, WatchError};
+
+use crate::object;
+
+/// Storage failures, as the API layer distinguishes them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The key exists already.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The key does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The key changed since the expected revision.
+    #[error("conflict")]
+    Conflict,
+    /// The revision asked for was compacted.
+    #[error("compacted (at {compacted})")]
+    Compacted {
+        /// The compacted revision.
+        compacted: i64,
+    },
+    /// The revision asked for is in the future.
+    #[error("future revision {requested} (current {current})")]
+    Future {
+        /// Asked for.
+        requested: i64,
+        /// Current.
+        current: i64,
+    },
+    /// A stored value is not valid JSON, or the backend failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for StorageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyExists { .. } => Self::AlreadyExists,
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict { .. } => Self::Conflict,
+            StoreError::Compacted { compact_revision } => Self::Compacted { compacted: compact_revision },
+            StoreError::FutureRevision { requested, current } => Self::Future { requested, current },
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// One page of a filtered list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Objects that passed the filter, with resourceVersion set.
+    pub items: Vec<Value>,
+    /// The key to resume at, if the page stopped early.
+    pub next_key: Option<String>,
+    /// Keys left after the page (unfiltered count).
+    pub remaining: i64,
+}
+
+/// A change to one object, decoded.
+#[derive(Debug, Clone)]
+pub struct ObjectEvent {
+    /// The revision of the change.
+    pub revision: i64,
+    /// The object after the change (`None` for a delete).
+    pub object: Option<Value>,
+    /// The object before the change (`None` for a create).
+    pub previous: Option<Value>,
+}
+
+/// A stream of object changes under one prefix.
+#[derive(Debug)]
+pub struct ObjectWatch {
+    inner: kubetwin_store::Watcher,
+}
+
+impl ObjectWatch {
+    /// The next change; `Err` with the compacted revision when the watch fell too far behind.
+    pub async fn next(&mut self) -> Option<Result<ObjectEvent, StorageError>> {
+        let event = match self.inner.recv().await {
+            Ok(e) => e,
+            Err(WatchError::Compacted { compact_revision }) => {
+                return Some(Err(StorageError::Compacted { compacted: compact_revision }));
+            }
+            Err(_) => return None,
+        };
+        Some(decode_event(event))
+    }
+}
+
+fn decode_event(event: Event) -> Result<ObjectEvent, StorageError> {
+    let revision = event.revision();
+    let previous = event.prev_kv.as_ref().map(decode).transpose()?;
+    let object = match event.kind {
+        EventKind::Put => Some(decode(&event.kv)?),
+        EventKind::Delete => None,
+    };
+    Ok(ObjectEvent { revision, object, previous })
+}
+
+/// Decodes a stored value and sets its resourceVersion from the key's revision.
+pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
+    let mut value: Value =
+        serde_json::from_slice(&kv.value).map_err(|e| StorageError::Internal(format!("corrupt stored object: {e}")))?;
+    object::set_resource_version(&mut value, kv.mod_revision);
+    Ok(value)
+}
+
+/// Encodes an object for storage: canonical JSON (sorted keys) without resourceVersion.
+pub fn encode(obj: &Value) -> Bytes {
+    let mut obj = obj.clone();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+        meta.remove("selfLink");
+    }
+    Bytes::from(serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+/// Objects over the revisioned store.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    store: Store,
+}
+
+impl Storage {
+    /// Objects over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current revision.
+    pub fn revision(&self) -> i64 {
+        self.store.current_revision()
+    }
+
+    /// The object at `key` and its revision.
+    pub fn get(&self, key: &str) -> Result<Option<(Value, i64)>, StorageError> {
+        match self.store.get(key)? {
+            Some(kv) => Ok(Some((decode(&kv)?, kv.mod_revision))),
+            None => Ok(None),
+        }
+    }
+
+    /// Lists objects under `prefix` at `revision`, from `start` (inclusive), keeping those
+    /// `keep` accepts, until `limit` are kept (0 = all). Reads in batches, as upstream's etcd3
+    /// `GetList` does when a predicate filters.
+    pub fn list_page(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+        revision: i64,
+        limit: usize,
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> Result<Page, StorageError> {
+        let end = kubetwin_store::prefix_range_end(prefix.as_bytes());
+        let mut from = start.unwrap_or(prefix).to_string();
+        let mut items = Vec::new();
+        let batch = if limit == 0 { 0 } else { limit.max(100) };
+        loop {
+            let req = RangeRequest::range(from.as_bytes(), &end[..]).with_limit(batch).at_revision(revision);
+            let result = self.store.range(&req)?;
+            let fetched = result.kvs.len() as i64;
+            for (i, kv) in result.kvs.iter().enumerate() {
+                let obj = decode(kv)?;
+                if keep(&obj) {
+                    items.push(obj);
+                    if limit > 0 && items.len() == limit {
+                        let left = result.count - (i as i64 + 1);
+                        if left > 0 {
+                            let next = result.kvs.get(i + 1).and_then(|k| k.key_str().map(str::to_string));
+                            let next = match next {
+                                Some(n) => n,
+                                // The next key is past this batch: resume just after this one.
+                                None => format!("{}\u{0}", kv.key_str().unwrap_or_default()),
+                            };
+                            return Ok(Page { items, next_key: Some(next), remaining: left });
+                        }
+                        return Ok(Page { items, next_key: None, remaining: 0 });
+                    }
+                }
+            }
+            if !result.more || fetched == 0 {
+                return Ok(Page { items, next_key: None, remaining: 0 });
+            }
+            let last = result.kvs.last().and_then(|k| k.key_str()).unwrap_or_default();
+            from = format!("{last}\u{0}");
+        }
+    }
+
+    /// Creates `key`; returns the new revision.
+    pub async fn create(&self, key: &str, obj: &Value) -> Result<i64, StorageError> {
+        Ok(self.store.create(key, encode(obj)).await?.mod_revision)
+    }
+
+    /// Replaces `key` if its revision is still `expected`; returns the new revision.
+    pub async fn update(&self, key: &str, obj: &Value, expected: i64) -> Result<i64, StorageError> {
+        Ok(self.store.update(key, encode(obj), expected).await?.mod_revision)
+    }
+
+    /// Deletes `key` if its revision is still `expected`; returns the delete's revision.
+    pub async fn delete(&self, key: &str, expected: i64) -> Result<i64, StorageError> {
+        Ok(self.store.delete(key, Some(expected)).await?.revision)
+    }
+
+    /// Watches changes under `prefix` after `revision` (exclusive).
+    pub fn watch(&self, prefix: &str, revision: i64) -> Result<ObjectWatch, StorageError> {
+        let inner = self.store.watch(prefix, revision + 1)?;
+        Ok(ObjectWatch { inner })
+    }
+}

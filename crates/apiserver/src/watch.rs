@@ -1,0 +1,168 @@
+//! The watch verb: initial state (unless a resourceVersion says otherwise), then every change
+//! under the resource's prefix as `{"type":…,"object":…}` lines, filtered by the selectors.
+//!
+//! Upstream: `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go` (encoding, timeouts),
+//! `staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go` (`Watch`: initial events,
+//! selector transitions, bookmarks, `newErrWatcher` for too-old versions),
+//! `staging/src/k8s.io/apiserver/pkg/storage/etcd3/watcher.go` (`transform`: an object that
+//! stops matching is reported as DELETED, one that starts matching as ADDED).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+use crate::list::{ListOptions, RvMatch, parse_rv};
+use crate::registry::ResourceInfo;
+use crate::storage::{ObjectWatch, StorageError};
+use crate::{ApiServer, object};
+
+/// Turns an event's object into what the client asked for (the object, or a one-row Table);
+/// the flag says whether this is the first object of the stream.
+pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
+
+/// How often a bookmark is sent to watchers that allow them (upstream: about once a minute).
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+
+fn line(event_type: &str, object: Value) -> Bytes {
+    let mut s = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    s.push(b'\n');
+    Bytes::from(s)
+}
+
+fn bookmark(info: &ResourceInfo, revision: i64, initial_events_end: bool) -> Value {
+    let mut meta = json!({"resourceVersion": revision.to_string()});
+    if initial_events_end {
+        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": meta})
+}
+
+/// The `ERROR` event for a watch that starts before retained history.
+fn expired_event(requested: i64, compacted: i64) -> Bytes {
+    let status = ApiError::expired(format!("too old resource version: {requested} ({compacted})")).to_status();
+    line("ERROR", status)
+}
+
+impl ApiServer {
+    /// Starts a watch; the receiver yields encoded event lines until the timeout, an error
+    /// event, or the receiver is dropped.
+    pub fn watch(
+        self: &Arc<Self>,
+        info: &'static ResourceInfo,
+        namespace: Option<&str>,
+        opts: ListOptions,
+        mut render: Render,
+    ) -> Result<mpsc::Receiver<Bytes>, ApiError> {
+        let prefix = match (opts.pinned_name(), namespace) {
+            // A watch of one object (kubectl wait, rollout status, delete --wait) reads one key.
+            (Some(name), ns) if ns.is_some() || !info.namespaced() => info.key(ns, name),
+            _ => info.key_prefix(namespace),
+        };
+        let current = self.storage.revision();
+        let streaming = opts.send_initial_events == Some(true);
+        let (initial, start_rev) = if streaming || matches!(opts.resource_version.as_str(), "" | "0") {
+            let mut list_opts = opts.clone();
+            list_opts.limit = 0;
+            list_opts.continue_token = None;
+            list_opts.rv_match = RvMatch::Unset;
+            list_opts.resource_version = String::new();
+            let listed = self.list(info, namespace, &list_opts)?;
+            (Some(listed.items), listed.revision)
+        } else {
+            let rv = parse_rv(&opts.resource_version)?;
+            if rv > current {
+                return Err(ApiError::resource_version_too_large(rv, current));
+            }
+            (None, rv)
+        };
+
+        let (tx, rx) = mpsc::channel::<Bytes>(256);
+        let watch = self.storage.watch(&prefix, start_rev);
+        let timeout = match opts.timeout_seconds {
+            Some(s) => Duration::from_secs(s),
+            // Upstream: minRequestTimeout × (1 + rand) — 30 to 60 minutes.
+            None => Duration::from_secs(1800 + self.rng.with(|r| r.below(1800))),
+        };
+        let server = Arc::clone(self);
+        tokio::spawn(async move {
+            let _ = &server;
+            let mut first = true;
+            let mut watch: ObjectWatch = match watch {
+                Ok(w) => w,
+                Err(StorageError::Compacted { compacted }) => {
+                    let _ = tx.send(expired_event(start_rev, compacted)).await;
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(line("ERROR", ApiError::internal(e).to_status())).await;
+                    return;
+                }
+            };
+            if let Some(items) = initial {
+                for item in items {
+                    let rendered = render(&item, first);
+                    first = false;
+                    if tx.send(line("ADDED", rendered)).await.is_err() {
+                        return;
+                    }
+                }
+                if streaming && tx.send(line("BOOKMARK", bookmark(info, start_rev, true))).await.is_err() {
+                    return;
+                }
+            }
+            let deadline = tokio::time::sleep(timeout);
+            tokio::pin!(deadline);
+            let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+            ticker.tick().await;
+            let mut last_rev = start_rev;
+            loop {
+                tokio::select! {
+                    _ = &mut deadline => return,
+                    _ = ticker.tick(), if opts.allow_bookmarks => {
+                        if tx.send(line("BOOKMARK", bookmark(info, last_rev, false))).await.is_err() {
+                            return;
+                        }
+                    }
+                    _ = tx.closed() => return,
+                    event = watch.next() => {
+                        let event = match event {
+                            None => return,
+                            Some(Ok(e)) => e,
+                            Some(Err(StorageError::Compacted { compacted })) => {
+                                let _ = tx.send(expired_event(last_rev, compacted)).await;
+                                return;
+                            }
+                            Some(Err(e)) => {
+                                let _ = tx.send(line("ERROR", ApiError::internal(e).to_status())).await;
+                                return;
+                            }
+                        };
+                        last_rev = event.revision;
+                        let was = event.previous.as_ref().is_some_and(|p| opts.matches(p));
+                        let is = event.object.as_ref().is_some_and(|o| opts.matches(o));
+                        let (kind, obj) = match (was, is, event.object, event.previous) {
+                            (false, true, Some(o), _) => ("ADDED", o),
+                            (true, true, Some(o), _) => ("MODIFIED", o),
+                            (true, false, Some(o), _) => ("DELETED", o),
+                            (true, false, None, Some(mut p)) => {
+                                object::set_resource_version(&mut p, event.revision);
+                                ("DELETED", p)
+                            }
+                            _ => continue,
+                        };
+                        let rendered = render(&obj, first);
+                        first = false;
+                        if tx.send(line(kind, rendered)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+}

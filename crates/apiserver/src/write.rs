@@ -1,0 +1,766 @@
+//! The write verbs: create, update (PUT), patch, delete and deletecollection, with the
+//! metadata rules of the real apiserver.
+//!
+//! Upstream: `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/{create,update,patch,delete}.go`,
+//! `staging/src/k8s.io/apiserver/pkg/registry/rest/{create,update,delete}.go`,
+//! `staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`.
+
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, Cause};
+use crate::registry::{self, ResourceInfo};
+use crate::request::Query;
+use crate::storage::StorageError;
+use crate::{ApiServer, defaults, object, typed};
+
+/// `fieldValidation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Drop unknown fields silently.
+    Ignore,
+    /// Drop them and warn (the server default).
+    Warn,
+    /// Reject them with 400.
+    Strict,
+}
+
+/// Options common to writes.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// `dryRun=All`.
+    pub dry_run: bool,
+    /// `fieldManager`.
+    pub field_manager: Option<String>,
+    /// `fieldValidation`.
+    pub field_validation: FieldValidation,
+    /// `force` (apply patches).
+    pub force: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self { dry_run: false, field_manager: None, field_validation: FieldValidation::Warn, force: false }
+    }
+}
+
+impl WriteOptions {
+    /// Parses write options from the query string.
+    pub fn parse(query: &Query) -> Result<Self, ApiError> {
+        let dry_run = match query.get("dryRun") {
+            None | Some("") => false,
+            Some("All") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid dryRun value: dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+                )));
+            }
+        };
+        let field_validation = match query.get("fieldValidation") {
+            None | Some("") | Some("Warn") => FieldValidation::Warn,
+            Some("Ignore") => FieldValidation::Ignore,
+            Some("Strict") => FieldValidation::Strict,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!("invalid fieldValidation directive: {other}")));
+            }
+        };
+        let force = query.flag("force");
+        Ok(Self { dry_run, field_manager: query.get("fieldManager").map(str::to_string), field_validation, force })
+    }
+}
+
+/// The result of a write.
+#[derive(Debug, Clone)]
+pub struct WriteOutcome {
+    /// The object as stored (or as it would be, for dry runs), with its resourceVersion.
+    pub object: Value,
+    /// `Warning` headers to send.
+    pub warnings: Vec<String>,
+    /// Whether the write created the object (201 rather than 200).
+    pub created: bool,
+}
+
+/// Parses a request body (JSON, or YAML for YAML content types) into an object.
+pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let value: Value = match essence.as_str() {
+        "" | "application/json" | "*/*" | "application/merge-patch+json" | "application/strategic-merge-patch+json"
+        | "application/json-patch+json" => serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
+        "application/yaml" | "application/apply-patch+yaml" | "text/yaml" => {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("the body of the request is not valid UTF-8"))?;
+            serde_saphyr::from_str(text)
+                .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))?
+        }
+        _ => {
+            return Err(ApiError::unsupported_media_type(
+                content_type,
+                &["application/json", "application/yaml"],
+            ));
+        }
+    };
+    Ok(value)
+}
+
+impl ApiServer {
+    fn check_kind(&self, info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request(format!(
+                "couldn't get version/kind; json parse error: expected an object, got {}",
+                type_name(obj)
+            )));
+        }
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        if !api_version.is_empty() && api_version != info.api_version() {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({api_version}) does not match the expected API version ({})",
+                info.api_version()
+            )));
+        }
+        if !kind.is_empty() && kind != info.kind {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({kind}) does not match the expected kind ({}) for {}",
+                info.kind,
+                info.qualified_resource()
+            )));
+        }
+        obj["apiVersion"] = json!(info.api_version());
+        obj["kind"] = json!(info.kind);
+        Ok(())
+    }
+
+    /// Decodes through the type: unknown fields are dropped (and rejected under Strict).
+    fn decode_typed(&self, info: &ResourceInfo, obj: Value, opts: &WriteOptions, warnings: &mut Vec<String>) -> Result<Value, ApiError> {
+        let Some(decoded) = typed::decode(info.group, info.kind, &obj) else { return Ok(obj) };
+        let decoded = decoded.map_err(|e| {
+            ApiError::bad_request(format!(
+                "{} in version \"{}\" cannot be handled as a {}: {e}",
+                info.kind, info.version, info.kind
+            ))
+        })?;
+        if !decoded.unknown_fields.is_empty() {
+            match opts.field_validation {
+                FieldValidation::Strict => {
+                    let list: Vec<String> =
+                        decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+                    return Err(ApiError::bad_request(format!(
+                        "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
+                        info.kind,
+                        info.version,
+                        info.kind,
+                        list.join(", ")
+                    )));
+                }
+                FieldValidation::Warn => {
+                    warnings.extend(decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")));
+                }
+                FieldValidation::Ignore => {}
+            }
+        }
+        Ok(decoded.object)
+    }
+
+    /// Checks that `namespace` exists and is not terminating (`NamespaceLifecycle` admission).
+    fn check_namespace(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Result<(), ApiError> {
+        let ns_info = registry::lookup("", "v1", "namespaces").ok_or_else(|| ApiError::internal("no namespaces"))?;
+        match self.storage.get(&ns_info.key(None, namespace)).map_err(ApiError::internal)? {
+            None => Err(ApiError::not_found(ns_info, namespace)),
+            Some((ns, _)) if object::is_terminating(&ns) => Err(ApiError::forbidden(
+                info,
+                name,
+                &format!("unable to create new content in namespace {namespace} because it is being terminated"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn validate(&self, info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
+        let causes = defaults::validate(info, obj);
+        if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(info, object::name(obj), causes))
+        }
+    }
+
+    /// The create verb.
+    pub async fn create(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<WriteOutcome, ApiError> {
+        let mut warnings = Vec::new();
+        self.check_kind(info, &mut obj)?;
+        let mut obj = self.decode_typed(info, obj, opts, &mut warnings)?;
+
+        // Namespace: filled from the URL; a different one in the body is a 400.
+        if info.namespaced() {
+            let url_ns = namespace.unwrap_or("");
+            let body_ns = object::namespace(&obj).to_string();
+            if body_ns.is_empty() {
+                object::set_meta_str(&mut obj, "namespace", url_ns);
+            } else if !url_ns.is_empty() && body_ns != url_ns {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        } else {
+            object::meta_mut(&mut obj).remove("namespace");
+        }
+
+        // rest.BeforeCreate: system fields are the server's.
+        let now = self.now_string();
+        {
+            let meta = object::meta_mut(&mut obj);
+            for f in ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+                meta.remove(f);
+            }
+            meta.insert("creationTimestamp".into(), json!(now));
+            meta.insert("uid".into(), json!(self.rng.with(|r| r.uuid_v4())));
+        }
+        if defaults::tracks_generation(info) {
+            object::meta_mut(&mut obj).insert("generation".into(), json!(1));
+        } else {
+            object::meta_mut(&mut obj).remove("generation");
+        }
+        let generate_name = object::meta_str(&obj, "generateName").to_string();
+        let mut generated = false;
+        if object::name(&obj).is_empty() && !generate_name.is_empty() {
+            let name = self.generated_name(&generate_name);
+            object::set_meta_str(&mut obj, "name", &name);
+            generated = true;
+        }
+        defaults::prepare_for_create(info, &mut obj);
+        defaults::apply_defaults(info, &mut obj);
+        self.validate(info, &obj)?;
+        let name = object::name(&obj).to_string();
+        let ns = object::namespace(&obj).to_string();
+        if info.namespaced() {
+            self.check_namespace(info, &ns, &name)?;
+        }
+        self.admit_create(info, &mut obj)?;
+        if opts.dry_run {
+            return Ok(WriteOutcome { object: obj, warnings, created: true });
+        }
+        // Generated names retry on collision (`RetryGenerateName`: up to 8 attempts).
+        let mut attempts = 0;
+        loop {
+            let key = info.key(Some(&ns), object::name(&obj));
+            match self.storage.create(&key, &obj).await {
+                Ok(rev) => {
+                    object::set_resource_version(&mut obj, rev);
+                    return Ok(WriteOutcome { object: obj, warnings, created: true });
+                }
+                Err(StorageError::AlreadyExists) if generated && attempts < 7 => {
+                    attempts += 1;
+                    let name = self.generated_name(&generate_name);
+                    object::set_meta_str(&mut obj, "name", &name);
+                }
+                Err(StorageError::AlreadyExists) => return Err(ApiError::already_exists(info, object::name(&obj))),
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+    }
+
+    /// `generateName` + 5 random characters; the prefix is cut to fit 63 characters
+    /// (`apiserver/pkg/storage/names/generate.go`).
+    fn generated_name(&self, base: &str) -> String {
+        const MAX_GENERATED_NAME_LENGTH: usize = 63 - 5;
+        let base: String = base.chars().take(MAX_GENERATED_NAME_LENGTH).collect();
+        format!("{base}{}", self.rng.with(|r| r.name_suffix(5)))
+    }
+
+    /// Mutating admission on create (ServiceAccount, DefaultTolerationSeconds, Priority).
+    fn admit_create(&self, info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+        if info.group.is_empty() && info.resource == "pods" {
+            defaults::admit_pod(obj, &|name| self.priority_class_value(name))
+                .map_err(|msg| ApiError::forbidden(info, object::name(obj), &msg))?;
+        }
+        Ok(())
+    }
+
+    fn priority_class_value(&self, name: &str) -> Option<(i64, Option<String>)> {
+        let pc = registry::lookup("scheduling.k8s.io", "v1", "priorityclasses")?;
+        let (obj, _) = self.storage.get(&pc.key(None, name)).ok()??;
+        let value = obj.get("value").and_then(Value::as_i64)?;
+        let policy = obj.get("preemptionPolicy").and_then(Value::as_str).map(str::to_string);
+        Some((value, policy))
+    }
+
+    /// Reads the object at `key`, or 404.
+    pub fn read(&self, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<(Value, i64), ApiError> {
+        self.storage
+            .get(&info.key(namespace, name))
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(info, name))
+    }
+
+    /// The get verb.
+    pub fn get(&self, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<Value, ApiError> {
+        Ok(self.read(info, namespace, name)?.0)
+    }
+
+    /// Read-modify-write of one object: `mutate` turns the current object into the desired one
+    /// (or an error); retried on conflict unless `mutate` pins a resourceVersion.
+    /// This is upstream's `GuaranteedUpdate`.
+    pub async fn update_with(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        opts: &WriteOptions,
+        mutate: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<WriteOutcome, ApiError> {
+        let key = info.key(namespace, name);
+        let mut warnings = Vec::new();
+        for _ in 0..16 {
+            let (current, current_rev) = self.read(info, namespace, name)?;
+            let mut desired = mutate(&current)?;
+            self.check_kind(info, &mut desired)?;
+            let desired = self.decode_typed(info, desired, opts, &mut warnings)?;
+            // A resourceVersion in the new object is a precondition.
+            let pinned = object::meta_str(&desired, "resourceVersion").to_string();
+            if !pinned.is_empty() && pinned != current_rev.to_string() {
+                return Err(ApiError::stale(info, name));
+            }
+            if object::name(&desired) != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    object::name(&desired)
+                )));
+            }
+            let mut next = self.prepare_update(info, subresource, &current, desired)?;
+            if next == current {
+                // A no-op write stores nothing and keeps the resourceVersion.
+                return Ok(WriteOutcome { object: current, warnings, created: false });
+            }
+            if opts.dry_run {
+                return Ok(WriteOutcome { object: next, warnings, created: false });
+            }
+            // The last finalizer gone from an object being deleted: delete it now.
+            if object::is_terminating(&next) && object::finalizers(&next).is_empty() && !defaults::awaits_kubelet(info, &next) {
+                match self.storage.delete(&key, current_rev).await {
+                    Ok(rev) => {
+                        object::set_resource_version(&mut next, rev);
+                        return Ok(WriteOutcome { object: next, warnings, created: false });
+                    }
+                    Err(StorageError::Conflict) if pinned.is_empty() => continue,
+                    Err(StorageError::Conflict) => return Err(ApiError::stale(info, name)),
+                    Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
+                    Err(e) => return Err(ApiError::internal(e)),
+                }
+            }
+            match self.storage.update(&key, &next, current_rev).await {
+                Ok(rev) => {
+                    object::set_resource_version(&mut next, rev);
+                    return Ok(WriteOutcome { object: next, warnings, created: false });
+                }
+                Err(StorageError::Conflict) if pinned.is_empty() => continue,
+                Err(StorageError::Conflict) => return Err(ApiError::stale(info, name)),
+                Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+        Err(ApiError::stale(info, name))
+    }
+
+    /// `rest.BeforeUpdate` + the strategy's `PrepareForUpdate`: server-owned fields kept,
+    /// status or spec kept depending on the subresource, generation bumped on spec changes.
+    fn prepare_update(&self, info: &ResourceInfo, subresource: &str, current: &Value, desired: Value) -> Result<Value, ApiError> {
+        let mut next = if subresource == "status" {
+            // Only status changes (`ResetObjectMetaForStatus` keeps metadata but managed fields).
+            let mut next = current.clone();
+            next["status"] = desired.get("status").cloned().unwrap_or(Value::Null);
+            if next["status"].is_null() {
+                next.as_object_mut().map(|m| m.remove("status"));
+            }
+            next
+        } else {
+            let mut next = desired;
+            if info.has_status_subresource() {
+                match current.get("status") {
+                    Some(s) => next["status"] = s.clone(),
+                    None => {
+                        next.as_object_mut().map(|m| m.remove("status"));
+                    }
+                }
+            }
+            next
+        };
+        {
+            let cur_meta = current.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            let meta = object::meta_mut(&mut next);
+            for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+                match cur_meta.get(f) {
+                    Some(v) => meta.insert(f.into(), v.clone()),
+                    None => meta.remove(f),
+                };
+            }
+            meta.remove("resourceVersion");
+            meta.remove("selfLink");
+        }
+        if object::is_terminating(current) {
+            // New finalizers cannot be added once deletion has started.
+            let before = object::finalizers(current);
+            if object::finalizers(&next).iter().any(|f| !before.contains(f)) {
+                return Err(ApiError::invalid(
+                    info,
+                    object::name(current),
+                    vec![Cause {
+                        reason: "FieldValueForbidden".into(),
+                        message: "Forbidden: no new finalizers can be added if the object is being deleted".into(),
+                        field: "metadata.finalizers".into(),
+                    }],
+                ));
+            }
+        }
+        if subresource != "status" {
+            defaults::apply_defaults(info, &mut next);
+            self.validate(info, &next)?;
+        }
+        if defaults::tracks_generation(info) && object::spec_part(&next) != object::spec_part(current) {
+            let generation = object::generation(current) + 1;
+            object::meta_mut(&mut next).insert("generation".into(), json!(generation));
+        }
+        let mut current_no_rv = current.clone();
+        object::meta_mut(&mut current_no_rv).remove("resourceVersion");
+        if next == current_no_rv {
+            return Ok(current.clone());
+        }
+        Ok(next)
+    }
+
+    /// The update verb (PUT), on the object or its `status` subresource.
+    pub async fn update(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        body: Value,
+        opts: &WriteOptions,
+    ) -> Result<WriteOutcome, ApiError> {
+        let body_ns = object::namespace(&body).to_string();
+        if info.namespaced() && !body_ns.is_empty() && Some(body_ns.as_str()) != namespace {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        let rv_given = !object::meta_str(&body, "resourceVersion").is_empty();
+        let mutate = move |_current: &Value| -> Result<Value, ApiError> { Ok(body.clone()) };
+        let _ = rv_given;
+        self.update_with(info, namespace, name, subresource, opts, &mutate).await
+    }
+
+    /// The patch verb: applies a JSON, merge, strategic-merge or apply patch to the current object.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        content_type: &str,
+        body: &[u8],
+        opts: &WriteOptions,
+    ) -> Result<WriteOutcome, ApiError> {
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let kind = PatchKind::from_content_type(&essence).ok_or_else(|| {
+            ApiError::unsupported_media_type(
+                content_type,
+                &[
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/strategic-merge-patch+json",
+                    "application/apply-patch+yaml",
+                ],
+            )
+        })?;
+        let patch = parse_body(body, &essence)?;
+        if kind == PatchKind::Apply {
+            if opts.field_manager.as_deref().unwrap_or("").is_empty() {
+                return Err(ApiError::invalid_options(
+                    "PatchOptions",
+                    "meta.k8s.io",
+                    vec![Cause {
+                        reason: "FieldValueRequired".into(),
+                        message: "Required value: is required for apply patch".into(),
+                        field: "fieldManager".into(),
+                    }],
+                ));
+            }
+            // Server-side apply creates a missing object.
+            if subresource.is_empty() && self.storage.get(&info.key(namespace, name)).map_err(ApiError::internal)?.is_none() {
+                let mut obj = patch;
+                if object::name(&obj).is_empty() {
+                    object::set_meta_str(&mut obj, "name", name);
+                }
+                return self.create(info, namespace, obj, opts).await;
+            }
+        } else if opts.force {
+            return Err(ApiError::invalid_options(
+                "PatchOptions",
+                "meta.k8s.io",
+                vec![Cause {
+                    reason: "FieldValueForbidden".into(),
+                    message: "Forbidden: may not be specified for non-apply patch".into(),
+                    field: "force".into(),
+                }],
+            ));
+        }
+        let group = info.group;
+        let version = info.version;
+        let kind_name = info.kind;
+        let mutate = move |current: &Value| -> Result<Value, ApiError> {
+            let result = match kind {
+                PatchKind::Json => kubetwin_patch::json_patch(current, &patch),
+                PatchKind::Merge => kubetwin_patch::merge_patch(current, &patch),
+                PatchKind::Strategic | PatchKind::Apply => {
+                    let schema = kubetwin_patch::schema_for(group, version, kind_name);
+                    kubetwin_patch::strategic_merge_patch(current, &patch, schema)
+                }
+            };
+            result.map_err(|e| match kind {
+                PatchKind::Json => ApiError::invalid(info, name, vec![Cause { reason: "FieldValueInvalid".into(), message: e.to_string(), field: String::new() }]),
+                _ => ApiError::bad_request(e.to_string()),
+            })
+        };
+        self.update_with(info, namespace, name, subresource, opts, &mutate).await
+    }
+
+    /// The delete verb.
+    pub async fn delete(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<DeleteOutcome, ApiError> {
+        let key = info.key(namespace, name);
+        for _ in 0..16 {
+            let (current, rev) = self.read(info, namespace, name)?;
+            if let Some(uid) = &options.precondition_uid
+                && object::meta_str(&current, "uid") != uid
+            {
+                return Err(ApiError::conflict(
+                    info,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        object::meta_str(&current, "uid")
+                    ),
+                ));
+            }
+            if let Some(rv) = &options.precondition_rv
+                && *rv != rev.to_string()
+            {
+                return Err(ApiError::conflict(
+                    info,
+                    name,
+                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"),
+                ));
+            }
+            let mut next = current.clone();
+            let mut finalizers = object::finalizers(&next);
+            let policy = options.propagation.unwrap_or(Propagation::Background);
+            // store.go `deletionFinalizersForGarbageCollection`: the policy becomes a finalizer.
+            if !object::is_terminating(&current) || !finalizers.is_empty() {
+                match policy {
+                    Propagation::Orphan if !finalizers.contains(&"orphan".to_string()) => {
+                        finalizers.retain(|f| f != "foregroundDeletion");
+                        finalizers.push("orphan".into());
+                    }
+                    Propagation::Foreground if !finalizers.contains(&"foregroundDeletion".to_string()) => {
+                        finalizers.retain(|f| f != "orphan");
+                        finalizers.push("foregroundDeletion".into());
+                    }
+                    _ => {}
+                }
+            }
+            let grace = defaults::graceful_deletion_seconds(info, &current, options.grace_period_seconds);
+            let immediate = finalizers.is_empty() && grace.is_none();
+            if immediate {
+                if options.dry_run {
+                    return Ok(DeleteOutcome { object: current, deleted: true });
+                }
+                match self.storage.delete(&key, rev).await {
+                    Ok(_) => return Ok(DeleteOutcome { object: current, deleted: true }),
+                    Err(StorageError::Conflict) => continue,
+                    Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
+                    Err(e) => return Err(ApiError::internal(e)),
+                }
+            }
+            // Graceful or finalized deletion: mark and keep.
+            object::set_finalizers(&mut next, &finalizers);
+            if !object::is_terminating(&current) {
+                let seconds = grace.unwrap_or(0);
+                let at = self.clock.now() + jiff::SignedDuration::from_secs(seconds);
+                let meta = object::meta_mut(&mut next);
+                meta.insert("deletionTimestamp".into(), json!(kubetwin_core::clock::format_time(at)));
+                meta.insert("deletionGracePeriodSeconds".into(), json!(seconds));
+                if object::generation(&current) > 0 {
+                    meta.insert("generation".into(), json!(object::generation(&current) + 1));
+                }
+                defaults::on_deletion_started(info, &mut next);
+            } else if let Some(seconds) = grace {
+                // A shorter grace period may replace a longer one.
+                let current_grace = current["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(i64::MAX);
+                if seconds < current_grace {
+                    let at = self.clock.now() + jiff::SignedDuration::from_secs(seconds);
+                    let meta = object::meta_mut(&mut next);
+                    meta.insert("deletionTimestamp".into(), json!(kubetwin_core::clock::format_time(at)));
+                    meta.insert("deletionGracePeriodSeconds".into(), json!(seconds));
+                }
+            }
+            object::meta_mut(&mut next).remove("resourceVersion");
+            if options.dry_run {
+                return Ok(DeleteOutcome { object: next, deleted: false });
+            }
+            let mut current_no_rv = current.clone();
+            object::meta_mut(&mut current_no_rv).remove("resourceVersion");
+            if next == current_no_rv {
+                return Ok(DeleteOutcome { object: current, deleted: false });
+            }
+            match self.storage.update(&key, &next, rev).await {
+                Ok(new_rev) => {
+                    object::set_resource_version(&mut next, new_rev);
+                    return Ok(DeleteOutcome { object: next, deleted: false });
+                }
+                Err(StorageError::Conflict) => continue,
+                Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+        Err(ApiError::stale(info, name))
+    }
+}
+
+/// Patch content types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchKind {
+    /// `application/json-patch+json`
+    Json,
+    /// `application/merge-patch+json`
+    Merge,
+    /// `application/strategic-merge-patch+json`
+    Strategic,
+    /// `application/apply-patch+yaml`
+    Apply,
+}
+
+impl PatchKind {
+    fn from_content_type(essence: &str) -> Option<Self> {
+        match essence {
+            "application/json-patch+json" => Some(Self::Json),
+            "application/merge-patch+json" => Some(Self::Merge),
+            "application/strategic-merge-patch+json" => Some(Self::Strategic),
+            "application/apply-patch+yaml" => Some(Self::Apply),
+            _ => None,
+        }
+    }
+}
+
+/// `propagationPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Orphan dependents.
+    Orphan,
+    /// Delete dependents in the background.
+    Background,
+    /// Delete dependents first.
+    Foreground,
+}
+
+/// Parsed `DeleteOptions`.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    /// `gracePeriodSeconds`.
+    pub grace_period_seconds: Option<i64>,
+    /// `propagationPolicy` (or the deprecated `orphanDependents`).
+    pub propagation: Option<Propagation>,
+    /// `preconditions.uid`.
+    pub precondition_uid: Option<String>,
+    /// `preconditions.resourceVersion`.
+    pub precondition_rv: Option<String>,
+    /// `dryRun=All`.
+    pub dry_run: bool,
+}
+
+impl DeleteOptions {
+    /// Reads options from the body (a `DeleteOptions` object, possibly empty) and the query.
+    pub fn parse(body: &[u8], query: &Query) -> Result<Self, ApiError> {
+        let mut opts = Self::default();
+        let body_value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?
+        };
+        let get = |k: &str| -> Option<Value> {
+            body_value.get(k).cloned().filter(|v| !v.is_null()).or_else(|| query.get(k).map(|s| json!(s)))
+        };
+        if let Some(g) = get("gracePeriodSeconds") {
+            let g = match &g {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            };
+            opts.grace_period_seconds = Some(g.ok_or_else(|| ApiError::bad_request("invalid gracePeriodSeconds"))?);
+        }
+        if let Some(p) = get("propagationPolicy") {
+            opts.propagation = Some(match p.as_str().unwrap_or("") {
+                "Orphan" => Propagation::Orphan,
+                "Background" => Propagation::Background,
+                "Foreground" => Propagation::Foreground,
+                other => {
+                    return Err(ApiError::invalid_options(
+                        "DeleteOptions",
+                        "meta.k8s.io",
+                        vec![Cause {
+                            reason: "FieldValueNotSupported".into(),
+                            message: format!("Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),
+                            field: "propagationPolicy".into(),
+                        }],
+                    ));
+                }
+            });
+        } else if let Some(o) = get("orphanDependents") {
+            let orphan = o.as_bool().or_else(|| o.as_str().map(|s| s == "true")).unwrap_or(false);
+            opts.propagation = Some(if orphan { Propagation::Orphan } else { Propagation::Background });
+        }
+        if let Some(pre) = body_value.get("preconditions") {
+            opts.precondition_uid = pre.get("uid").and_then(Value::as_str).map(str::to_string);
+            opts.precondition_rv = pre.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
+        }
+        let dry = get("dryRun").map(|d| match d {
+            Value::Array(a) => a.iter().any(|x| x == "All"),
+            Value::String(s) => s == "All",
+            _ => false,
+        });
+        opts.dry_run = dry.unwrap_or(false);
+        Ok(opts)
+    }
+}
+
+/// The result of a delete.
+#[derive(Debug, Clone)]
+pub struct DeleteOutcome {
+    /// The object (as deleted, or as marked for deletion).
+    pub object: Value,
+    /// Whether it is gone now (false: it waits for finalizers or a kubelet).
+    pub deleted: bool,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

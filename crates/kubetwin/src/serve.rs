@@ -1,0 +1,106 @@
+//! `kubetwin serve`: the API server on a loopback port, its store, and the kubeconfig.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
+use kubetwin_core::clock::Clock;
+use kubetwin_store::{RedbOptions, Store};
+
+/// Which store backend to use.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StoreKind {
+    /// Everything in memory; gone at exit.
+    Memory,
+    /// A durable redb file in the data directory (the default).
+    Redb,
+}
+
+/// Options of `kubetwin serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory for the store and the generated kubeconfig.
+    #[arg(long, default_value = ".kubetwin")]
+    pub data_dir: PathBuf,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 6443)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+    /// Store backend.
+    #[arg(long, value_enum, default_value_t = StoreKind::Redb)]
+    pub store: StoreKind,
+    /// The Kubernetes minor version to report on /version (the kubectl dispatcher picks its
+    /// kubectl by it).
+    #[arg(long, default_value_t = 32)]
+    pub kube_minor: u32,
+    /// Seed for UIDs and generated names (default: from the clock).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// The wall clock: only the binary may read it.
+#[derive(Debug)]
+struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+fn kubeconfig(server: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: kubetwin\n  cluster:\n    server: {server}\ncontexts:\n- name: kubetwin\n  context:\n    cluster: kubetwin\n    user: kubetwin\n    namespace: default\ncurrent-context: kubetwin\nusers:\n- name: kubetwin\n  user: {{}}\n"
+    )
+}
+
+/// Runs the server until interrupted.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = match args.store {
+        StoreKind::Memory => Store::memory(),
+        StoreKind::Redb => {
+            let path = args.data_dir.join("store.redb");
+            Store::open_redb(&path, RedbOptions::default()).with_context(|| format!("opening {}", path.display()))?
+        }
+    };
+    let listener = tokio::net::TcpListener::bind((args.address.as_str(), args.port))
+        .await
+        .with_context(|| format!("listening on {}:{}", args.address, args.port))?;
+    let local = listener.local_addr()?;
+    let clock = Arc::new(SystemClock);
+    let seed = args.seed.unwrap_or_else(|| clock.now().as_nanosecond() as u64);
+    let config = ApiServerConfig { minor: args.kube_minor, server_address: local.to_string(), ..Default::default() };
+    let server = ApiServer::new(Storage::new(store), clock, seed, config);
+    server.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+
+    let url = format!("http://{local}");
+    let kubeconfig_path = args.data_dir.join("kubeconfig");
+    std::fs::write(&kubeconfig_path, kubeconfig(&url)).with_context(|| format!("writing {}", kubeconfig_path.display()))?;
+    let kubeconfig_path = std::fs::canonicalize(&kubeconfig_path).unwrap_or(kubeconfig_path);
+    println!("kubetwin is serving the Kubernetes API at {url}");
+    println!("  export KUBECONFIG={}", kubeconfig_path.display());
+    println!("  kubectl get namespaces");
+
+    let app = kubetwin_apiserver::router(server);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
