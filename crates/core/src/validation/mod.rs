@@ -7,6 +7,7 @@
 //! implemented as small hand-written matchers; the messages quote the upstream patterns.
 
 pub mod field;
+pub mod kinds;
 pub mod objectmeta;
 
 // Upstream: staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go
