@@ -23,7 +23,7 @@ mod types;
 mod watch;
 
 pub use bytes::Bytes;
-pub use redb_backend::{Durability, RedbOptions};
+pub use redb_backend::{Durability, RedbOptions, WriteStats};
 pub use retention::TimeRetention;
 pub use store::Store;
 pub use types::{

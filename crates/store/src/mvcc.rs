@@ -57,6 +57,9 @@ pub(crate) struct Change {
     pub key: Bytes,
     /// The version written (a tombstone for a delete).
     pub version: Version,
+    /// The live version just before this change, if any (a watch event's `prev_kv`). Kept in
+    /// the change so that each of many watchers need not look it up.
+    pub prev: Option<Version>,
 }
 
 /// What compaction removed, for the durable backend to mirror: `(revision, sub)` rows.
@@ -96,12 +99,6 @@ fn version_at(history: &[Version], revision: i64) -> Option<&Version> {
         }
         None => None,
     }
-}
-
-/// Latest version strictly below `revision`.
-fn version_before(history: &[Version], revision: i64) -> Option<&Version> {
-    let idx = history.partition_point(|v| v.mod_revision < revision);
-    idx.checked_sub(1).and_then(|i| history.get(i))
 }
 
 /// Whether `key` lies in the etcd-style range `[start, end)` (see [`RangeRequest`]).
@@ -146,17 +143,20 @@ impl MvccState {
         }
         let log_len = usize::try_from(state.current - state.log_base).unwrap_or(0);
         state.log = (0..log_len).map(|_| Vec::new()).collect();
-        for change in rows {
+        for mut change in rows {
             let rev = change.version.mod_revision;
             if rev > state.current {
                 return Err(StoreError::Backend(format!(
                     "corrupt history: row at revision {rev} beyond current revision {current}"
                 )));
             }
+            let history = state.keys.entry(change.key.clone()).or_default();
+            change.prev = history.last().filter(|v| v.value.is_some()).cloned();
+            history.push(change.version.clone());
             if rev > state.log_base {
                 let idx = usize::try_from(rev - state.log_base - 1).unwrap_or(usize::MAX);
                 match state.log.get_mut(idx) {
-                    Some(entry) => entry.push(change.clone()),
+                    Some(entry) => entry.push(change),
                     None => {
                         return Err(StoreError::Backend(format!(
                             "corrupt history: row at revision {rev} outside the log"
@@ -164,11 +164,6 @@ impl MvccState {
                     }
                 }
             }
-            state
-                .keys
-                .entry(change.key)
-                .or_default()
-                .push(change.version);
         }
         Ok(state)
     }
@@ -257,6 +252,11 @@ impl MvccState {
     }
 
     /// The key's latest version, including staged writes (what a transaction sees).
+    /// The key's latest version if it is live, including staged writes.
+    fn latest_live(&self, key: &[u8]) -> Option<&Version> {
+        self.keys.get(key)?.last().filter(|v| v.value.is_some())
+    }
+
     fn latest(&self, key: &[u8]) -> Option<KeyValue> {
         let (key, history) = self.keys.get_key_value(key)?;
         history.last().and_then(|v| v.to_kv(key))
@@ -327,7 +327,8 @@ impl MvccState {
         for op in ops {
             let response = match op {
                 Op::Put { key, value } => {
-                    let prev_kv = self.latest(key);
+                    let prev = self.latest_live(key).cloned();
+                    let prev_kv = prev.as_ref().and_then(|p| p.to_kv(key));
                     let version = Version {
                         mod_revision: revision,
                         sub: u32::try_from(changes.len()).unwrap_or(u32::MAX),
@@ -349,11 +350,13 @@ impl MvccState {
                     changes.push(Change {
                         key: key.clone(),
                         version,
+                        prev,
                     });
                     OpResponse::Put { kv, prev_kv }
                 }
-                Op::Delete { key } => match self.latest(key) {
-                    Some(prev_kv) => {
+                Op::Delete { key } => match self.latest_live(key).cloned() {
+                    Some(prev) => {
+                        let prev_kv = prev.to_kv(key);
                         let tombstone = Version {
                             mod_revision: revision,
                             sub: u32::try_from(changes.len()).unwrap_or(u32::MAX),
@@ -368,10 +371,11 @@ impl MvccState {
                         changes.push(Change {
                             key: key.clone(),
                             version: tombstone,
+                            prev: Some(prev),
                         });
                         OpResponse::Delete {
                             deleted: 1,
-                            prev_kv: Some(prev_kv),
+                            prev_kv,
                         }
                     }
                     None => OpResponse::Delete {
@@ -485,9 +489,7 @@ impl MvccState {
 
     /// Turns a logged change into a watch event, looking up the previous version.
     fn event(&self, change: &Change) -> Event {
-        let prev_kv = self.keys.get(&change.key).and_then(|history| {
-            version_before(history, change.version.mod_revision).and_then(|v| v.to_kv(&change.key))
-        });
+        let prev_kv = change.prev.as_ref().and_then(|v| v.to_kv(&change.key));
         match change.version.to_kv(&change.key) {
             Some(kv) => Event {
                 kind: EventKind::Put,

@@ -18,6 +18,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
@@ -134,6 +135,8 @@ fn decode_row(revision: u64, sub: u32, row: &[u8]) -> Result<Change, StoreError>
             version,
             value,
         },
+        // Filled in by `MvccState::restore`, which sees the key's earlier versions.
+        prev: None,
     })
 }
 
@@ -217,11 +220,28 @@ impl Staged {
     }
 }
 
+/// Counters of the writer, for benchmarks and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// redb write transactions committed (with `Durability::Immediate`: fsyncs).
+    pub commits: u64,
+    /// Requests (transactions and compactions) processed; `requests / commits` is the mean
+    /// group-commit batch size.
+    pub requests: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commits: AtomicU64,
+    requests: AtomicU64,
+}
+
 /// Handle to the writer thread.
 #[derive(Debug)]
 pub(crate) struct RedbWriter {
     requests: Option<mpsc::Sender<Request>>,
     thread: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Request {
@@ -242,22 +262,23 @@ impl RedbWriter {
         options: RedbOptions,
     ) -> Result<Self, StoreError> {
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let writer = WriterLoop {
+            db,
+            core,
+            wake,
+            options,
+            failure: None,
+            counters: counters.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("kubetwin-store-writer".to_owned())
-            .spawn(move || {
-                WriterLoop {
-                    db,
-                    core,
-                    wake,
-                    options,
-                    failure: None,
-                }
-                .run(receiver)
-            })
+            .spawn(move || writer.run(receiver))
             .map_err(backend_error)?;
         Ok(Self {
             requests: Some(sender),
             thread: Some(thread),
+            counters,
         })
     }
 
@@ -281,6 +302,14 @@ impl RedbWriter {
         self.submit(|reply| Request::Compact(revision, reply)).await
     }
 
+    /// The writer's counters.
+    pub(crate) fn stats(&self) -> WriteStats {
+        WriteStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            requests: self.counters.requests.load(Ordering::Relaxed),
+        }
+    }
+
     /// Stops the writer after the queued requests and waits for it (flushing a
     /// `Durability::None` database).
     pub(crate) fn shutdown(&mut self) {
@@ -299,6 +328,7 @@ struct WriterLoop {
     options: RedbOptions,
     /// Set by a failed commit: every later write fails with it.
     failure: Option<StoreError>,
+    counters: Arc<Counters>,
 }
 
 impl WriterLoop {
@@ -337,6 +367,9 @@ impl WriterLoop {
             }
             return false;
         }
+        self.counters
+            .requests
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let mut staged = Vec::with_capacity(batch.len());
         let mut rows: Vec<Change> = Vec::new();
         let mut removed: RemovedRows = Vec::new();
@@ -371,6 +404,7 @@ impl WriterLoop {
                 staged.into_iter().for_each(|s| s.reply(Some(&error)));
                 return false;
             }
+            self.counters.commits.fetch_add(1, Ordering::Relaxed);
             self.core.write().publish();
             self.wake.send_replace(current);
         }
@@ -442,6 +476,7 @@ mod tests {
                 version: 3,
                 value: Some(Bytes::from_static(b"{}")),
             },
+            prev: None,
         };
         let mut buffer = Vec::new();
         encode_row(&change, &mut buffer).unwrap();
@@ -454,6 +489,7 @@ mod tests {
                 version: 0,
                 ..change.version
             },
+            prev: None,
         };
         encode_row(&tombstone, &mut buffer).unwrap();
         assert_eq!(decode_row(7, 2, &buffer).unwrap(), tombstone);

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::mvcc::MvccState;
-use crate::redb_backend::{RedbOptions, RedbWriter};
+use crate::redb_backend::{RedbOptions, RedbWriter, WriteStats};
 use crate::types::{
     Compare, DeleteResult, KeyValue, Op, OpResponse, RangeRequest, RangeResult, StoreError, Txn,
     TxnResponse, prefix_range_end,
@@ -126,6 +126,14 @@ impl Store {
     /// revisions at or above it succeed; watches must start above it.
     pub fn compacted_revision(&self) -> i64 {
         self.inner.core.read().compacted_revision()
+    }
+
+    /// Counters of the durable writer (all zero for the memory backend).
+    pub fn write_stats(&self) -> WriteStats {
+        match &self.inner.backend {
+            Backend::Memory => WriteStats::default(),
+            Backend::Redb(writer) => writer.stats(),
+        }
     }
 
     /// The current value of `key`.
