@@ -22,6 +22,11 @@ use crate::error::PatchError;
 /// The most operations one JSON patch may hold (apiserver `maxJSONPatchOperations`).
 pub const JSON_PATCH_MAX_OPERATIONS: usize = 10_000;
 
+/// The most bytes all `copy` operations of one patch may add: the apiserver sets
+/// `jsonpatch.AccumulatedCopySizeLimit` to its `--json-patch-max-copy-bytes`, 3 MiB by default
+/// (`staging/src/k8s.io/apiserver/pkg/server/config.go`).
+pub const JSON_PATCH_MAX_COPY_BYTES: usize = 3 * 1024 * 1024;
+
 const MISSING: &str = "missing value";
 const INVALID_INDEX: &str = "invalid index referenced";
 const TEST_FAILED: &str = "test failed";
@@ -33,6 +38,15 @@ const TEST_FAILED: &str = "test failed";
 /// [`PatchError::JsonPatchApply`] when an operation fails (e.g.
 /// `testing value /metadata/resourceVersion failed: test failed`).
 pub fn json_patch(original: &Value, operations: &Value) -> Result<Value, PatchError> {
+    json_patch_with_copy_limit(original, operations, JSON_PATCH_MAX_COPY_BYTES)
+}
+
+/// [`json_patch`] with another limit on the bytes `copy` operations may add (0: no limit).
+pub fn json_patch_with_copy_limit(
+    original: &Value,
+    operations: &Value,
+    max_copy_bytes: usize,
+) -> Result<Value, PatchError> {
     let operations = decode_patch(operations)?;
     if operations.len() > JSON_PATCH_MAX_OPERATIONS {
         return Err(PatchError::JsonPatchTooManyOperations {
@@ -56,8 +70,12 @@ pub fn json_patch(original: &Value, operations: &Value) -> Result<Value, PatchEr
             )));
         }
     };
+    let mut copy_budget = CopyBudget {
+        limit: max_copy_bytes,
+        used: 0,
+    };
     for operation in operations {
-        apply_operation(&mut document, Operation(operation))?;
+        apply_operation(&mut document, Operation(operation), &mut copy_budget)?;
     }
     Ok(document)
 }
@@ -159,14 +177,24 @@ fn nil_dereference() -> PatchError {
     }
 }
 
-fn apply_operation(document: &mut Value, operation: Operation<'_>) -> Result<(), PatchError> {
+/// Upstream `AccumulatedCopySizeLimit` accounting: bytes added by `copy` so far.
+struct CopyBudget {
+    limit: usize,
+    used: usize,
+}
+
+fn apply_operation(
+    document: &mut Value,
+    operation: Operation<'_>,
+    copy_budget: &mut CopyBudget,
+) -> Result<(), PatchError> {
     match operation.kind().as_str() {
         "add" => add(document, &operation),
         "remove" => remove(document, &operation),
         "replace" => replace(document, &operation),
         "move" => move_value(document, &operation),
         "test" => test(document, &operation),
-        "copy" => copy(document, &operation),
+        "copy" => copy(document, &operation, copy_budget),
         other => Err(OperationError::Message(format!("Unexpected kind: {other}"))),
     }
     .map_err(|e| match e {
@@ -303,7 +331,7 @@ fn test(document: &mut Value, operation: &Operation<'_>) -> OpResult {
     }
 }
 
-fn copy(document: &mut Value, operation: &Operation<'_>) -> OpResult {
+fn copy(document: &mut Value, operation: &Operation<'_>, budget: &mut CopyBudget) -> OpResult {
     let from = operation
         .from()
         .map_err(|e| format!("copy operation failed to decode from: {e}"))?;
@@ -326,6 +354,17 @@ fn copy(document: &mut Value, operation: &Operation<'_>) -> OpResult {
         )
         .into());
     };
+    // Upstream counts the serialized size of the copied value (0 for a missing one).
+    if !value.is_null() {
+        budget.used += serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0);
+    }
+    if budget.limit > 0 && budget.used > budget.limit {
+        return Err(format!(
+            "Unable to complete the copy, the accumulated size increase of copy is {}, exceeding the limit {}",
+            budget.used, budget.limit
+        )
+        .into());
+    }
     container_add(container, &key, value)
         .map_err(|e| format!("error while adding value during copy: {e}").into())
 }

@@ -17,7 +17,9 @@ pub mod schema;
 mod strategic;
 
 pub use error::PatchError;
-pub use json_patch::{JSON_PATCH_MAX_OPERATIONS, json_patch};
+pub use json_patch::{
+    JSON_PATCH_MAX_COPY_BYTES, JSON_PATCH_MAX_OPERATIONS, json_patch, json_patch_with_copy_limit,
+};
 pub use merge_patch::merge_patch;
 pub use schema::{FieldSchema, FieldShape, KindSchema, TypeSchema, kinds, schema_for};
 pub use strategic::{strategic_merge_patch, strategic_merge_patch_owned};

@@ -162,7 +162,12 @@ pub fn run_fixture(file: &str, kind: PatchKind) -> (usize, Vec<String>) {
                 strategic_merge_patch(original, patch, schema)
             }
             PatchKind::Merge => kubetwin_patch::merge_patch(original, patch),
-            PatchKind::Json => kubetwin_patch::json_patch(original, patch),
+            PatchKind::Json => match case.get("copy_limit").and_then(Value::as_u64) {
+                Some(limit) => {
+                    kubetwin_patch::json_patch_with_copy_limit(original, patch, limit as usize)
+                }
+                None => kubetwin_patch::json_patch(original, patch),
+            },
         };
         match (case.get("expected_error").and_then(Value::as_str), result) {
             (Some(wanted), Err(error)) => {
