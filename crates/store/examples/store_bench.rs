@@ -70,7 +70,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Fan-out: 100 watchers on one prefix; a writer puts `writes` keys, one every `pace`; each
 /// value carries its send time. Returns (p50, p99) of write-call-to-delivery latency.
-async fn fan_out(store: &Store, writes: usize, pace: Duration) -> (Duration, Duration, usize) {
+async fn fan_out(store: &Store, writes: usize, pace: Duration) -> (Duration, Duration, usize, f64) {
     const WATCHERS: usize = 100;
     let base = now();
     let mut tasks = Vec::new();
@@ -114,8 +114,54 @@ async fn fan_out(store: &Store, writes: usize, pace: Duration) -> (Duration, Dur
             all.extend(latencies);
         }
     }
+    let elapsed = base.elapsed().as_secs_f64();
     all.sort_unstable();
-    (percentile(&all, 0.5), percentile(&all, 0.99), all.len())
+    (
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        all.len(),
+        all.len() as f64 / elapsed,
+    )
+}
+
+/// The comparison point measured now, on this machine: raw redb, one 1 KiB put per write
+/// transaction, with the given durability. Returns commits/s.
+fn raw_redb(dir: &tempfile::TempDir, name: &str, durability: redb::Durability, n: usize) -> f64 {
+    const TABLE: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("t");
+    let run = || -> Result<f64, redb::Error> {
+        let db = redb::Database::create(dir.path().join(name))?;
+        let value = value();
+        let start = now();
+        for i in 0..n {
+            let mut txn = db.begin_write()?;
+            txn.set_durability(durability)?;
+            {
+                let mut table = txn.open_table(TABLE)?;
+                table.insert(
+                    format!("/registry/pods/ns/pod-{i:08}").as_str(),
+                    value.as_slice(),
+                )?;
+            }
+            txn.commit()?;
+        }
+        Ok(n as f64 / start.elapsed().as_secs_f64())
+    };
+    run().unwrap_or_else(|error| {
+        eprintln!("raw redb: {error}");
+        0.0
+    })
+}
+
+/// Mean requests per redb commit so far.
+fn batch(store: &Store) -> String {
+    let stats = store.write_stats();
+    if stats.commits == 0 {
+        return String::new();
+    }
+    format!(
+        " [{:.1} writes/commit]",
+        stats.requests as f64 / stats.commits as f64
+    )
 }
 
 fn line(label: &str, figure: String, comparison: &str) {
@@ -137,8 +183,20 @@ fn main() {
         eprintln!("no temp dir");
         std::process::exit(1);
     };
+    let raw_fsync = raw_redb(&dir, "raw-fsync.redb", redb::Durability::Immediate, 1_000);
+    let raw_none = raw_redb(&dir, "raw-none.redb", redb::Durability::None, 20_000);
     runtime.block_on(async {
         println!("kubetwin-store benchmark (1 KiB values, creates of new keys)\n");
+        line(
+            "raw redb, 1 put/txn, fsync (baseline now)",
+            format!("{raw_fsync:.0} commits/s"),
+            "research notes: 3.1k ops/s (318 us) on this VM, unloaded",
+        );
+        line(
+            "raw redb, 1 put/txn, no fsync (baseline now)",
+            format!("{raw_none:.0} commits/s"),
+            "research notes: 61k ops/s",
+        );
         let memory = Store::memory();
         let rate = create_rate(&memory, 1, 200_000, "m1").await;
         line(
@@ -165,7 +223,7 @@ fn main() {
             };
             line(
                 &format!("redb group commit, fsync, {writers} writers"),
-                format!("{rate:.0} writes/s"),
+                format!("{rate:.0} writes/s{}", batch(&store)),
                 comparison,
             );
         }
@@ -177,7 +235,7 @@ fn main() {
         let rate = create_rate(&store, 8, 250, "s").await;
         line(
             "redb one fsync per write, 8 writers",
-            format!("{rate:.0} writes/s"),
+            format!("{rate:.0} writes/s{}", batch(&store)),
             "1 put/txn + fsync: 3.1k ops/s here",
         );
         let fast = RedbOptions {
@@ -188,7 +246,7 @@ fn main() {
         let rate = create_rate(&store, 64, 1_000, "n").await;
         line(
             "redb group commit, no fsync, 64 writers",
-            format!("{rate:.0} writes/s"),
+            format!("{rate:.0} writes/s{}", batch(&store)),
             "1 put/txn, Durability::None: 61k ops/s here",
         );
         let fast_single = RedbOptions {
@@ -200,30 +258,30 @@ fn main() {
         let rate = create_rate(&store, 8, 2_500, "ns").await;
         line(
             "redb no group commit, no fsync, 8 writers",
-            format!("{rate:.0} writes/s"),
+            format!("{rate:.0} writes/s{}", batch(&store)),
             "1 put/txn, Durability::None: 61k ops/s here",
         );
 
         println!();
         let memory = Store::memory();
-        let (p50, p99, n) = fan_out(&memory, 1_000, Duration::from_millis(1)).await;
+        let (p50, p99, n, _) = fan_out(&memory, 1_000, Duration::from_millis(1)).await;
         line(
             "watch fan-out, memory, 100 watchers, 1 put/ms",
             format!("p50 {p50:.1?}"),
-            &format!("p99 {p99:.1?} over {n} deliveries"),
+            &format!("p99 {p99:.1?} over {n} deliveries (write call to delivery)"),
         );
-        let (p50, p99, n) = fan_out(&Store::memory(), 5_000, Duration::ZERO).await;
+        let (p50, p99, n, rate) = fan_out(&Store::memory(), 5_000, Duration::ZERO).await;
         line(
             "watch fan-out, memory, 100 watchers, burst",
-            format!("p50 {p50:.1?}"),
-            &format!("p99 {p99:.1?} over {n} deliveries"),
+            format!("{rate:.0} events/s"),
+            &format!("{n} deliveries; backlog latency p50 {p50:.1?} p99 {p99:.1?}"),
         );
         let store = redb(&dir, "fanout.redb", RedbOptions::default());
-        let (p50, p99, n) = fan_out(&store, 500, Duration::from_millis(1)).await;
+        let (p50, p99, n, _) = fan_out(&store, 500, Duration::from_millis(1)).await;
         line(
             "watch fan-out, redb fsync, 100 watchers, 1 put/ms",
             format!("p50 {p50:.1?}"),
-            &format!("p99 {p99:.1?} over {n} deliveries (incl. fsync)"),
+            &format!("p99 {p99:.1?} over {n} deliveries (includes the fsync)"),
         );
     });
 }
