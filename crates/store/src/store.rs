@@ -151,13 +151,15 @@ impl Store {
     pub async fn txn(&self, txn: Txn) -> Result<TxnResponse, StoreError> {
         match &self.inner.backend {
             Backend::Memory => {
-                let response = {
+                let (response, wrote) = {
                     let mut state = self.inner.core.write();
-                    let (response, _changes) = state.apply(&txn)?;
+                    let (response, changes) = state.apply(&txn)?;
                     state.publish();
-                    response
+                    (response, !changes.is_empty())
                 };
-                self.inner.wake.send_replace(response.revision);
+                if wrote {
+                    self.inner.wake.send_replace(response.revision);
+                }
                 Ok(response)
             }
             Backend::Redb(writer) => writer.txn(txn).await,
@@ -346,4 +348,23 @@ impl Store {
 
 fn inconsistent() -> StoreError {
     StoreError::Backend("transaction response does not match its request".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn handles_and_futures_cross_threads() {
+        assert_send_sync::<Store>();
+        assert_send_sync::<Watcher>();
+        let store = Store::memory();
+        assert_send(&store.txn(Txn::default()));
+        assert_send(&store.create("k", "v"));
+        let mut watcher = store.watch("", 0).unwrap();
+        assert_send(&watcher.recv());
+    }
 }
