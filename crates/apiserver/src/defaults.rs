@@ -5,17 +5,19 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::Cause;
 use crate::object;
 use crate::registry::ResourceInfo;
+use kubetwin_core::validation::field::FieldError;
 
 /// Whether the resource's strategy keeps `metadata.generation` (objects with a spec whose
 /// changes controllers observe).
 pub fn tracks_generation(info: &ResourceInfo) -> bool {
     matches!(
         (info.group, info.resource),
-        ("apps", "deployments" | "replicasets" | "statefulsets" | "daemonsets")
-            | ("batch", "jobs" | "cronjobs")
+        (
+            "apps",
+            "deployments" | "replicasets" | "statefulsets" | "daemonsets"
+        ) | ("batch", "jobs" | "cronjobs")
             | ("", "pods")
             | ("policy", "poddisruptionbudgets")
             | ("autoscaling", "horizontalpodautoscalers")
@@ -138,7 +140,11 @@ pub fn apply_defaults(info: &ResourceInfo, obj: &mut Value) {
             default(spec, "replicas", json!(1));
             default(spec, "podManagementPolicy", json!("OrderedReady"));
             default(spec, "revisionHistoryLimit", json!(10));
-            default(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}));
+            default(
+                spec,
+                "updateStrategy",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+            );
             default(
                 spec,
                 "persistentVolumeClaimRetentionPolicy",
@@ -218,7 +224,9 @@ fn template_defaults(spec: &mut Map<String, Value>) {
 }
 
 fn job_spec_defaults(spec: &mut Map<String, Value>) {
-    if spec.get("completions").is_none_or(Value::is_null) && spec.get("parallelism").is_none_or(Value::is_null) {
+    if spec.get("completions").is_none_or(Value::is_null)
+        && spec.get("parallelism").is_none_or(Value::is_null)
+    {
         spec.insert("completions".into(), json!(1));
         spec.insert("parallelism".into(), json!(1));
     }
@@ -252,7 +260,11 @@ fn pod_spec_defaults(spec: &mut Map<String, Value>) {
 fn container_defaults(c: &mut Map<String, Value>) {
     default(c, "terminationMessagePath", json!("/dev/termination-log"));
     default(c, "terminationMessagePolicy", json!("File"));
-    let image = c.get("image").and_then(Value::as_str).unwrap_or("").to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     default(c, "imagePullPolicy", json!(default_pull_policy(&image)));
     default(c, "resources", json!({}));
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
@@ -289,7 +301,11 @@ fn service_defaults(obj: &mut Value) {
     let spec = obj_mut(obj, "spec");
     default(spec, "type", json!("ClusterIP"));
     default(spec, "sessionAffinity", json!("None"));
-    let svc_type = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let svc_type = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if svc_type != "ExternalName" {
         default(spec, "internalTrafficPolicy", json!("Cluster"));
     }
@@ -312,13 +328,23 @@ pub fn qos_class(pod: &Value) -> &'static str {
     let spec = &pod["spec"];
     let mut any_request_or_limit = false;
     let mut guaranteed = true;
-    let containers = spec["containers"].as_array().into_iter().flatten().chain(spec["initContainers"].as_array().into_iter().flatten());
+    let containers = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(spec["initContainers"].as_array().into_iter().flatten());
     for c in containers {
         let requests = c["resources"]["requests"].as_object();
         let limits = c["resources"]["limits"].as_object();
         for res in ["cpu", "memory"] {
-            let req = requests.and_then(|r| r.get(res)).and_then(Value::as_str).filter(|q| !is_zero_quantity(q));
-            let lim = limits.and_then(|l| l.get(res)).and_then(Value::as_str).filter(|q| !is_zero_quantity(q));
+            let req = requests
+                .and_then(|r| r.get(res))
+                .and_then(Value::as_str)
+                .filter(|q| !is_zero_quantity(q));
+            let lim = limits
+                .and_then(|l| l.get(res))
+                .and_then(Value::as_str)
+                .filter(|q| !is_zero_quantity(q));
             if req.is_some() || lim.is_some() {
                 any_request_or_limit = true;
             }
@@ -339,22 +365,34 @@ pub fn qos_class(pod: &Value) -> &'static str {
 }
 
 fn is_zero_quantity(q: &str) -> bool {
-    q.trim_start_matches(['+', '-']).chars().take_while(|c| c.is_ascii_digit() || *c == '.').all(|c| c == '0' || c == '.')
+    q.trim_start_matches(['+', '-'])
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .all(|c| c == '0' || c == '.')
         && q.chars().any(|c| c.is_ascii_digit())
 }
+
+/// Resolves a PriorityClass name to its value and preemption policy.
+pub type PriorityLookup<'a> = &'a dyn Fn(&str) -> Option<(i64, Option<String>)>;
 
 /// Mutating admission for pods: `ServiceAccount` (default account), `DefaultTolerationSeconds`
 /// (`plugin/pkg/admission/defaulttolerationseconds`), and `Priority`
 /// (`plugin/pkg/admission/priority`). `priority_of` resolves a PriorityClass name.
-pub fn admit_pod(pod: &mut Value, priority_of: &dyn Fn(&str) -> Option<(i64, Option<String>)>) -> Result<(), String> {
+pub fn admit_pod(pod: &mut Value, priority_of: PriorityLookup<'_>) -> Result<(), String> {
     let spec = obj_mut(pod, "spec");
     default(spec, "serviceAccountName", json!("default"));
-    let sa = spec.get("serviceAccountName").cloned().unwrap_or(json!("default"));
+    let sa = spec
+        .get("serviceAccountName")
+        .cloned()
+        .unwrap_or(json!("default"));
     spec.insert("serviceAccount".into(), sa);
 
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if let Some(list) = tolerations.as_array_mut() {
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
             let tolerated = list.iter().any(|t| {
                 (t["key"] == key || (t["key"].is_null() && t["operator"] == "Exists"))
                     && (t["effect"].is_null() || t["effect"] == "NoExecute" || t["effect"] == "")
@@ -365,7 +403,11 @@ pub fn admit_pod(pod: &mut Value, priority_of: &dyn Fn(&str) -> Option<(i64, Opt
         }
     }
 
-    let class = spec.get("priorityClassName").and_then(Value::as_str).unwrap_or("").to_string();
+    let class = spec
+        .get("priorityClassName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let (priority, policy) = if class.is_empty() {
         (0, Some("PreemptLowerPriority".to_string()))
     } else if class == "system-node-critical" {
@@ -393,14 +435,27 @@ pub fn admit_pod(pod: &mut Value, priority_of: &dyn Fn(&str) -> Option<(i64, Opt
 /// The grace period a delete waits for, or `None` for immediate deletion
 /// (`pkg/registry/core/pod/strategy.go` `CheckGracefulDelete`; namespaces wait for their
 /// `spec.finalizers`).
-pub fn graceful_deletion_seconds(info: &ResourceInfo, obj: &Value, requested: Option<i64>) -> Option<i64> {
+pub fn graceful_deletion_seconds(
+    info: &ResourceInfo,
+    obj: &Value,
+    requested: Option<i64>,
+) -> Option<i64> {
     match (info.group, info.resource) {
         ("", "pods") => {
-            let default_grace = obj["spec"]["terminationGracePeriodSeconds"].as_i64().unwrap_or(30);
+            let default_grace = obj["spec"]["terminationGracePeriodSeconds"]
+                .as_i64()
+                .unwrap_or(30);
             let grace = requested.unwrap_or(default_grace).max(0);
             let unscheduled = obj["spec"]["nodeName"].as_str().unwrap_or("").is_empty();
-            let terminal = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
-            if grace == 0 || unscheduled || terminal { None } else { Some(grace) }
+            let terminal = matches!(
+                obj["status"]["phase"].as_str(),
+                Some("Succeeded" | "Failed")
+            );
+            if grace == 0 || unscheduled || terminal {
+                None
+            } else {
+                Some(grace)
+            }
         }
         ("", "namespaces") if awaits_kubelet(info, obj) => Some(0),
         _ => None,
@@ -412,15 +467,25 @@ pub fn graceful_deletion_seconds(info: &ResourceInfo, obj: &Value, requested: Op
 pub fn awaits_kubelet(info: &ResourceInfo, obj: &Value) -> bool {
     match (info.group, info.resource) {
         ("", "pods") => graceful_pod_pending(obj),
-        ("", "namespaces") => obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()),
+        ("", "namespaces") => obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
         _ => false,
     }
 }
 
 fn graceful_pod_pending(obj: &Value) -> bool {
     let scheduled = !obj["spec"]["nodeName"].as_str().unwrap_or("").is_empty();
-    let terminal = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
-    scheduled && !terminal && obj["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(1) > 0
+    let terminal = matches!(
+        obj["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
+    scheduled
+        && !terminal
+        && obj["metadata"]["deletionGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(1)
+            > 0
 }
 
 /// Changes made when deletion starts (a namespace turns `Terminating`).
@@ -430,129 +495,23 @@ pub fn on_deletion_started(info: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// Validation of metadata (names per resource, labels, annotations) and of required fields.
-pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<Cause> {
-    use kubetwin_core::validation as v;
-    let mut causes = Vec::new();
-    let name = object::name(obj);
-    let generate_name = object::meta_str(obj, "generateName");
-    if name.is_empty() {
-        if generate_name.is_empty() {
-            causes.push(required("metadata.name", "name or generateName is required"));
-        }
-    } else {
-        let errs = match (info.group, info.resource) {
-            ("", "namespaces") => v::is_dns1123_label(name),
-            ("", "services") => v::is_dns1123_label(name),
-            ("rbac.authorization.k8s.io", _) => path_segment_errors(name),
-            _ => v::is_dns1123_subdomain(name),
-        };
-        for e in errs {
-            causes.push(invalid("metadata.name", &json!(name), &e));
-        }
+/// Validation on create and update: metadata (names per kind, labels, annotations, owner
+/// references, finalizers) and the kind's own rules, from `kubetwin_core::validation`.
+pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
+    use kubetwin_core::validation::{self as v, kinds, objectmeta};
+    if kinds::name_rules(info.group, info.kind).is_some() {
+        return kinds::validate_object(info.group, info.kind, obj);
     }
-    for (key, value) in object::labels(obj) {
-        for e in v::is_qualified_name(&key) {
-            causes.push(invalid("metadata.labels", &json!(key), &e));
-        }
-        for e in v::is_valid_label_value(&value) {
-            causes.push(invalid("metadata.labels", &json!(value), &e));
-        }
-    }
-    if let Some(annotations) = obj["metadata"]["annotations"].as_object() {
-        let mut total = 0usize;
-        for (key, value) in annotations {
-            total += key.len() + value.as_str().map_or(0, str::len);
-            for e in v::is_qualified_name(&key.to_ascii_lowercase()) {
-                causes.push(invalid("metadata.annotations", &json!(key), &e));
-            }
-        }
-        const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
-        if total > TOTAL_ANNOTATION_SIZE_LIMIT {
-            causes.push(Cause {
-                reason: "FieldValueTooLong".into(),
-                message: format!("Too long: may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"),
-                field: "metadata.annotations".into(),
-            });
-        }
-    }
-    causes.extend(required_fields(info, obj));
-    causes
-}
-
-fn path_segment_errors(name: &str) -> Vec<String> {
-    // `path.ValidatePathSegmentName`.
-    if name == "." || name == ".." {
-        return vec![format!("may not be '{name}'")];
-    }
-    for bad in ["/", "%"] {
-        if name.contains(bad) {
-            return vec![format!("may not contain '{bad}'")];
-        }
-    }
-    Vec::new()
-}
-
-fn required(field: &str, detail: &str) -> Cause {
-    Cause { reason: "FieldValueRequired".into(), message: format!("Required value: {detail}"), field: field.into() }
-}
-
-fn invalid(field: &str, value: &Value, detail: &str) -> Cause {
-    let shown = match value {
-        Value::String(s) => format!("\"{s}\""),
-        other => other.to_string(),
+    let name_fn: v::NameValidator = match info.group {
+        // rbac/validation: ValidateRBACName = path.IsValidPathSegmentName.
+        "rbac.authorization.k8s.io" => v::validate_path_segment_name,
+        _ => v::name_is_dns_subdomain,
     };
-    Cause { reason: "FieldValueInvalid".into(), message: format!("Invalid value: {shown}: {detail}"), field: field.into() }
-}
-
-/// The commonly hit required fields of the served kinds (`pkg/apis/*/validation/validation.go`).
-fn required_fields(info: &ResourceInfo, obj: &Value) -> Vec<Cause> {
-    let mut causes = Vec::new();
-    let pod_spec = |spec: &Value, path: &str, causes: &mut Vec<Cause>| {
-        match spec["containers"].as_array() {
-            Some(cs) if !cs.is_empty() => {
-                for (i, c) in cs.iter().enumerate() {
-                    if c["name"].as_str().unwrap_or("").is_empty() {
-                        causes.push(required(&format!("{path}.containers[{i}].name"), ""));
-                    }
-                    if c["image"].as_str().unwrap_or("").is_empty() {
-                        causes.push(required(&format!("{path}.containers[{i}].image"), ""));
-                    }
-                }
-            }
-            _ => causes.push(required(&format!("{path}.containers"), "")),
-        }
-    };
-    match (info.group, info.resource) {
-        ("", "pods") => pod_spec(&obj["spec"], "spec", &mut causes),
-        ("apps", "deployments" | "replicasets" | "statefulsets" | "daemonsets") => {
-            if obj["spec"]["selector"].is_null() {
-                causes.push(required("spec.selector", ""));
-            }
-            if let Some(r) = obj["spec"]["replicas"].as_i64()
-                && r < 0
-            {
-                causes.push(invalid("spec.replicas", &json!(r), "must be greater than or equal to 0"));
-            }
-            pod_spec(&obj["spec"]["template"]["spec"], "spec.template.spec", &mut causes);
-        }
-        ("batch", "jobs") => pod_spec(&obj["spec"]["template"]["spec"], "spec.template.spec", &mut causes),
-        ("batch", "cronjobs") => {
-            if obj["spec"]["schedule"].as_str().unwrap_or("").is_empty() {
-                causes.push(required("spec.schedule", ""));
-            }
-            pod_spec(&obj["spec"]["jobTemplate"]["spec"]["template"]["spec"], "spec.jobTemplate.spec.template.spec", &mut causes);
-        }
-        ("", "services") => {
-            let t = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
-            let headless = obj["spec"]["clusterIP"] == "None";
-            if t != "ExternalName" && !headless && obj["spec"]["ports"].as_array().is_none_or(Vec::is_empty) {
-                causes.push(required("spec.ports", ""));
-            }
-        }
-        _ => {}
-    }
-    causes
+    objectmeta::validate_object_meta(
+        obj.get("metadata").unwrap_or(&Value::Null),
+        info.namespaced(),
+        name_fn,
+    )
 }
 
 #[cfg(test)]
@@ -565,7 +524,10 @@ mod tests {
         assert_eq!(default_pull_policy("nginx:latest"), "Always");
         assert_eq!(default_pull_policy("nginx:1.27"), "IfNotPresent");
         assert_eq!(default_pull_policy("localhost:5000/nginx"), "Always");
-        assert_eq!(default_pull_policy("localhost:5000/nginx:1"), "IfNotPresent");
+        assert_eq!(
+            default_pull_policy("localhost:5000/nginx:1"),
+            "IfNotPresent"
+        );
         assert_eq!(default_pull_policy("nginx@sha256:abc"), "IfNotPresent");
     }
 

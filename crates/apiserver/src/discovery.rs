@@ -25,8 +25,12 @@ impl DiscoveryFormat {
     /// The response Content-Type.
     pub fn content_type(self) -> &'static str {
         match self {
-            Self::AggregatedV2 => "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
-            Self::AggregatedV2Beta1 => "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+            Self::AggregatedV2 => {
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            }
+            Self::AggregatedV2Beta1 => {
+                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+            }
             Self::Legacy => "application/json",
         }
     }
@@ -44,14 +48,19 @@ pub struct MediaRange {
 impl MediaRange {
     /// The value of parameter `key`.
     pub fn param(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Parses an `Accept` header into media ranges, in the order given (q-values are ignored,
 /// as client-go never sends them). Parameter order does not matter.
 pub fn parse_accept(header: Option<&str>) -> Vec<MediaRange> {
-    let Some(header) = header else { return Vec::new() };
+    let Some(header) = header else {
+        return Vec::new();
+    };
     header
         .split(',')
         .filter_map(|part| {
@@ -63,7 +72,10 @@ pub fn parse_accept(header: Option<&str>) -> Vec<MediaRange> {
             let params = pieces
                 .filter_map(|p| {
                     let (k, v) = p.split_once('=')?;
-                    Some((k.trim().to_ascii_lowercase(), v.trim().trim_matches('"').to_string()))
+                    Some((
+                        k.trim().to_ascii_lowercase(),
+                        v.trim().trim_matches('"').to_string(),
+                    ))
                 })
                 .collect();
             Some(MediaRange { essence, params })
@@ -78,7 +90,9 @@ pub fn negotiate(accept: Option<&str>) -> DiscoveryFormat {
         if range.essence != "application/json" {
             continue;
         }
-        if range.param("g") == Some("apidiscovery.k8s.io") && range.param("as") == Some("APIGroupDiscoveryList") {
+        if range.param("g") == Some("apidiscovery.k8s.io")
+            && range.param("as") == Some("APIGroupDiscoveryList")
+        {
             match range.param("v") {
                 Some("v2") => return DiscoveryFormat::AggregatedV2,
                 Some("v2beta1") => return DiscoveryFormat::AggregatedV2Beta1,
@@ -127,7 +141,9 @@ fn aggregated_resource(r: &ResourceInfo) -> Value {
 }
 
 fn aggregated_group(group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = registry::resources_of(group, version).map(aggregated_resource).collect();
+    let resources: Vec<Value> = registry::resources_of(group, version)
+        .map(aggregated_resource)
+        .collect();
     json!({
         "metadata": {"name": group, "creationTimestamp": null},
         "versions": [{"version": version, "resources": resources, "freshness": "Current"}],
@@ -175,7 +191,10 @@ pub fn apis_root(format: DiscoveryFormat) -> Value {
             "apiVersion": "v1",
             "groups": groups.iter().map(|(g, v)| legacy_group(g, v)).collect::<Vec<_>>(),
         }),
-        aggregated => aggregated_list(aggregated, groups.iter().map(|(g, v)| aggregated_group(g, v)).collect()),
+        aggregated => aggregated_list(
+            aggregated,
+            groups.iter().map(|(g, v)| aggregated_group(g, v)).collect(),
+        ),
     }
 }
 
@@ -224,8 +243,14 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     if resources.is_empty() {
         return None;
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
+    )
 }
 
 #[cfg(test)]
@@ -245,7 +270,10 @@ mod tests {
         assert_eq!(negotiate(Some(shuffled)), DiscoveryFormat::AggregatedV2);
         assert_eq!(negotiate(None), DiscoveryFormat::Legacy);
         assert_eq!(negotiate(Some("application/json")), DiscoveryFormat::Legacy);
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf,application/json")), DiscoveryFormat::Legacy);
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf,application/json")),
+            DiscoveryFormat::Legacy
+        );
         assert_eq!(negotiate(Some("*/*")), DiscoveryFormat::Legacy);
     }
 
@@ -264,7 +292,10 @@ mod tests {
     #[test]
     fn aggregated_has_response_kinds_and_categories() {
         let doc = apis_root(DiscoveryFormat::AggregatedV2);
-        let apps = doc["items"].as_array().and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps")).expect("apps");
+        let apps = doc["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps"))
+            .expect("apps");
         let deploy = &apps["versions"][0]["resources"]
             .as_array()
             .and_then(|r| r.iter().find(|r| r["resource"] == "deployments").cloned())

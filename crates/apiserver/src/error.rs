@@ -4,6 +4,7 @@
 //! Upstream: `staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go` (message formats of
 //! `NewNotFound`, `NewAlreadyExists`, `NewConflict`, `NewInvalid`, …).
 
+use kubetwin_core::validation::field::{FieldError, aggregate_message, invalid_message};
 use serde_json::{Value, json};
 
 use crate::registry::ResourceInfo;
@@ -66,19 +67,31 @@ impl ApiError {
 
     /// 404 `pods "x" not found`.
     pub fn not_found(info: &ResourceInfo, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{}\" not found", info.qualified_resource(), name))
-            .with_resource(info, name)
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{}\" not found", info.qualified_resource(), name),
+        )
+        .with_resource(info, name)
     }
 
     /// 404 for a path that addresses nothing.
     pub fn path_not_found() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     /// 409 `pods "x" already exists`.
     pub fn already_exists(info: &ResourceInfo, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{}\" already exists", info.qualified_resource(), name))
-            .with_resource(info, name)
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{}\" already exists", info.qualified_resource(), name),
+        )
+        .with_resource(info, name)
     }
 
     /// 409 Conflict with the optimistic-lock message.
@@ -86,7 +99,12 @@ impl ApiError {
         Self::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{}\": {}", info.qualified_resource(), name, why),
+            format!(
+                "Operation cannot be fulfilled on {} \"{}\": {}",
+                info.qualified_resource(),
+                name,
+                why
+            ),
         )
         .with_resource(info, name)
     }
@@ -100,30 +118,35 @@ impl ApiError {
         )
     }
 
-    /// 422 `Kind.group "name" is invalid: …`, with one cause per field error.
-    pub fn invalid(info: &ResourceInfo, name: &str, causes: Vec<Cause>) -> Self {
-        let rendered: Vec<String> = causes
-            .iter()
-            .map(|c| if c.field.is_empty() { c.message.clone() } else { format!("{}: {}", c.field, c.message) })
-            .collect();
-        let joined = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
-        let mut err = Self::new(422, "Invalid", format!("{} \"{}\" is invalid: {}", info.qualified_kind(), name, joined));
+    /// 422 `Kind.group "name" is invalid: …`, with one cause per field error (`errors.NewInvalid`).
+    pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
+        let mut err = Self::new(
+            422,
+            "Invalid",
+            invalid_message(info.group, info.kind, name, errors),
+        );
         err.name = Some(name.to_string());
         err.group = Some(info.group.to_string());
         err.kind = Some(info.kind.to_string());
-        err.causes = causes;
+        err.causes = causes_of(errors);
         err
     }
 
-    /// 422 for invalid request options (e.g. list options), with the kind and group named.
-    pub fn invalid_options(kind: &str, group: &str, causes: Vec<Cause>) -> Self {
-        let rendered: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
-        let joined = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
-        let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
-        let mut err = Self::new(422, "Invalid", format!("{qualified} \"\" is invalid: {joined}"));
+    /// 422 for invalid request options (e.g. `ListOptions`), which have no name.
+    pub fn invalid_options(kind: &str, group: &str, errors: &[FieldError]) -> Self {
+        let qualified = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let message = match aggregate_message(errors) {
+            Some(agg) => format!("{qualified} \"\" is invalid: {agg}"),
+            None => format!("{qualified} \"\" is invalid"),
+        };
+        let mut err = Self::new(422, "Invalid", message);
         err.group = Some(group.to_string());
         err.kind = Some(kind.to_string());
-        err.causes = causes;
+        err.causes = causes_of(errors);
         err
     }
 
@@ -137,7 +160,12 @@ impl ApiError {
         let message = if name.is_empty() {
             format!("{} is forbidden: {}", info.qualified_resource(), why)
         } else {
-            format!("{} \"{}\" is forbidden: {}", info.qualified_resource(), name, why)
+            format!(
+                "{} \"{}\" is forbidden: {}",
+                info.qualified_resource(),
+                name,
+                why
+            )
         };
         Self::new(403, "Forbidden", message).with_resource(info, name)
     }
@@ -147,14 +175,25 @@ impl ApiError {
         Self::new(
             405,
             "MethodNotAllowed",
-            format!("{} is not supported on resources of kind \"{}\"", verb, info.qualified_resource()),
+            format!(
+                "{} is not supported on resources of kind \"{}\"",
+                verb,
+                info.qualified_resource()
+            ),
         )
         .with_resource(info, "")
     }
 
     /// 406 NotAcceptable.
     pub fn not_acceptable(accepted: &[&str]) -> Self {
-        Self::new(406, "NotAcceptable", format!("only the following media types are accepted: {}", accepted.join(", ")))
+        Self::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: {}",
+                accepted.join(", ")
+            ),
+        )
     }
 
     /// 410 Expired (an old resourceVersion or continue token).
@@ -164,7 +203,11 @@ impl ApiError {
 
     /// 413 RequestEntityTooLarge.
     pub fn too_large(message: &str) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: {message}"))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: {message}"),
+        )
     }
 
     /// 415 UnsupportedMediaType for an unknown body format.
@@ -190,8 +233,16 @@ impl ApiError {
     /// 500 InternalError.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         let detail = detail.to_string();
-        let mut err = Self::new(500, "InternalError", format!("Internal error occurred: {detail}"));
-        err.causes.push(Cause { reason: String::new(), message: detail, field: String::new() });
+        let mut err = Self::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {detail}"),
+        );
+        err.causes.push(Cause {
+            reason: String::new(),
+            message: detail,
+            field: String::new(),
+        });
         err
     }
 
@@ -262,9 +313,21 @@ impl ApiError {
     }
 }
 
+fn causes_of(errors: &[FieldError]) -> Vec<Cause> {
+    errors
+        .iter()
+        .map(|e| Cause {
+            reason: e.reason().to_string(),
+            message: e.body(),
+            field: e.field.clone(),
+        })
+        .collect()
+}
+
 /// A success `Status` (delete of resources that do not return the object, eviction, binding).
 pub fn success_status(info: Option<&ResourceInfo>, name: &str, uid: Option<&str>) -> Value {
-    let mut status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"});
+    let mut status =
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"});
     if let Some(info) = info {
         let mut details = json!({"name": name, "kind": info.resource});
         if !info.group.is_empty() {
@@ -287,9 +350,18 @@ mod tests {
     fn messages_match_upstream_formats() {
         let pods = lookup("", "v1", "pods").expect("pods");
         let deploy = lookup("apps", "v1", "deployments").expect("deploy");
-        assert_eq!(ApiError::not_found(pods, "x").message, "pods \"x\" not found");
-        assert_eq!(ApiError::not_found(deploy, "nginx").message, "deployments.apps \"nginx\" not found");
-        assert_eq!(ApiError::already_exists(pods, "x").message, "pods \"x\" already exists");
+        assert_eq!(
+            ApiError::not_found(pods, "x").message,
+            "pods \"x\" not found"
+        );
+        assert_eq!(
+            ApiError::not_found(deploy, "nginx").message,
+            "deployments.apps \"nginx\" not found"
+        );
+        assert_eq!(
+            ApiError::already_exists(pods, "x").message,
+            "pods \"x\" already exists"
+        );
         assert_eq!(
             ApiError::stale(deploy, "nginx").message,
             "Operation cannot be fulfilled on deployments.apps \"nginx\": the object has been modified; please apply your changes to the latest version and try again"
@@ -297,11 +369,11 @@ mod tests {
         let invalid = ApiError::invalid(
             deploy,
             "x",
-            vec![Cause {
-                reason: "FieldValueInvalid".into(),
-                message: "Invalid value: -1: must be greater than or equal to 0".into(),
-                field: "spec.replicas".into(),
-            }],
+            &[FieldError::invalid(
+                "spec.replicas",
+                -1,
+                "must be greater than or equal to 0",
+            )],
         );
         assert_eq!(
             invalid.message,

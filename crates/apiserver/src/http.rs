@@ -57,7 +57,10 @@ fn json_response(code: StatusCode, value: &Value, warnings: &[String]) -> Respon
     let body = serde_json::to_vec(value).unwrap_or_default();
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = code;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for w in warnings {
         let text = format!("299 - \"{}\"", w.replace('"', "\\\""));
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -81,17 +84,27 @@ fn error_response(err: &ApiError) -> Response {
 fn text_response(code: StatusCode, text: String) -> Response {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = code;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
-async fn handle(State(server): State<Arc<ApiServer>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn handle(
+    State(server): State<Arc<ApiServer>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let limit = server.config.max_body_bytes;
     let body = match to_bytes(body, limit + 1).await {
         Ok(b) if b.len() <= limit => b,
         _ => return error_response(&ApiError::too_large(&format!("limit is {limit}"))),
     };
     let query = Query::parse(uri.query());
+    tracing::debug!(%method, %uri, content_type = ?headers.get(header::CONTENT_TYPE), accept = ?headers.get(header::ACCEPT), "request");
     let info = parse_request(method.as_str(), uri.path(), &query);
     let result = if info.is_resource_request {
         resource_request(&server, &info, &query, &headers, body).await
@@ -101,25 +114,47 @@ async fn handle(State(server): State<Arc<ApiServer>>, method: Method, uri: Uri, 
     result.unwrap_or_else(|e| error_response(&e))
 }
 
-fn non_resource_request(server: &ApiServer, method: &Method, path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn non_resource_request(
+    server: &ApiServer,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError::path_not_found());
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     let discovery_response = |value: Value, format: discovery::DiscoveryFormat| {
         let mut r = json_response(StatusCode::OK, &value, &[]);
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-        r.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        r.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept"));
         r
     };
     match parts.as_slice() {
-        ["version"] => Ok(json_response(StatusCode::OK, &version_info(server.config.minor), &[])),
+        ["version"] => Ok(json_response(
+            StatusCode::OK,
+            &version_info(server.config.minor),
+            &[],
+        )),
         ["healthz"] | ["livez"] | ["readyz"] => Ok(text_response(StatusCode::OK, "ok".into())),
-        [probe, _] if matches!(*probe, "healthz" | "livez" | "readyz") => Ok(text_response(StatusCode::OK, "ok".into())),
+        [probe, _] if matches!(*probe, "healthz" | "livez" | "readyz") => {
+            Ok(text_response(StatusCode::OK, "ok".into()))
+        }
         ["api"] => {
             let format = discovery::negotiate(accept);
-            Ok(discovery_response(discovery::api_root(format, &server.config.server_address), format))
+            Ok(discovery_response(
+                discovery::api_root(format, &server.config.server_address),
+                format,
+            ))
         }
         ["apis"] => {
             let format = discovery::negotiate(accept);
@@ -144,7 +179,10 @@ fn non_resource_request(server: &ApiServer, method: &Method, path: &str, headers
 fn openapi_doc(group: &str, version: &str) -> Result<Response, ApiError> {
     let doc = openapi::document(group, version).ok_or_else(ApiError::path_not_found)?;
     let mut response = Response::new(Body::from(Bytes::from_static(doc)));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(response)
 }
 
@@ -166,7 +204,11 @@ pub fn version_info(minor: u32) -> Value {
 }
 
 fn content_type(headers: &HeaderMap) -> String {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string()
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_string()
 }
 
 async fn resource_request(
@@ -176,12 +218,15 @@ async fn resource_request(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let res = registry::lookup(&info.api_group, &info.api_version, &info.resource).ok_or_else(ApiError::path_not_found)?;
+    let res = registry::lookup(&info.api_group, &info.api_version, &info.resource)
+        .ok_or_else(ApiError::path_not_found)?;
     // A cluster-scoped resource under /namespaces/<ns>/ does not exist; a namespace-scoped one
     // named without a namespace is only listable or watchable across namespaces.
     let namespace: Option<&str> = if res.namespaced() {
         if info.namespace.is_empty() {
-            if !matches!(info.verb.as_str(), "list" | "watch") && !(info.verb == "create" && res.resource == "bindings") {
+            let cross_namespace = matches!(info.verb.as_str(), "list" | "watch");
+            let binding = info.verb == "create" && res.resource == "bindings";
+            if !(cross_namespace || binding) {
                 return Err(ApiError::path_not_found());
             }
             None
@@ -209,8 +254,14 @@ async fn resource_request(
         "get" => {
             let obj = server.get(res, namespace, &info.name)?;
             Ok(match repr {
-                Representation::Table => json_response(StatusCode::OK, &table(res, &[obj], None, None, query, now), &[]),
-                Representation::PartialMetadata => json_response(StatusCode::OK, &object::partial_object_metadata(&obj), &[]),
+                Representation::Table => json_response(
+                    StatusCode::OK,
+                    &table(res, &[obj], None, None, query, now),
+                    &[],
+                ),
+                Representation::PartialMetadata => {
+                    json_response(StatusCode::OK, &object::partial_object_metadata(&obj), &[])
+                }
                 Representation::Object => json_response(StatusCode::OK, &obj, &[]),
             })
         }
@@ -220,7 +271,14 @@ async fn resource_request(
             Ok(match repr {
                 Representation::Table => {
                     let rv = result.revision;
-                    let value = table(res, &result.items, Some(rv), result.continue_token.clone(), query, now);
+                    let value = table(
+                        res,
+                        &result.items,
+                        Some(rv),
+                        result.continue_token.clone(),
+                        query,
+                        now,
+                    );
                     json_response(StatusCode::OK, &value, &[])
                 }
                 Representation::PartialMetadata => {
@@ -234,12 +292,17 @@ async fn resource_request(
                     list["apiVersion"] = json!("meta.k8s.io/v1");
                     json_response(StatusCode::OK, &list, &[])
                 }
-                Representation::Object => json_response(StatusCode::OK, &list_object(res, result), &[]),
+                Representation::Object => {
+                    json_response(StatusCode::OK, &list_object(res, result), &[])
+                }
             })
         }
         "watch" => {
             let opts = ListOptions::parse(query, res, true)?;
-            let include = query.get("includeObject").unwrap_or("PartialObjectMetadata").to_string();
+            let include = query
+                .get("includeObject")
+                .unwrap_or("PartialObjectMetadata")
+                .to_string();
             let render: crate::watch::Render = match repr {
                 Representation::Table => Box::new(move |obj: &Value, first: bool| {
                     let mut t = table_rows(res, std::slice::from_ref(obj), &include, now);
@@ -248,13 +311,18 @@ async fn resource_request(
                     }
                     t
                 }),
-                Representation::PartialMetadata => Box::new(|obj: &Value, _| object::partial_object_metadata(obj)),
+                Representation::PartialMetadata => {
+                    Box::new(|obj: &Value, _| object::partial_object_metadata(obj))
+                }
                 Representation::Object => Box::new(|obj: &Value, _| obj.clone()),
             };
             let rx = server.watch(res, namespace, opts, render)?;
             let stream = ReceiverStream::new(rx).map(Ok::<Bytes, std::convert::Infallible>);
             let mut response = Response::new(Body::from_stream(stream));
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Ok(response)
         }
         "create" => {
@@ -263,39 +331,91 @@ async fn resource_request(
             if res.resource == "bindings" {
                 let name = object::name(&obj).to_string();
                 server.bind(namespace.unwrap_or(""), &name, &obj).await?;
-                return Ok(json_response(StatusCode::CREATED, &success_status(None, "", None), &[]));
+                return Ok(json_response(
+                    StatusCode::CREATED,
+                    &success_status(None, "", None),
+                    &[],
+                ));
             }
             let out = server.create(res, namespace, obj, &opts).await?;
-            Ok(json_response(StatusCode::CREATED, &out.object, &out.warnings))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &out.object,
+                &out.warnings,
+            ))
         }
         "update" => {
             let opts = WriteOptions::parse(query)?;
             let obj = parse_body(&body, &content_type(headers))?;
-            let out = server.update(res, namespace, &info.name, "", obj, &opts).await?;
-            Ok(json_response(if out.created { StatusCode::CREATED } else { StatusCode::OK }, &out.object, &out.warnings))
+            let out = server
+                .update(res, namespace, &info.name, "", obj, &opts)
+                .await?;
+            Ok(json_response(
+                if out.created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &out.object,
+                &out.warnings,
+            ))
         }
         "patch" => {
             let opts = WriteOptions::parse(query)?;
-            let out = server.patch(res, namespace, &info.name, "", &content_type(headers), &body, &opts).await?;
-            Ok(json_response(if out.created { StatusCode::CREATED } else { StatusCode::OK }, &out.object, &out.warnings))
+            let out = server
+                .patch(
+                    res,
+                    namespace,
+                    &info.name,
+                    "",
+                    &content_type(headers),
+                    &body,
+                    &opts,
+                )
+                .await?;
+            Ok(json_response(
+                if out.created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &out.object,
+                &out.warnings,
+            ))
         }
         "delete" => {
             let opts = DeleteOptions::parse(&body, query)?;
             let out = server.delete(res, namespace, &info.name, &opts).await?;
             if out.deleted && !res.delete_returns_object {
                 let uid = object::meta_str(&out.object, "uid").to_string();
-                return Ok(json_response(StatusCode::OK, &success_status(Some(res), &info.name, Some(&uid)), &[]));
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &success_status(Some(res), &info.name, Some(&uid)),
+                    &[],
+                ));
             }
             Ok(json_response(StatusCode::OK, &out.object, &[]))
         }
         "deletecollection" => {
             let opts = DeleteOptions::parse(&body, query)?;
             let list_opts = ListOptions::parse(query, res, false)?;
-            let listed = server.list(res, namespace, &ListOptions { limit: 0, continue_token: None, ..list_opts })?;
+            let listed = server.list(
+                res,
+                namespace,
+                &ListOptions {
+                    limit: 0,
+                    continue_token: None,
+                    ..list_opts
+                },
+            )?;
             let mut items = Vec::new();
             for item in &listed.items {
                 let ns = object::namespace(item).to_string();
-                let ns = if res.namespaced() { Some(ns.as_str()) } else { None };
+                let ns = if res.namespaced() {
+                    Some(ns.as_str())
+                } else {
+                    None
+                };
                 match server.delete(res, ns, object::name(item), &opts).await {
                     Ok(out) => items.push(out.object),
                     Err(e) if e.code == 404 => {}
@@ -303,7 +423,15 @@ async fn resource_request(
                 }
             }
             let rv = server.storage.revision();
-            let list = list_object(res, crate::list::ListResult { items, revision: rv, continue_token: None, remaining: None });
+            let list = list_object(
+                res,
+                crate::list::ListResult {
+                    items,
+                    revision: rv,
+                    continue_token: None,
+                    remaining: None,
+                },
+            );
             Ok(json_response(StatusCode::OK, &list, &[]))
         }
         other => Err(ApiError::method_not_supported(res, other)),
@@ -319,14 +447,20 @@ async fn subresource_request(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let sub = res.subresource(&info.subresource).ok_or_else(ApiError::path_not_found)?;
+    let sub = res
+        .subresource(&info.subresource)
+        .ok_or_else(ApiError::path_not_found)?;
     if !sub.verbs.contains(&info.verb.as_str()) {
         return Err(ApiError::method_not_supported(res, &info.verb));
     }
     let name = info.name.as_str();
     let ct = content_type(headers);
     match (sub.name, info.verb.as_str()) {
-        ("status", "get") => Ok(json_response(StatusCode::OK, &server.get(res, namespace, name)?, &[])),
+        ("status", "get") => Ok(json_response(
+            StatusCode::OK,
+            &server.get(res, namespace, name)?,
+            &[],
+        )),
         ("status", "update") | ("finalize", "update") => {
             let opts = WriteOptions::parse(query)?;
             let obj = parse_body(body, &ct)?;
@@ -337,27 +471,46 @@ async fn subresource_request(
                     next["spec"]["finalizers"] = finalizers.clone();
                     Ok(next)
                 };
-                let out = server.update_with(res, namespace, name, "", &opts, &mutate).await?;
+                let out = server
+                    .update_with(res, namespace, name, "", &opts, &mutate)
+                    .await?;
                 return Ok(json_response(StatusCode::OK, &out.object, &out.warnings));
             }
-            let out = server.update(res, namespace, name, "status", obj, &opts).await?;
+            let out = server
+                .update(res, namespace, name, "status", obj, &opts)
+                .await?;
             Ok(json_response(StatusCode::OK, &out.object, &out.warnings))
         }
         ("status", "patch") => {
             let opts = WriteOptions::parse(query)?;
-            let out = server.patch(res, namespace, name, "status", &ct, body, &opts).await?;
+            let out = server
+                .patch(res, namespace, name, "status", &ct, body, &opts)
+                .await?;
             Ok(json_response(StatusCode::OK, &out.object, &out.warnings))
         }
-        ("scale", "get") => Ok(json_response(StatusCode::OK, &server.get_scale(res, namespace, name)?, &[])),
+        ("scale", "get") => Ok(json_response(
+            StatusCode::OK,
+            &server.get_scale(res, namespace, name)?,
+            &[],
+        )),
         ("scale", "update") => {
             let opts = WriteOptions::parse(query)?;
             let desired = parse_body(body, &ct)?;
             let f = move |_: &Value| Ok(desired.clone());
-            Ok(json_response(StatusCode::OK, &server.write_scale(res, namespace, name, &opts, &f).await?, &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &server.write_scale(res, namespace, name, &opts, &f).await?,
+                &[],
+            ))
         }
         ("scale", "patch") => {
             let opts = WriteOptions::parse(query)?;
-            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             let patch = parse_body(body, &essence)?;
             let f = move |scale: &Value| -> Result<Value, ApiError> {
                 let r = match essence.as_str() {
@@ -366,21 +519,40 @@ async fn subresource_request(
                     "application/strategic-merge-patch+json" | "application/apply-patch+yaml" => {
                         kubetwin_patch::strategic_merge_patch(scale, &patch, None)
                     }
-                    _ => return Err(ApiError::unsupported_media_type(&essence, &["application/merge-patch+json"])),
+                    _ => {
+                        return Err(ApiError::unsupported_media_type(
+                            &essence,
+                            &["application/merge-patch+json"],
+                        ));
+                    }
                 };
-                r.map_err(|e| ApiError::bad_request(e.to_string()))
+                r.map_err(|e| crate::write::patch_error(res, name, &e))
             };
-            Ok(json_response(StatusCode::OK, &server.write_scale(res, namespace, name, &opts, &f).await?, &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &server.write_scale(res, namespace, name, &opts, &f).await?,
+                &[],
+            ))
         }
         ("binding", "create") => {
             let binding = parse_body(body, &ct)?;
             server.bind(namespace.unwrap_or(""), name, &binding).await?;
-            Ok(json_response(StatusCode::CREATED, &success_status(None, "", None), &[]))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &success_status(None, "", None),
+                &[],
+            ))
         }
         ("eviction", "create") => {
             let eviction = parse_body(body, &ct)?;
-            server.evict(namespace.unwrap_or(""), name, &eviction).await?;
-            Ok(json_response(StatusCode::CREATED, &success_status(None, "", None), &[]))
+            server
+                .evict(namespace.unwrap_or(""), name, &eviction)
+                .await?;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &success_status(None, "", None),
+                &[],
+            ))
         }
         ("log", "get") => {
             let text = server.pod_log(namespace.unwrap_or(""), name, query.get("container"))?;
@@ -414,8 +586,17 @@ fn table_rows(res: &ResourceInfo, items: &[Value], include: &str, now: jiff::Tim
     })
 }
 
-fn table(res: &ResourceInfo, items: &[Value], rv: Option<i64>, cont: Option<String>, query: &Query, now: jiff::Timestamp) -> Value {
-    let include = query.get("includeObject").unwrap_or("PartialObjectMetadata");
+fn table(
+    res: &ResourceInfo,
+    items: &[Value],
+    rv: Option<i64>,
+    cont: Option<String>,
+    query: &Query,
+    now: jiff::Timestamp,
+) -> Value {
+    let include = query
+        .get("includeObject")
+        .unwrap_or("PartialObjectMetadata");
     let mut t = table_rows(res, items, include, now);
     if let Some(rv) = rv {
         t["metadata"]["resourceVersion"] = json!(rv.to_string());

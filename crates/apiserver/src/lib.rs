@@ -6,6 +6,10 @@
 //! in-process components call the same code that kubectl reaches over HTTP. Everything
 //! resource-specific comes from the [`registry`] table.
 
+// `ApiError` is a whole `Status` (message, details, causes); it is built once per failed
+// request, so its size is not worth boxing away.
+#![allow(clippy::result_large_err)]
+
 pub mod bootstrap;
 pub mod defaults;
 pub mod discovery;
@@ -44,7 +48,11 @@ pub struct ApiServerConfig {
 
 impl Default for ApiServerConfig {
     fn default() -> Self {
-        Self { minor: 32, server_address: "127.0.0.1:6443".into(), max_body_bytes: 3 * 1024 * 1024 }
+        Self {
+            minor: 32,
+            server_address: "127.0.0.1:6443".into(),
+            max_body_bytes: 3 * 1024 * 1024,
+        }
     }
 }
 
@@ -63,8 +71,18 @@ pub struct ApiServer {
 
 impl ApiServer {
     /// A server over `storage` with the given clock, seed and settings.
-    pub fn new(storage: Storage, clock: SharedClock, seed: u64, config: ApiServerConfig) -> Arc<Self> {
-        Arc::new(Self { storage, clock, rng: SharedRng::new(seed), config })
+    pub fn new(
+        storage: Storage,
+        clock: SharedClock,
+        seed: u64,
+        config: ApiServerConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            storage,
+            clock,
+            rng: SharedRng::new(seed),
+            config,
+        })
     }
 
     /// The current time as Kubernetes serializes `metav1.Time`.

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use kubetwin_core::fields::{FieldOp, FieldSelector};
 use kubetwin_core::labels::Selector;
 
-use crate::error::{ApiError, Cause};
+use kubetwin_core::validation::field::FieldError;
+
+use crate::error::ApiError;
 use crate::object;
 use crate::registry::{ResourceInfo, selectable_field_value};
 use crate::request::Query;
@@ -50,26 +52,22 @@ pub struct ListOptions {
     pub send_initial_events: Option<bool>,
 }
 
-fn list_options_invalid(field: &str, message: String) -> ApiError {
-    ApiError::invalid_options(
-        "ListOptions",
-        "meta.k8s.io",
-        vec![Cause { reason: "FieldValueInvalid".into(), message, field: field.into() }],
-    )
+fn list_options_invalid(error: FieldError) -> ApiError {
+    ApiError::invalid_options("ListOptions", "meta.k8s.io", &[error])
 }
 
 impl ListOptions {
     /// Parses and validates the options of a list (`watch=false`) or watch request on `info`.
     pub fn parse(query: &Query, info: &ResourceInfo, watch: bool) -> Result<Self, ApiError> {
         let label_selector = match query.get("labelSelector") {
-            Some(s) if !s.trim().is_empty() => {
-                Selector::parse(s).map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?
-            }
+            Some(s) if !s.trim().is_empty() => Selector::parse(s)
+                .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?,
             _ => Selector::everything(),
         };
         let field_selector = match query.get("fieldSelector") {
             Some(s) if !s.trim().is_empty() => {
-                let sel = FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let sel =
+                    FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
                 for r in &sel.requirements {
                     if !info.field_selectable(&r.field) {
                         return Err(ApiError::bad_request(format!(
@@ -83,7 +81,10 @@ impl ListOptions {
             _ => FieldSelector::default(),
         };
         let limit = match query.get("limit") {
-            Some(l) if !l.is_empty() => l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?.max(0) as usize,
+            Some(l) if !l.is_empty() => l
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?
+                .max(0) as usize,
             _ => 0,
         };
         let resource_version = query.get("resourceVersion").unwrap_or("").to_string();
@@ -92,52 +93,63 @@ impl ListOptions {
             "NotOlderThan" => RvMatch::NotOlderThan,
             "Exact" => RvMatch::Exact,
             other => {
-                return Err(list_options_invalid(
+                return Err(list_options_invalid(FieldError::not_supported(
                     "resourceVersionMatch",
-                    format!("Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
-                ));
+                    other,
+                    &["Exact", "NotOlderThan", ""],
+                )));
             }
         };
-        let send_initial_events = query.get("sendInitialEvents").map(|v| matches!(v, "true" | "1" | "True" | "TRUE" | "t" | "T"));
+        let send_initial_events = query
+            .get("sendInitialEvents")
+            .map(|v| matches!(v, "true" | "1" | "True" | "TRUE" | "t" | "T"));
         // ValidateListOptions: a match needs a version; Exact needs a non-zero one; streaming lists need NotOlderThan.
         if let Some(true) = send_initial_events {
             if !watch {
-                return Err(list_options_invalid("sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list".into()));
+                return Err(list_options_invalid(FieldError::forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for list",
+                )));
             }
             if rv_match != RvMatch::NotOlderThan {
-                return Err(list_options_invalid(
+                return Err(list_options_invalid(FieldError::forbidden(
                     "resourceVersionMatch",
-                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
-                ));
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                )));
             }
         } else if rv_match != RvMatch::Unset {
             if watch {
-                return Err(list_options_invalid(
+                return Err(list_options_invalid(FieldError::forbidden(
                     "resourceVersionMatch",
-                    "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided".into(),
-                ));
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                )));
             }
             if resource_version.is_empty() {
-                return Err(list_options_invalid(
+                return Err(list_options_invalid(FieldError::forbidden(
                     "resourceVersionMatch",
-                    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided".into(),
-                ));
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                )));
             }
             if rv_match == RvMatch::Exact && resource_version == "0" {
-                return Err(list_options_invalid(
+                return Err(list_options_invalid(FieldError::forbidden(
                     "resourceVersionMatch",
-                    "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"".into(),
-                ));
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                )));
             }
         }
-        let continue_token = query.get("continue").filter(|c| !c.is_empty()).map(str::to_string);
+        let continue_token = query
+            .get("continue")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
         if continue_token.is_some() && !resource_version.is_empty() && resource_version != "0" {
-            return Err(list_options_invalid(
+            return Err(list_options_invalid(FieldError::forbidden(
                 "resourceVersion",
-                "Forbidden: specifying resource version is not allowed when using continue".into(),
-            ));
+                "specifying resource version is not allowed when using continue",
+            )));
         }
-        let timeout_seconds = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok());
+        let timeout_seconds = query
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok());
         Ok(Self {
             label_selector,
             field_selector,
@@ -155,7 +167,9 @@ impl ListOptions {
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = object::labels(obj);
         self.label_selector.matches(&labels)
-            && self.field_selector.matches(&|field: &str| Some(selectable_field_value(obj, field)))
+            && self
+                .field_selector
+                .matches(&|field: &str| Some(selectable_field_value(obj, field)))
     }
 
     /// Whether any selector is set (upstream then omits `remainingItemCount`).
@@ -201,7 +215,9 @@ impl ContinueToken {
     pub fn decode(token: &str) -> Result<Self, ApiError> {
         let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
         let trimmed = token.trim_end_matches('=');
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed).map_err(|_| bad())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(trimmed)
+            .map_err(|_| bad())?;
         let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         if v["v"] != "meta.k8s.io/v1" {
             return Err(bad());
@@ -230,12 +246,20 @@ pub struct ListResult {
 
 impl ApiServer {
     /// The list verb: objects of `info` (in `namespace`, or all namespaces) passing `opts`.
-    pub fn list(&self, info: &ResourceInfo, namespace: Option<&str>, opts: &ListOptions) -> Result<ListResult, ApiError> {
+    pub fn list(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ListResult, ApiError> {
         let prefix = info.key_prefix(namespace);
         let current = self.storage.revision();
         let (revision, start_key) = if let Some(token) = &opts.continue_token {
             let token = ContinueToken::decode(token)?;
-            (Some(token.revision), Some(format!("{prefix}{}", token.start)))
+            (
+                Some(token.revision),
+                Some(format!("{prefix}{}", token.start)),
+            )
         } else {
             let rev = match (opts.resource_version.as_str(), opts.rv_match) {
                 ("", _) | ("0", _) => None,
@@ -267,10 +291,23 @@ impl ApiServer {
                 other => ApiError::internal(other),
             })?;
         let continue_token = page.next_key.map(|key| {
-            ContinueToken { revision: read_at, start: key.strip_prefix(&prefix).unwrap_or(&key).to_string() }.encode()
+            ContinueToken {
+                revision: read_at,
+                start: key.strip_prefix(&prefix).unwrap_or(&key).to_string(),
+            }
+            .encode()
         });
-        let remaining = if continue_token.is_some() && !opts.has_selectors() { Some(page.remaining) } else { None };
-        Ok(ListResult { items: page.items, revision: read_at, continue_token, remaining })
+        let remaining = if continue_token.is_some() && !opts.has_selectors() {
+            Some(page.remaining)
+        } else {
+            None
+        };
+        Ok(ListResult {
+            items: page.items,
+            revision: read_at,
+            continue_token,
+            remaining,
+        })
     }
 }
 
@@ -297,9 +334,14 @@ mod tests {
 
     #[test]
     fn continue_token_round_trips_in_upstream_format() {
-        let token = ContinueToken { revision: 123, start: "default/nginx\u{0}".into() };
+        let token = ContinueToken {
+            revision: 123,
+            start: "default/nginx\u{0}".into(),
+        };
         let encoded = token.encode();
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&encoded).expect("base64");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&encoded)
+            .expect("base64");
         let v: Value = serde_json::from_slice(&raw).expect("json");
         assert_eq!(v["v"], "meta.k8s.io/v1");
         assert_eq!(v["rv"], 123);

@@ -24,9 +24,10 @@ fn add<T: JsonSchema>(generator: &mut SchemaGenerator) {
 /// Adds the schema of (`group`, `kind`) and everything it references.
 fn add_kind(generator: &mut SchemaGenerator, group: &str, kind: &str) -> Option<&'static str> {
     use k8s_openapi::api::{
-        apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, coordination::v1 as coordination,
-        core::v1 as core, discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
-        policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
+        apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch,
+        coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
+        events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
+        scheduling::v1 as scheduling, storage::v1 as storage,
     };
     macro_rules! k {
         ($t:ty, $name:expr) => {{
@@ -42,40 +43,82 @@ fn add_kind(generator: &mut SchemaGenerator, group: &str, kind: &str) -> Option<
         ("", "LimitRange") => k!(core::LimitRange, "io.k8s.api.core.v1.LimitRange"),
         ("", "Namespace") => k!(core::Namespace, "io.k8s.api.core.v1.Namespace"),
         ("", "Node") => k!(core::Node, "io.k8s.api.core.v1.Node"),
-        ("", "PersistentVolumeClaim") => k!(core::PersistentVolumeClaim, "io.k8s.api.core.v1.PersistentVolumeClaim"),
-        ("", "PersistentVolume") => k!(core::PersistentVolume, "io.k8s.api.core.v1.PersistentVolume"),
+        ("", "PersistentVolumeClaim") => k!(
+            core::PersistentVolumeClaim,
+            "io.k8s.api.core.v1.PersistentVolumeClaim"
+        ),
+        ("", "PersistentVolume") => k!(
+            core::PersistentVolume,
+            "io.k8s.api.core.v1.PersistentVolume"
+        ),
         ("", "Pod") => k!(core::Pod, "io.k8s.api.core.v1.Pod"),
         ("", "ResourceQuota") => k!(core::ResourceQuota, "io.k8s.api.core.v1.ResourceQuota"),
         ("", "Secret") => k!(core::Secret, "io.k8s.api.core.v1.Secret"),
         ("", "ServiceAccount") => k!(core::ServiceAccount, "io.k8s.api.core.v1.ServiceAccount"),
         ("", "Service") => k!(core::Service, "io.k8s.api.core.v1.Service"),
-        ("apps", "ControllerRevision") => k!(apps::ControllerRevision, "io.k8s.api.apps.v1.ControllerRevision"),
+        ("apps", "ControllerRevision") => k!(
+            apps::ControllerRevision,
+            "io.k8s.api.apps.v1.ControllerRevision"
+        ),
         ("apps", "DaemonSet") => k!(apps::DaemonSet, "io.k8s.api.apps.v1.DaemonSet"),
         ("apps", "Deployment") => k!(apps::Deployment, "io.k8s.api.apps.v1.Deployment"),
         ("apps", "ReplicaSet") => k!(apps::ReplicaSet, "io.k8s.api.apps.v1.ReplicaSet"),
         ("apps", "StatefulSet") => k!(apps::StatefulSet, "io.k8s.api.apps.v1.StatefulSet"),
         ("events.k8s.io", "Event") => k!(events::Event, "io.k8s.api.events.v1.Event"),
         ("autoscaling", "HorizontalPodAutoscaler") => {
-            k!(autoscaling::HorizontalPodAutoscaler, "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler")
+            k!(
+                autoscaling::HorizontalPodAutoscaler,
+                "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"
+            )
         }
         ("batch", "CronJob") => k!(batch::CronJob, "io.k8s.api.batch.v1.CronJob"),
         ("batch", "Job") => k!(batch::Job, "io.k8s.api.batch.v1.Job"),
-        ("coordination.k8s.io", "Lease") => k!(coordination::Lease, "io.k8s.api.coordination.v1.Lease"),
-        ("discovery.k8s.io", "EndpointSlice") => k!(discovery::EndpointSlice, "io.k8s.api.discovery.v1.EndpointSlice"),
-        ("networking.k8s.io", "IngressClass") => k!(networking::IngressClass, "io.k8s.api.networking.v1.IngressClass"),
-        ("networking.k8s.io", "Ingress") => k!(networking::Ingress, "io.k8s.api.networking.v1.Ingress"),
-        ("networking.k8s.io", "NetworkPolicy") => k!(networking::NetworkPolicy, "io.k8s.api.networking.v1.NetworkPolicy"),
-        ("policy", "PodDisruptionBudget") => k!(policy::PodDisruptionBudget, "io.k8s.api.policy.v1.PodDisruptionBudget"),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
-            k!(rbac::ClusterRoleBinding, "io.k8s.api.rbac.v1.ClusterRoleBinding")
+        ("coordination.k8s.io", "Lease") => {
+            k!(coordination::Lease, "io.k8s.api.coordination.v1.Lease")
         }
-        ("rbac.authorization.k8s.io", "ClusterRole") => k!(rbac::ClusterRole, "io.k8s.api.rbac.v1.ClusterRole"),
-        ("rbac.authorization.k8s.io", "RoleBinding") => k!(rbac::RoleBinding, "io.k8s.api.rbac.v1.RoleBinding"),
+        ("discovery.k8s.io", "EndpointSlice") => k!(
+            discovery::EndpointSlice,
+            "io.k8s.api.discovery.v1.EndpointSlice"
+        ),
+        ("networking.k8s.io", "IngressClass") => k!(
+            networking::IngressClass,
+            "io.k8s.api.networking.v1.IngressClass"
+        ),
+        ("networking.k8s.io", "Ingress") => {
+            k!(networking::Ingress, "io.k8s.api.networking.v1.Ingress")
+        }
+        ("networking.k8s.io", "NetworkPolicy") => k!(
+            networking::NetworkPolicy,
+            "io.k8s.api.networking.v1.NetworkPolicy"
+        ),
+        ("policy", "PodDisruptionBudget") => k!(
+            policy::PodDisruptionBudget,
+            "io.k8s.api.policy.v1.PodDisruptionBudget"
+        ),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            k!(
+                rbac::ClusterRoleBinding,
+                "io.k8s.api.rbac.v1.ClusterRoleBinding"
+            )
+        }
+        ("rbac.authorization.k8s.io", "ClusterRole") => {
+            k!(rbac::ClusterRole, "io.k8s.api.rbac.v1.ClusterRole")
+        }
+        ("rbac.authorization.k8s.io", "RoleBinding") => {
+            k!(rbac::RoleBinding, "io.k8s.api.rbac.v1.RoleBinding")
+        }
         ("rbac.authorization.k8s.io", "Role") => k!(rbac::Role, "io.k8s.api.rbac.v1.Role"),
-        ("storage.k8s.io", "CSIDriver") => k!(storage::CSIDriver, "io.k8s.api.storage.v1.CSIDriver"),
+        ("storage.k8s.io", "CSIDriver") => {
+            k!(storage::CSIDriver, "io.k8s.api.storage.v1.CSIDriver")
+        }
         ("storage.k8s.io", "CSINode") => k!(storage::CSINode, "io.k8s.api.storage.v1.CSINode"),
-        ("storage.k8s.io", "StorageClass") => k!(storage::StorageClass, "io.k8s.api.storage.v1.StorageClass"),
-        ("scheduling.k8s.io", "PriorityClass") => k!(scheduling::PriorityClass, "io.k8s.api.scheduling.v1.PriorityClass"),
+        ("storage.k8s.io", "StorageClass") => {
+            k!(storage::StorageClass, "io.k8s.api.storage.v1.StorageClass")
+        }
+        ("scheduling.k8s.io", "PriorityClass") => k!(
+            scheduling::PriorityClass,
+            "io.k8s.api.scheduling.v1.PriorityClass"
+        ),
         _ => None,
     }
 }
@@ -97,7 +140,12 @@ fn operation(info: &ResourceInfo, action: &str, schema_ref: &Value, id: String) 
     });
     match action {
         "patch" => {
-            op["parameters"] = json!([query_param("dryRun"), query_param("fieldManager"), query_param("fieldValidation"), query_param("force")]);
+            op["parameters"] = json!([
+                query_param("dryRun"),
+                query_param("fieldManager"),
+                query_param("fieldValidation"),
+                query_param("force")
+            ]);
             op["requestBody"] = json!({"content": {
                 "application/json-patch+json": {"schema": {"type": "object"}},
                 "application/merge-patch+json": {"schema": {"type": "object"}},
@@ -105,8 +153,13 @@ fn operation(info: &ResourceInfo, action: &str, schema_ref: &Value, id: String) 
             }, "required": true});
         }
         "post" | "put" => {
-            op["parameters"] = json!([query_param("dryRun"), query_param("fieldManager"), query_param("fieldValidation")]);
-            op["requestBody"] = json!({"content": {"application/json": {"schema": schema_ref}}, "required": true});
+            op["parameters"] = json!([
+                query_param("dryRun"),
+                query_param("fieldManager"),
+                query_param("fieldValidation")
+            ]);
+            op["requestBody"] =
+                json!({"content": {"application/json": {"schema": schema_ref}}, "required": true});
         }
         _ => {}
     }
@@ -114,7 +167,11 @@ fn operation(info: &ResourceInfo, action: &str, schema_ref: &Value, id: String) 
 }
 
 fn group_version_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// The document for one group-version, as JSON bytes (built once).
@@ -125,11 +182,15 @@ pub fn document(group: &str, version: &str) -> Option<&'static [u8]> {
         let mut gvs: Vec<(&str, &str)> = vec![("", "v1")];
         gvs.extend(registry::groups());
         for (g, v) in gvs {
-            out.insert(group_version_path(g, v), serde_json::to_vec(&build(g, v)).unwrap_or_default());
+            out.insert(
+                group_version_path(g, v),
+                serde_json::to_vec(&build(g, v)).unwrap_or_default(),
+            );
         }
         out
     });
-    docs.get(&group_version_path(group, version)).map(Vec::as_slice)
+    docs.get(&group_version_path(group, version))
+        .map(Vec::as_slice)
 }
 
 fn build(group: &str, version: &str) -> Value {
@@ -137,7 +198,9 @@ fn build(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
     let mut kinds: Vec<(&str, &ResourceInfo)> = Vec::new();
     for info in registry::resources_of(group, version) {
-        let Some(schema_name) = add_kind(&mut generator, info.group, info.kind) else { continue };
+        let Some(schema_name) = add_kind(&mut generator, info.group, info.kind) else {
+            continue;
+        };
         kinds.push((schema_name, info));
         let schema_ref = json!({"$ref": format!("#/components/schemas/{schema_name}")});
         let base = format!("/{}", group_version_path(info.group, info.version));
@@ -153,7 +216,10 @@ fn build(group: &str, version: &str) -> Value {
                 json!({"get": operation(info, "list", &schema_ref, id("list")), "post": operation(info, "post", &schema_ref, id("create"))}),
             );
         } else {
-            paths.insert(collection.clone(), json!({"post": operation(info, "post", &schema_ref, id("create"))}));
+            paths.insert(
+                collection.clone(),
+                json!({"post": operation(info, "post", &schema_ref, id("create"))}),
+            );
         }
         if info.allows("get") {
             paths.insert(
@@ -188,7 +254,10 @@ pub fn index() -> Value {
     gvs.extend(registry::groups());
     for (g, v) in gvs {
         let p = group_version_path(g, v);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash=kubetwin-1")}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash=kubetwin-1")}),
+        );
     }
     json!({"paths": paths})
 }
@@ -199,19 +268,38 @@ mod tests {
 
     #[test]
     fn apps_document_has_patch_with_field_validation_and_gvk_schema() {
-        let doc: Value = serde_json::from_slice(document("apps", "v1").expect("apps/v1")).expect("json");
-        let patch = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
-        assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "Deployment");
-        assert!(patch["parameters"].as_array().expect("params").iter().any(|p| p["name"] == "fieldValidation"));
+        let doc: Value =
+            serde_json::from_slice(document("apps", "v1").expect("apps/v1")).expect("json");
+        let patch =
+            &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+        assert_eq!(
+            patch["x-kubernetes-group-version-kind"]["kind"],
+            "Deployment"
+        );
+        assert!(
+            patch["parameters"]
+                .as_array()
+                .expect("params")
+                .iter()
+                .any(|p| p["name"] == "fieldValidation")
+        );
         let schema = &doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"];
-        assert_eq!(schema["x-kubernetes-group-version-kind"][0]["kind"], "Deployment");
+        assert_eq!(
+            schema["x-kubernetes-group-version-kind"][0]["kind"],
+            "Deployment"
+        );
         assert!(doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"].is_object());
     }
 
     #[test]
     fn index_lists_core_and_groups() {
         let idx = index();
-        assert!(idx["paths"]["api/v1"]["serverRelativeURL"].as_str().expect("url").starts_with("/openapi/v3/api/v1"));
+        assert!(
+            idx["paths"]["api/v1"]["serverRelativeURL"]
+                .as_str()
+                .expect("url")
+                .starts_with("/openapi/v3/api/v1")
+        );
         assert!(idx["paths"]["apis/apps/v1"].is_object());
     }
 }

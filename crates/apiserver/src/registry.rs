@@ -65,17 +65,29 @@ pub struct ResourceInfo {
 impl ResourceInfo {
     /// `group/version`, or `version` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The name used in messages: `pods`, `deployments.apps`.
     pub fn qualified_resource(&self) -> String {
-        if self.group.is_empty() { self.resource.to_string() } else { format!("{}.{}", self.resource, self.group) }
+        if self.group.is_empty() {
+            self.resource.to_string()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
     }
 
     /// The kind used in Invalid messages: `Pod`, `Deployment.apps`.
     pub fn qualified_kind(&self) -> String {
-        if self.group.is_empty() { self.kind.to_string() } else { format!("{}.{}", self.kind, self.group) }
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
     }
 
     /// Whether objects live in a namespace.
@@ -100,7 +112,8 @@ impl ResourceInfo {
 
     /// Whether a field selector may name `field`.
     pub fn field_selectable(&self, field: &str) -> bool {
-        matches!(field, "metadata.name" | "metadata.namespace") || self.selectable_fields.contains(&field)
+        matches!(field, "metadata.name" | "metadata.namespace")
+            || self.selectable_fields.contains(&field)
     }
 
     /// The storage key prefix of every object of this resource (`/registry/<res>/`), per namespace
@@ -138,15 +151,36 @@ pub fn selectable_field_value(obj: &Value, field: &str) -> String {
     }
 }
 
-const CRUD: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const CRUD: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
 
 const fn status(group: &'static str, version: &'static str, kind: &'static str) -> Subresource {
-    Subresource { name: "status", group, version, kind, verbs: STATUS_VERBS }
+    Subresource {
+        name: "status",
+        group,
+        version,
+        kind,
+        verbs: STATUS_VERBS,
+    }
 }
 
 const fn scale() -> Subresource {
-    Subresource { name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: STATUS_VERBS }
+    Subresource {
+        name: "scale",
+        group: "autoscaling",
+        version: "v1",
+        kind: "Scale",
+        verbs: STATUS_VERBS,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -185,10 +219,40 @@ pub static RESOURCES: &[ResourceInfo] = &[
     // core/v1 — pkg/registry/core/*
     ResourceInfo {
         verbs: &["create"],
-        ..res("", "v1", "bindings", "binding", "Binding", Namespaced, &[], &[], &[])
+        ..res(
+            "",
+            "v1",
+            "bindings",
+            "binding",
+            "Binding",
+            Namespaced,
+            &[],
+            &[],
+            &[],
+        )
     },
-    res("", "v1", "configmaps", "configmap", "ConfigMap", Namespaced, &["cm"], &[], &[]),
-    res("", "v1", "endpoints", "endpoints", "Endpoints", Namespaced, &["ep"], &[], &[]),
+    res(
+        "",
+        "v1",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        Namespaced,
+        &["cm"],
+        &[],
+        &[],
+    ),
+    res(
+        "",
+        "v1",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        Namespaced,
+        &["ep"],
+        &[],
+        &[],
+    ),
     ResourceInfo {
         selectable_fields: &[
             "involvedObject.kind",
@@ -203,9 +267,29 @@ pub static RESOURCES: &[ResourceInfo] = &[
             "source",
             "type",
         ],
-        ..res("", "v1", "events", "event", "Event", Namespaced, &["ev"], &[], &[])
+        ..res(
+            "",
+            "v1",
+            "events",
+            "event",
+            "Event",
+            Namespaced,
+            &["ev"],
+            &[],
+            &[],
+        )
     },
-    res("", "v1", "limitranges", "limitrange", "LimitRange", Namespaced, &["limits"], &[], &[]),
+    res(
+        "",
+        "v1",
+        "limitranges",
+        "limitrange",
+        "LimitRange",
+        Namespaced,
+        &["limits"],
+        &[],
+        &[],
+    ),
     ResourceInfo {
         selectable_fields: &["status.phase"],
         ..res(
@@ -218,7 +302,13 @@ pub static RESOURCES: &[ResourceInfo] = &[
             &["ns"],
             &[],
             &[
-                Subresource { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: &["update"] },
+                Subresource {
+                    name: "finalize",
+                    group: "",
+                    version: "v1",
+                    kind: "Namespace",
+                    verbs: &["update"],
+                },
                 status("", "v1", "Namespace"),
             ],
         )
@@ -235,7 +325,13 @@ pub static RESOURCES: &[ResourceInfo] = &[
             &["no"],
             &[],
             &[
-                Subresource { name: "proxy", group: "", version: "v1", kind: "NodeProxyOptions", verbs: &["get"] },
+                Subresource {
+                    name: "proxy",
+                    group: "",
+                    version: "v1",
+                    kind: "NodeProxyOptions",
+                    verbs: &["get"],
+                },
                 status("", "v1", "Node"),
             ],
         )
@@ -290,9 +386,27 @@ pub static RESOURCES: &[ResourceInfo] = &[
             &["po"],
             &["all"],
             &[
-                Subresource { name: "binding", group: "", version: "v1", kind: "Binding", verbs: &["create"] },
-                Subresource { name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: &["create"] },
-                Subresource { name: "log", group: "", version: "v1", kind: "Pod", verbs: &["get"] },
+                Subresource {
+                    name: "binding",
+                    group: "",
+                    version: "v1",
+                    kind: "Binding",
+                    verbs: &["create"],
+                },
+                Subresource {
+                    name: "eviction",
+                    group: "policy",
+                    version: "v1",
+                    kind: "Eviction",
+                    verbs: &["create"],
+                },
+                Subresource {
+                    name: "log",
+                    group: "",
+                    version: "v1",
+                    kind: "Pod",
+                    verbs: &["get"],
+                },
                 status("", "v1", "Pod"),
             ],
         )
@@ -310,9 +424,29 @@ pub static RESOURCES: &[ResourceInfo] = &[
     ),
     ResourceInfo {
         selectable_fields: &["type"],
-        ..res("", "v1", "secrets", "secret", "Secret", Namespaced, &[], &[], &[])
+        ..res(
+            "",
+            "v1",
+            "secrets",
+            "secret",
+            "Secret",
+            Namespaced,
+            &[],
+            &[],
+            &[],
+        )
     },
-    res("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", Namespaced, &["sa"], &[], &[]),
+    res(
+        "",
+        "v1",
+        "serviceaccounts",
+        "serviceaccount",
+        "ServiceAccount",
+        Namespaced,
+        &["sa"],
+        &[],
+        &[],
+    ),
     res(
         "",
         "v1",
@@ -325,7 +459,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[status("", "v1", "Service")],
     ),
     // apps/v1 — pkg/registry/apps/*
-    res("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", Namespaced, &[], &[], &[]),
+    res(
+        "apps",
+        "v1",
+        "controllerrevisions",
+        "controllerrevision",
+        "ControllerRevision",
+        Namespaced,
+        &[],
+        &[],
+        &[],
+    ),
     res(
         "apps",
         "v1",
@@ -376,7 +520,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
     // events.k8s.io/v1 shares storage with core events.
     ResourceInfo {
         storage_resource: "events.k8s.io-events",
-        ..res("events.k8s.io", "v1", "events", "event", "Event", Namespaced, &["ev"], &[], &[])
+        ..res(
+            "events.k8s.io",
+            "v1",
+            "events",
+            "event",
+            "Event",
+            Namespaced,
+            &["ev"],
+            &[],
+            &[],
+        )
     },
     // autoscaling/v2 — pkg/registry/autoscaling/horizontalpodautoscaler
     res(
@@ -404,14 +558,54 @@ pub static RESOURCES: &[ResourceInfo] = &[
     ),
     ResourceInfo {
         selectable_fields: &["status.successful"],
-        ..res("batch", "v1", "jobs", "job", "Job", Namespaced, &[], &["all"], &[status("batch", "v1", "Job")])
+        ..res(
+            "batch",
+            "v1",
+            "jobs",
+            "job",
+            "Job",
+            Namespaced,
+            &[],
+            &["all"],
+            &[status("batch", "v1", "Job")],
+        )
     },
     // coordination.k8s.io/v1
-    res("coordination.k8s.io", "v1", "leases", "lease", "Lease", Namespaced, &[], &[], &[]),
+    res(
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        Namespaced,
+        &[],
+        &[],
+        &[],
+    ),
     // discovery.k8s.io/v1
-    res("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", Namespaced, &[], &[], &[]),
+    res(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        Namespaced,
+        &[],
+        &[],
+        &[],
+    ),
     // networking.k8s.io/v1
-    res("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", Cluster, &[], &[], &[]),
+    res(
+        "networking.k8s.io",
+        "v1",
+        "ingressclasses",
+        "ingressclass",
+        "IngressClass",
+        Cluster,
+        &[],
+        &[],
+        &[],
+    ),
     res(
         "networking.k8s.io",
         "v1",
@@ -423,7 +617,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[],
         &[status("networking.k8s.io", "v1", "Ingress")],
     ),
-    res("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", Namespaced, &["netpol"], &[], &[]),
+    res(
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "networkpolicy",
+        "NetworkPolicy",
+        Namespaced,
+        &["netpol"],
+        &[],
+        &[],
+    ),
     // policy/v1
     res(
         "policy",
@@ -437,19 +641,99 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[status("policy", "v1", "PodDisruptionBudget")],
     ),
     // rbac.authorization.k8s.io/v1
-    res("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", Cluster, &[], &[], &[]),
-    res("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", Cluster, &[], &[], &[]),
-    res("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", Namespaced, &[], &[], &[]),
-    res("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", Namespaced, &[], &[], &[]),
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        Cluster,
+        &[],
+        &[],
+        &[],
+    ),
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        Cluster,
+        &[],
+        &[],
+        &[],
+    ),
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "rolebinding",
+        "RoleBinding",
+        Namespaced,
+        &[],
+        &[],
+        &[],
+    ),
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "roles",
+        "role",
+        "Role",
+        Namespaced,
+        &[],
+        &[],
+        &[],
+    ),
     // storage.k8s.io/v1
-    res("storage.k8s.io", "v1", "csidrivers", "csidriver", "CSIDriver", Cluster, &[], &[], &[]),
-    res("storage.k8s.io", "v1", "csinodes", "csinode", "CSINode", Cluster, &[], &[], &[]),
+    res(
+        "storage.k8s.io",
+        "v1",
+        "csidrivers",
+        "csidriver",
+        "CSIDriver",
+        Cluster,
+        &[],
+        &[],
+        &[],
+    ),
+    res(
+        "storage.k8s.io",
+        "v1",
+        "csinodes",
+        "csinode",
+        "CSINode",
+        Cluster,
+        &[],
+        &[],
+        &[],
+    ),
     ResourceInfo {
         delete_returns_object: true,
-        ..res("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", Cluster, &["sc"], &[], &[])
+        ..res(
+            "storage.k8s.io",
+            "v1",
+            "storageclasses",
+            "storageclass",
+            "StorageClass",
+            Cluster,
+            &["sc"],
+            &[],
+            &[],
+        )
     },
     // scheduling.k8s.io/v1
-    res("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", Cluster, &["pc"], &[], &[]),
+    res(
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        "priorityclass",
+        "PriorityClass",
+        Cluster,
+        &["pc"],
+        &[],
+        &[],
+    ),
 ];
 
 /// The API groups in discovery order, each with its (single) served version.
@@ -464,13 +748,20 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The resources of one group/version, in table order.
-pub fn resources_of<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceInfo> + use<'a> {
-    RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
+pub fn resources_of<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceInfo> + use<'a> {
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
 }
 
 /// Looks a resource up by group, version and plural name.
 pub fn lookup(group: &str, version: &str, resource: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.resource == resource)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.resource == resource)
 }
 
 /// Looks a resource up by its apiVersion and kind (for objects in request bodies).
@@ -479,7 +770,9 @@ pub fn lookup_kind(api_version: &str, kind: &str) -> Option<&'static ResourceInf
         Some((g, v)) => (g, v),
         None => ("", api_version),
     };
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 #[cfg(test)]
@@ -491,14 +784,21 @@ mod tests {
     fn resources_are_unique_and_sorted_within_groups() {
         let mut seen = BTreeSet::new();
         for r in RESOURCES {
-            assert!(seen.insert((r.group, r.version, r.resource)), "duplicate {}", r.resource);
+            assert!(
+                seen.insert((r.group, r.version, r.resource)),
+                "duplicate {}",
+                r.resource
+            );
         }
     }
 
     #[test]
     fn keys_and_names() {
         let pods = lookup("", "v1", "pods").expect("pods");
-        assert_eq!(pods.key(Some("default"), "web"), "/registry/pods/default/web");
+        assert_eq!(
+            pods.key(Some("default"), "web"),
+            "/registry/pods/default/web"
+        );
         assert_eq!(pods.qualified_resource(), "pods");
         let deploy = lookup("apps", "v1", "deployments").expect("deployments");
         assert_eq!(deploy.qualified_resource(), "deployments.apps");

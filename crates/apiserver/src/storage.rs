@@ -48,8 +48,12 @@ impl From<StoreError> for StorageError {
             StoreError::AlreadyExists { .. } => Self::AlreadyExists,
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict { .. } => Self::Conflict,
-            StoreError::Compacted { compact_revision } => Self::Compacted { compacted: compact_revision },
-            StoreError::FutureRevision { requested, current } => Self::Future { requested, current },
+            StoreError::Compacted { compact_revision } => Self::Compacted {
+                compacted: compact_revision,
+            },
+            StoreError::FutureRevision { requested, current } => {
+                Self::Future { requested, current }
+            }
             other => Self::Internal(other.to_string()),
         }
     }
@@ -89,7 +93,9 @@ impl ObjectWatch {
         let event = match self.inner.recv().await {
             Ok(e) => e,
             Err(WatchError::Compacted { compact_revision }) => {
-                return Some(Err(StorageError::Compacted { compacted: compact_revision }));
+                return Some(Err(StorageError::Compacted {
+                    compacted: compact_revision,
+                }));
             }
             Err(_) => return None,
         };
@@ -104,13 +110,17 @@ fn decode_event(event: Event) -> Result<ObjectEvent, StorageError> {
         EventKind::Put => Some(decode(&event.kv)?),
         EventKind::Delete => None,
     };
-    Ok(ObjectEvent { revision, object, previous })
+    Ok(ObjectEvent {
+        revision,
+        object,
+        previous,
+    })
 }
 
 /// Decodes a stored value and sets its resourceVersion from the key's revision.
 pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
-    let mut value: Value =
-        serde_json::from_slice(&kv.value).map_err(|e| StorageError::Internal(format!("corrupt stored object: {e}")))?;
+    let mut value: Value = serde_json::from_slice(&kv.value)
+        .map_err(|e| StorageError::Internal(format!("corrupt stored object: {e}")))?;
     object::set_resource_version(&mut value, kv.mod_revision);
     Ok(value)
 }
@@ -171,7 +181,9 @@ impl Storage {
         let mut items = Vec::new();
         let batch = if limit == 0 { 0 } else { limit.max(100) };
         loop {
-            let req = RangeRequest::range(from.as_bytes(), &end[..]).with_limit(batch).at_revision(revision);
+            let req = RangeRequest::range(from.as_bytes(), &end[..])
+                .with_limit(batch)
+                .at_revision(revision);
             let result = self.store.range(&req)?;
             let fetched = result.kvs.len() as i64;
             for (i, kv) in result.kvs.iter().enumerate() {
@@ -181,22 +193,41 @@ impl Storage {
                     if limit > 0 && items.len() == limit {
                         let left = result.count - (i as i64 + 1);
                         if left > 0 {
-                            let next = result.kvs.get(i + 1).and_then(|k| k.key_str().map(str::to_string));
+                            let next = result
+                                .kvs
+                                .get(i + 1)
+                                .and_then(|k| k.key_str().map(str::to_string));
                             let next = match next {
                                 Some(n) => n,
                                 // The next key is past this batch: resume just after this one.
                                 None => format!("{}\u{0}", kv.key_str().unwrap_or_default()),
                             };
-                            return Ok(Page { items, next_key: Some(next), remaining: left });
+                            return Ok(Page {
+                                items,
+                                next_key: Some(next),
+                                remaining: left,
+                            });
                         }
-                        return Ok(Page { items, next_key: None, remaining: 0 });
+                        return Ok(Page {
+                            items,
+                            next_key: None,
+                            remaining: 0,
+                        });
                     }
                 }
             }
             if !result.more || fetched == 0 {
-                return Ok(Page { items, next_key: None, remaining: 0 });
+                return Ok(Page {
+                    items,
+                    next_key: None,
+                    remaining: 0,
+                });
             }
-            let last = result.kvs.last().and_then(|k| k.key_str()).unwrap_or_default();
+            let last = result
+                .kvs
+                .last()
+                .and_then(|k| k.key_str())
+                .unwrap_or_default();
             from = format!("{last}\u{0}");
         }
     }
@@ -208,7 +239,11 @@ impl Storage {
 
     /// Replaces `key` if its revision is still `expected`; returns the new revision.
     pub async fn update(&self, key: &str, obj: &Value, expected: i64) -> Result<i64, StorageError> {
-        Ok(self.store.update(key, encode(obj), expected).await?.mod_revision)
+        Ok(self
+            .store
+            .update(key, encode(obj), expected)
+            .await?
+            .mod_revision)
     }
 
     /// Deletes `key` if its revision is still `expected`; returns the delete's revision.

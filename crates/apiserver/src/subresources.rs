@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use kubetwin_core::labels::Selector;
 
+use kubetwin_core::validation::field::FieldError;
+
 use crate::error::{ApiError, Cause};
 use crate::list::ListOptions;
 use crate::registry::{self, ResourceInfo};
@@ -47,7 +49,12 @@ pub fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
 
 impl ApiServer {
     /// GET `…/scale`.
-    pub fn get_scale(&self, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<Value, ApiError> {
+    pub fn get_scale(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
         Ok(scale_of(info, &self.get(info, namespace, name)?))
     }
 
@@ -67,14 +74,14 @@ impl ApiServer {
                 Value::Number(n) if n.as_i64().is_some_and(|r| r >= 0) => n.as_i64().unwrap_or(0),
                 Value::Null => 0,
                 other => {
-                    return Err(ApiError::invalid_options(
-                        "Scale",
-                        "autoscaling",
-                        vec![Cause {
-                            reason: "FieldValueInvalid".into(),
-                            message: format!("Invalid value: {other}: must be greater than or equal to 0"),
-                            field: "spec.replicas".into(),
-                        }],
+                    return Err(ApiError::invalid(
+                        info,
+                        name,
+                        &[FieldError::invalid(
+                            "spec.replicas",
+                            other.clone(),
+                            "must be greater than or equal to 0",
+                        )],
                     ));
                 }
             };
@@ -84,19 +91,22 @@ impl ApiServer {
             next["spec"]["replicas"] = json!(replicas);
             Ok(next)
         };
-        let outcome = self.update_with(info, namespace, name, "", opts, &mutate).await?;
+        let outcome = self
+            .update_with(info, namespace, name, "", opts, &mutate)
+            .await?;
         Ok(scale_of(info, &outcome.object))
     }
 
     /// POST `pods/<name>/binding` (or `bindings`): assigns the pod to a node.
     pub async fn bind(&self, namespace: &str, name: &str, binding: &Value) -> Result<(), ApiError> {
-        let pods = registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
+        let pods =
+            registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
         let target = binding["target"]["name"].as_str().unwrap_or("").to_string();
         if target.is_empty() {
             return Err(ApiError::invalid(
                 pods,
                 name,
-                vec![Cause { reason: "FieldValueRequired".into(), message: "Required value".into(), field: "target.name".into() }],
+                &[FieldError::required("target.name", "")],
             ));
         }
         let annotations = binding["metadata"]["annotations"].clone();
@@ -105,10 +115,18 @@ impl ApiServer {
             if let Some(uid) = &pinned_uid
                 && object::meta_str(current, "uid") != uid
             {
-                return Err(ApiError::conflict(pods, name, "the UID in the binding does not match the pod"));
+                return Err(ApiError::conflict(
+                    pods,
+                    name,
+                    "the UID in the binding does not match the pod",
+                ));
             }
             if object::is_terminating(current) {
-                return Err(ApiError::conflict(pods, name, "pod is being deleted, cannot be assigned to a host"));
+                return Err(ApiError::conflict(
+                    pods,
+                    name,
+                    "pod is being deleted, cannot be assigned to a host",
+                ));
             }
             let assigned = current["spec"]["nodeName"].as_str().unwrap_or("");
             if !assigned.is_empty() {
@@ -131,8 +149,14 @@ impl ApiServer {
             }
             // The PodScheduled condition is the scheduler's to set; binding adds it as upstream's
             // `setPodHostAndAnnotations` does.
-            let conditions = next["status"]["conditions"].as_array().cloned().unwrap_or_default();
-            let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
+            let conditions = next["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut conditions: Vec<Value> = conditions
+                .into_iter()
+                .filter(|c| c["type"] != "PodScheduled")
+                .collect();
             conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": null}));
             next["status"]["conditions"] = Value::Array(conditions);
             Ok(next)
@@ -157,20 +181,35 @@ impl ApiServer {
     }
 
     /// POST `pods/<name>/eviction`: deletes the pod unless a PodDisruptionBudget forbids it.
-    pub async fn evict(&self, namespace: &str, name: &str, eviction: &Value) -> Result<(), ApiError> {
-        let pods = registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
-        let pdbs = registry::lookup("policy", "v1", "poddisruptionbudgets").ok_or_else(|| ApiError::internal("no pdbs"))?;
+    pub async fn evict(
+        &self,
+        namespace: &str,
+        name: &str,
+        eviction: &Value,
+    ) -> Result<(), ApiError> {
+        let pods =
+            registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
+        let pdbs = registry::lookup("policy", "v1", "poddisruptionbudgets")
+            .ok_or_else(|| ApiError::internal("no pdbs"))?;
         let pod = self.get(pods, Some(namespace), name)?;
         let delete_options = match eviction.get("deleteOptions") {
-            Some(o) if !o.is_null() => DeleteOptions::parse(&serde_json::to_vec(o).unwrap_or_default(), &Query::default())?,
+            Some(o) if !o.is_null() => DeleteOptions::parse(
+                &serde_json::to_vec(o).unwrap_or_default(),
+                &Query::default(),
+            )?,
             _ => DeleteOptions::default(),
         };
         // canIgnorePDB: terminal, pending or already-terminating pods are deleted directly.
         let phase = pod["status"]["phase"].as_str().unwrap_or("");
-        let ignore_pdb = matches!(phase, "Succeeded" | "Failed" | "Pending") || object::is_terminating(&pod);
+        let ignore_pdb =
+            matches!(phase, "Succeeded" | "Failed" | "Pending") || object::is_terminating(&pod);
         if !ignore_pdb {
             let labels = object::labels(&pod);
-            let all = self.list(pdbs, Some(namespace), &ListOptions::parse(&Query::default(), pdbs, false)?)?;
+            let all = self.list(
+                pdbs,
+                Some(namespace),
+                &ListOptions::parse(&Query::default(), pdbs, false)?,
+            )?;
             let matching: Vec<Value> = all
                 .items
                 .into_iter()
@@ -209,7 +248,9 @@ impl ApiServer {
                     let mut next = current.clone();
                     let allowed = next["status"]["disruptionsAllowed"].as_i64().unwrap_or(0);
                     if allowed <= 0 {
-                        return Err(disruption_error("The disruption budget has no disruptions left."));
+                        return Err(disruption_error(
+                            "The disruption budget has no disruptions left.",
+                        ));
                     }
                     next["status"]["disruptionsAllowed"] = json!(allowed - 1);
                     if !next["status"]["disruptedPods"].is_object() {
@@ -218,20 +259,39 @@ impl ApiServer {
                     next["status"]["disruptedPods"][&pod_name] = json!(now);
                     Ok(next)
                 };
-                self.update_with(pdbs, Some(namespace), &pdb_name, "status", &WriteOptions::default(), &mutate).await?;
+                self.update_with(
+                    pdbs,
+                    Some(namespace),
+                    &pdb_name,
+                    "status",
+                    &WriteOptions::default(),
+                    &mutate,
+                )
+                .await?;
             }
         }
-        self.delete(pods, Some(namespace), name, &delete_options).await?;
+        self.delete(pods, Some(namespace), name, &delete_options)
+            .await?;
         Ok(())
     }
 
     /// GET `pods/<name>/log`: the simulated container's output.
-    pub fn pod_log(&self, namespace: &str, name: &str, container: Option<&str>) -> Result<String, ApiError> {
-        let pods = registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
+    pub fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let pods =
+            registry::lookup("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
         let pod = self.get(pods, Some(namespace), name)?;
         let containers: Vec<String> = pod["spec"]["containers"]
             .as_array()
-            .map(|cs| cs.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect())
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let container = match container {
             Some(c) if containers.iter().any(|x| x == c) => c.to_string(),
@@ -253,13 +313,22 @@ impl ApiServer {
                 "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
             )));
         }
-        Ok(format!("kubetwin: simulated container {container} of pod {namespace}/{name} has no real output\n"))
+        Ok(format!(
+            "kubetwin: simulated container {container} of pod {namespace}/{name} has no real output\n"
+        ))
     }
 }
 
 fn disruption_error(detail: &str) -> ApiError {
-    let mut err = ApiError::too_many_requests("Cannot evict pod as it would violate the pod's disruption budget.", 0);
+    let mut err = ApiError::too_many_requests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        0,
+    );
     err.retry_after_seconds = None;
-    err.causes.push(Cause { reason: "DisruptionBudget".into(), message: detail.into(), field: String::new() });
+    err.causes.push(Cause {
+        reason: "DisruptionBudget".into(),
+        message: detail.into(),
+        field: String::new(),
+    });
     err
 }

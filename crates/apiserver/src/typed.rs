@@ -12,9 +12,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use k8s_openapi::api::{
-    apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, coordination::v1 as coordination,
-    core::v1 as core, discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
-    policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
+    apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch,
+    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
+    events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
+    scheduling::v1 as scheduling, storage::v1 as storage,
 };
 
 /// The outcome of decoding a body through its type.
@@ -31,12 +32,20 @@ fn roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Decoded, 
     let typed_json = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     let mut unknown_fields = Vec::new();
     let object = prune_unknown(value, &typed_json, &mut String::new(), &mut unknown_fields);
-    Ok(Decoded { object, unknown_fields })
+    Ok(Decoded {
+        object,
+        unknown_fields,
+    })
 }
 
 /// Copies `input`, dropping keys that `typed` (its typed re-encoding) lacks; records the paths of
 /// the dropped keys that carried a value.
-fn prune_unknown(input: &Value, typed: &Value, path: &mut String, unknown: &mut Vec<String>) -> Value {
+fn prune_unknown(
+    input: &Value,
+    typed: &Value,
+    path: &mut String,
+    unknown: &mut Vec<String>,
+) -> Value {
     match (input, typed) {
         (Value::Object(a), Value::Object(b)) => {
             let mut out = serde_json::Map::new();
@@ -115,7 +124,9 @@ pub fn decode(group: &str, kind: &str, value: &Value) -> Option<Result<Decoded, 
         ("apps", "ReplicaSet") => roundtrip::<apps::ReplicaSet>(value),
         ("apps", "StatefulSet") => roundtrip::<apps::StatefulSet>(value),
         ("events.k8s.io", "Event") => roundtrip::<events::Event>(value),
-        ("autoscaling", "HorizontalPodAutoscaler") => roundtrip::<autoscaling::HorizontalPodAutoscaler>(value),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            roundtrip::<autoscaling::HorizontalPodAutoscaler>(value)
+        }
         ("autoscaling", "Scale") => roundtrip::<k8s_openapi::api::autoscaling::v1::Scale>(value),
         ("batch", "CronJob") => roundtrip::<batch::CronJob>(value),
         ("batch", "Job") => roundtrip::<batch::Job>(value),
@@ -126,7 +137,9 @@ pub fn decode(group: &str, kind: &str, value: &Value) -> Option<Result<Decoded, 
         ("networking.k8s.io", "NetworkPolicy") => roundtrip::<networking::NetworkPolicy>(value),
         ("policy", "PodDisruptionBudget") => roundtrip::<policy::PodDisruptionBudget>(value),
         ("policy", "Eviction") => roundtrip::<policy::Eviction>(value),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => roundtrip::<rbac::ClusterRoleBinding>(value),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            roundtrip::<rbac::ClusterRoleBinding>(value)
+        }
         ("rbac.authorization.k8s.io", "ClusterRole") => roundtrip::<rbac::ClusterRole>(value),
         ("rbac.authorization.k8s.io", "RoleBinding") => roundtrip::<rbac::RoleBinding>(value),
         ("rbac.authorization.k8s.io", "Role") => roundtrip::<rbac::Role>(value),
@@ -151,8 +164,13 @@ mod tests {
             "data": {"k": "v"},
             "extra": {"deep": true},
         });
-        let decoded = decode("", "ConfigMap", &body).expect("known kind").expect("decodes");
-        assert_eq!(decoded.unknown_fields, vec!["extra".to_string(), "metadata.bogus".to_string()]);
+        let decoded = decode("", "ConfigMap", &body)
+            .expect("known kind")
+            .expect("decodes");
+        assert_eq!(
+            decoded.unknown_fields,
+            vec!["extra".to_string(), "metadata.bogus".to_string()]
+        );
         assert_eq!(decoded.object["data"]["k"], "v");
         assert!(decoded.object.get("extra").is_none());
     }
@@ -160,7 +178,9 @@ mod tests {
     #[test]
     fn type_errors_are_reported() {
         let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": "three"}});
-        let err = decode("apps", "Deployment", &body).expect("known kind").expect_err("bad type");
+        let err = decode("apps", "Deployment", &body)
+            .expect("known kind")
+            .expect_err("bad type");
         assert!(err.contains("invalid type"), "{err}");
     }
 
@@ -169,6 +189,9 @@ mod tests {
         let body = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i", "imagePullPolicyy": "Always"}]}});
         let decoded = decode("", "Pod", &body).expect("known").expect("decodes");
-        assert_eq!(decoded.unknown_fields, vec!["spec.containers[0].imagePullPolicyy".to_string()]);
+        assert_eq!(
+            decoded.unknown_fields,
+            vec!["spec.containers[0].imagePullPolicyy".to_string()]
+        );
     }
 }

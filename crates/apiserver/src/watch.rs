@@ -28,7 +28,8 @@ pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
 
 fn line(event_type: &str, object: Value) -> Bytes {
-    let mut s = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    let mut s =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     s.push(b'\n');
     Bytes::from(s)
 }
@@ -43,7 +44,10 @@ fn bookmark(info: &ResourceInfo, revision: i64, initial_events_end: bool) -> Val
 
 /// The `ERROR` event for a watch that starts before retained history.
 fn expired_event(requested: i64, compacted: i64) -> Bytes {
-    let status = ApiError::expired(format!("too old resource version: {requested} ({compacted})")).to_status();
+    let status = ApiError::expired(format!(
+        "too old resource version: {requested} ({compacted})"
+    ))
+    .to_status();
     line("ERROR", status)
 }
 
@@ -64,21 +68,22 @@ impl ApiServer {
         };
         let current = self.storage.revision();
         let streaming = opts.send_initial_events == Some(true);
-        let (initial, start_rev) = if streaming || matches!(opts.resource_version.as_str(), "" | "0") {
-            let mut list_opts = opts.clone();
-            list_opts.limit = 0;
-            list_opts.continue_token = None;
-            list_opts.rv_match = RvMatch::Unset;
-            list_opts.resource_version = String::new();
-            let listed = self.list(info, namespace, &list_opts)?;
-            (Some(listed.items), listed.revision)
-        } else {
-            let rv = parse_rv(&opts.resource_version)?;
-            if rv > current {
-                return Err(ApiError::resource_version_too_large(rv, current));
-            }
-            (None, rv)
-        };
+        let (initial, start_rev) =
+            if streaming || matches!(opts.resource_version.as_str(), "" | "0") {
+                let mut list_opts = opts.clone();
+                list_opts.limit = 0;
+                list_opts.continue_token = None;
+                list_opts.rv_match = RvMatch::Unset;
+                list_opts.resource_version = String::new();
+                let listed = self.list(info, namespace, &list_opts)?;
+                (Some(listed.items), listed.revision)
+            } else {
+                let rv = parse_rv(&opts.resource_version)?;
+                if rv > current {
+                    return Err(ApiError::resource_version_too_large(rv, current));
+                }
+                (None, rv)
+            };
 
         let (tx, rx) = mpsc::channel::<Bytes>(256);
         let watch = self.storage.watch(&prefix, start_rev);
@@ -98,7 +103,9 @@ impl ApiServer {
                     return;
                 }
                 Err(e) => {
-                    let _ = tx.send(line("ERROR", ApiError::internal(e).to_status())).await;
+                    let _ = tx
+                        .send(line("ERROR", ApiError::internal(e).to_status()))
+                        .await;
                     return;
                 }
             };
@@ -110,7 +117,12 @@ impl ApiServer {
                         return;
                     }
                 }
-                if streaming && tx.send(line("BOOKMARK", bookmark(info, start_rev, true))).await.is_err() {
+                if streaming
+                    && tx
+                        .send(line("BOOKMARK", bookmark(info, start_rev, true)))
+                        .await
+                        .is_err()
+                {
                     return;
                 }
             }

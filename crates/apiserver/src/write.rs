@@ -7,7 +7,9 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, Cause};
+use kubetwin_core::validation::field::FieldError;
+
+use crate::error::ApiError;
 use crate::registry::{self, ResourceInfo};
 use crate::request::Query;
 use crate::storage::StorageError;
@@ -39,7 +41,12 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        Self { dry_run: false, field_manager: None, field_validation: FieldValidation::Warn, force: false }
+        Self {
+            dry_run: false,
+            field_manager: None,
+            field_validation: FieldValidation::Warn,
+            force: false,
+        }
     }
 }
 
@@ -60,11 +67,18 @@ impl WriteOptions {
             Some("Ignore") => FieldValidation::Ignore,
             Some("Strict") => FieldValidation::Strict,
             Some(other) => {
-                return Err(ApiError::bad_request(format!("invalid fieldValidation directive: {other}")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid fieldValidation directive: {other}"
+                )));
             }
         };
         let force = query.flag("force");
-        Ok(Self { dry_run, field_manager: query.get("fieldManager").map(str::to_string), field_validation, force })
+        Ok(Self {
+            dry_run,
+            field_manager: query.get("fieldManager").map(str::to_string),
+            field_validation,
+            force,
+        })
     }
 }
 
@@ -81,11 +95,21 @@ pub struct WriteOutcome {
 
 /// Parses a request body (JSON, or YAML for YAML content types) into an object.
 pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let value: Value = match essence.as_str() {
-        "" | "application/json" | "*/*" | "application/merge-patch+json" | "application/strategic-merge-patch+json"
-        | "application/json-patch+json" => serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
+        ""
+        | "application/json"
+        | "*/*"
+        | "application/merge-patch+json"
+        | "application/strategic-merge-patch+json"
+        | "application/json-patch+json" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?,
         "application/yaml" | "application/apply-patch+yaml" | "text/yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the body of the request is not valid UTF-8"))?;
@@ -110,8 +134,16 @@ impl ApiServer {
                 type_name(obj)
             )));
         }
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let api_version = obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let kind = obj
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if !api_version.is_empty() && api_version != info.api_version() {
             return Err(ApiError::bad_request(format!(
                 "the API version in the data ({api_version}) does not match the expected API version ({})",
@@ -131,8 +163,16 @@ impl ApiServer {
     }
 
     /// Decodes through the type: unknown fields are dropped (and rejected under Strict).
-    fn decode_typed(&self, info: &ResourceInfo, obj: Value, opts: &WriteOptions, warnings: &mut Vec<String>) -> Result<Value, ApiError> {
-        let Some(decoded) = typed::decode(info.group, info.kind, &obj) else { return Ok(obj) };
+    fn decode_typed(
+        &self,
+        info: &ResourceInfo,
+        obj: Value,
+        opts: &WriteOptions,
+        warnings: &mut Vec<String>,
+    ) -> Result<Value, ApiError> {
+        let Some(decoded) = typed::decode(info.group, info.kind, &obj) else {
+            return Ok(obj);
+        };
         let decoded = decoded.map_err(|e| {
             ApiError::bad_request(format!(
                 "{} in version \"{}\" cannot be handled as a {}: {e}",
@@ -142,8 +182,11 @@ impl ApiServer {
         if !decoded.unknown_fields.is_empty() {
             match opts.field_validation {
                 FieldValidation::Strict => {
-                    let list: Vec<String> =
-                        decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+                    let list: Vec<String> = decoded
+                        .unknown_fields
+                        .iter()
+                        .map(|f| format!("unknown field \"{f}\""))
+                        .collect();
                     return Err(ApiError::bad_request(format!(
                         "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
                         info.kind,
@@ -153,7 +196,12 @@ impl ApiServer {
                     )));
                 }
                 FieldValidation::Warn => {
-                    warnings.extend(decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")));
+                    warnings.extend(
+                        decoded
+                            .unknown_fields
+                            .iter()
+                            .map(|f| format!("unknown field \"{f}\"")),
+                    );
                 }
                 FieldValidation::Ignore => {}
             }
@@ -162,25 +210,37 @@ impl ApiServer {
     }
 
     /// Checks that `namespace` exists and is not terminating (`NamespaceLifecycle` admission).
-    fn check_namespace(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Result<(), ApiError> {
-        let ns_info = registry::lookup("", "v1", "namespaces").ok_or_else(|| ApiError::internal("no namespaces"))?;
-        match self.storage.get(&ns_info.key(None, namespace)).map_err(ApiError::internal)? {
+    fn check_namespace(
+        &self,
+        info: &ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let ns_info = registry::lookup("", "v1", "namespaces")
+            .ok_or_else(|| ApiError::internal("no namespaces"))?;
+        match self
+            .storage
+            .get(&ns_info.key(None, namespace))
+            .map_err(ApiError::internal)?
+        {
             None => Err(ApiError::not_found(ns_info, namespace)),
             Some((ns, _)) if object::is_terminating(&ns) => Err(ApiError::forbidden(
                 info,
                 name,
-                &format!("unable to create new content in namespace {namespace} because it is being terminated"),
+                &format!(
+                    "unable to create new content in namespace {namespace} because it is being terminated"
+                ),
             )),
             Some(_) => Ok(()),
         }
     }
 
     fn validate(&self, info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-        let causes = defaults::validate(info, obj);
-        if causes.is_empty() {
+        let errors = defaults::validate(info, obj);
+        if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::invalid(info, object::name(obj), causes))
+            Err(ApiError::invalid(info, object::name(obj), &errors))
         }
     }
 
@@ -215,7 +275,13 @@ impl ApiServer {
         let now = self.now_string();
         {
             let meta = object::meta_mut(&mut obj);
-            for f in ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            for f in [
+                "uid",
+                "resourceVersion",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "selfLink",
+            ] {
                 meta.remove(f);
             }
             meta.insert("creationTimestamp".into(), json!(now));
@@ -243,7 +309,11 @@ impl ApiServer {
         }
         self.admit_create(info, &mut obj)?;
         if opts.dry_run {
-            return Ok(WriteOutcome { object: obj, warnings, created: true });
+            return Ok(WriteOutcome {
+                object: obj,
+                warnings,
+                created: true,
+            });
         }
         // Generated names retry on collision (`RetryGenerateName`: up to 8 attempts).
         let mut attempts = 0;
@@ -252,14 +322,20 @@ impl ApiServer {
             match self.storage.create(&key, &obj).await {
                 Ok(rev) => {
                     object::set_resource_version(&mut obj, rev);
-                    return Ok(WriteOutcome { object: obj, warnings, created: true });
+                    return Ok(WriteOutcome {
+                        object: obj,
+                        warnings,
+                        created: true,
+                    });
                 }
                 Err(StorageError::AlreadyExists) if generated && attempts < 7 => {
                     attempts += 1;
                     let name = self.generated_name(&generate_name);
                     object::set_meta_str(&mut obj, "name", &name);
                 }
-                Err(StorageError::AlreadyExists) => return Err(ApiError::already_exists(info, object::name(&obj))),
+                Err(StorageError::AlreadyExists) => {
+                    return Err(ApiError::already_exists(info, object::name(&obj)));
+                }
                 Err(e) => return Err(ApiError::internal(e)),
             }
         }
@@ -286,12 +362,20 @@ impl ApiServer {
         let pc = registry::lookup("scheduling.k8s.io", "v1", "priorityclasses")?;
         let (obj, _) = self.storage.get(&pc.key(None, name)).ok()??;
         let value = obj.get("value").and_then(Value::as_i64)?;
-        let policy = obj.get("preemptionPolicy").and_then(Value::as_str).map(str::to_string);
+        let policy = obj
+            .get("preemptionPolicy")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         Some((value, policy))
     }
 
     /// Reads the object at `key`, or 404.
-    pub fn read(&self, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<(Value, i64), ApiError> {
+    pub fn read(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(Value, i64), ApiError> {
         self.storage
             .get(&info.key(namespace, name))
             .map_err(ApiError::internal)?
@@ -299,7 +383,12 @@ impl ApiServer {
     }
 
     /// The get verb.
-    pub fn get(&self, info: &ResourceInfo, namespace: Option<&str>, name: &str) -> Result<Value, ApiError> {
+    pub fn get(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
         Ok(self.read(info, namespace, name)?.0)
     }
 
@@ -336,17 +425,32 @@ impl ApiServer {
             let mut next = self.prepare_update(info, subresource, &current, desired)?;
             if next == current {
                 // A no-op write stores nothing and keeps the resourceVersion.
-                return Ok(WriteOutcome { object: current, warnings, created: false });
+                return Ok(WriteOutcome {
+                    object: current,
+                    warnings,
+                    created: false,
+                });
             }
             if opts.dry_run {
-                return Ok(WriteOutcome { object: next, warnings, created: false });
+                return Ok(WriteOutcome {
+                    object: next,
+                    warnings,
+                    created: false,
+                });
             }
             // The last finalizer gone from an object being deleted: delete it now.
-            if object::is_terminating(&next) && object::finalizers(&next).is_empty() && !defaults::awaits_kubelet(info, &next) {
+            if object::is_terminating(&next)
+                && object::finalizers(&next).is_empty()
+                && !defaults::awaits_kubelet(info, &next)
+            {
                 match self.storage.delete(&key, current_rev).await {
                     Ok(rev) => {
                         object::set_resource_version(&mut next, rev);
-                        return Ok(WriteOutcome { object: next, warnings, created: false });
+                        return Ok(WriteOutcome {
+                            object: next,
+                            warnings,
+                            created: false,
+                        });
                     }
                     Err(StorageError::Conflict) if pinned.is_empty() => continue,
                     Err(StorageError::Conflict) => return Err(ApiError::stale(info, name)),
@@ -357,7 +461,11 @@ impl ApiServer {
             match self.storage.update(&key, &next, current_rev).await {
                 Ok(rev) => {
                     object::set_resource_version(&mut next, rev);
-                    return Ok(WriteOutcome { object: next, warnings, created: false });
+                    return Ok(WriteOutcome {
+                        object: next,
+                        warnings,
+                        created: false,
+                    });
                 }
                 Err(StorageError::Conflict) if pinned.is_empty() => continue,
                 Err(StorageError::Conflict) => return Err(ApiError::stale(info, name)),
@@ -370,7 +478,13 @@ impl ApiServer {
 
     /// `rest.BeforeUpdate` + the strategy's `PrepareForUpdate`: server-owned fields kept,
     /// status or spec kept depending on the subresource, generation bumped on spec changes.
-    fn prepare_update(&self, info: &ResourceInfo, subresource: &str, current: &Value, desired: Value) -> Result<Value, ApiError> {
+    fn prepare_update(
+        &self,
+        info: &ResourceInfo,
+        subresource: &str,
+        current: &Value,
+        desired: Value,
+    ) -> Result<Value, ApiError> {
         let mut next = if subresource == "status" {
             // Only status changes (`ResetObjectMetaForStatus` keeps metadata but managed fields).
             let mut next = current.clone();
@@ -392,9 +506,19 @@ impl ApiServer {
             next
         };
         {
-            let cur_meta = current.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            let cur_meta = current
+                .get("metadata")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
             let meta = object::meta_mut(&mut next);
-            for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+            for f in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "namespace",
+            ] {
                 match cur_meta.get(f) {
                     Some(v) => meta.insert(f.into(), v.clone()),
                     None => meta.remove(f),
@@ -406,15 +530,17 @@ impl ApiServer {
         if object::is_terminating(current) {
             // New finalizers cannot be added once deletion has started.
             let before = object::finalizers(current);
-            if object::finalizers(&next).iter().any(|f| !before.contains(f)) {
+            if object::finalizers(&next)
+                .iter()
+                .any(|f| !before.contains(f))
+            {
                 return Err(ApiError::invalid(
                     info,
                     object::name(current),
-                    vec![Cause {
-                        reason: "FieldValueForbidden".into(),
-                        message: "Forbidden: no new finalizers can be added if the object is being deleted".into(),
-                        field: "metadata.finalizers".into(),
-                    }],
+                    &[FieldError::forbidden(
+                        "metadata.finalizers",
+                        "no new finalizers can be added if the object is being deleted",
+                    )],
                 ));
             }
         }
@@ -422,7 +548,9 @@ impl ApiServer {
             defaults::apply_defaults(info, &mut next);
             self.validate(info, &next)?;
         }
-        if defaults::tracks_generation(info) && object::spec_part(&next) != object::spec_part(current) {
+        if defaults::tracks_generation(info)
+            && object::spec_part(&next) != object::spec_part(current)
+        {
             let generation = object::generation(current) + 1;
             object::meta_mut(&mut next).insert("generation".into(), json!(generation));
         }
@@ -453,7 +581,8 @@ impl ApiServer {
         let rv_given = !object::meta_str(&body, "resourceVersion").is_empty();
         let mutate = move |_current: &Value| -> Result<Value, ApiError> { Ok(body.clone()) };
         let _ = rv_given;
-        self.update_with(info, namespace, name, subresource, opts, &mutate).await
+        self.update_with(info, namespace, name, subresource, opts, &mutate)
+            .await
     }
 
     /// The patch verb: applies a JSON, merge, strategic-merge or apply patch to the current object.
@@ -468,7 +597,12 @@ impl ApiServer {
         body: &[u8],
         opts: &WriteOptions,
     ) -> Result<WriteOutcome, ApiError> {
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         let kind = PatchKind::from_content_type(&essence).ok_or_else(|| {
             ApiError::unsupported_media_type(
                 content_type,
@@ -486,15 +620,20 @@ impl ApiServer {
                 return Err(ApiError::invalid_options(
                     "PatchOptions",
                     "meta.k8s.io",
-                    vec![Cause {
-                        reason: "FieldValueRequired".into(),
-                        message: "Required value: is required for apply patch".into(),
-                        field: "fieldManager".into(),
-                    }],
+                    &[FieldError::required(
+                        "fieldManager",
+                        "is required for apply patch",
+                    )],
                 ));
             }
             // Server-side apply creates a missing object.
-            if subresource.is_empty() && self.storage.get(&info.key(namespace, name)).map_err(ApiError::internal)?.is_none() {
+            if subresource.is_empty()
+                && self
+                    .storage
+                    .get(&info.key(namespace, name))
+                    .map_err(ApiError::internal)?
+                    .is_none()
+            {
                 let mut obj = patch;
                 if object::name(&obj).is_empty() {
                     object::set_meta_str(&mut obj, "name", name);
@@ -505,11 +644,10 @@ impl ApiServer {
             return Err(ApiError::invalid_options(
                 "PatchOptions",
                 "meta.k8s.io",
-                vec![Cause {
-                    reason: "FieldValueForbidden".into(),
-                    message: "Forbidden: may not be specified for non-apply patch".into(),
-                    field: "force".into(),
-                }],
+                &[FieldError::forbidden(
+                    "force",
+                    "may not be specified for non-apply patch",
+                )],
             ));
         }
         let group = info.group;
@@ -524,12 +662,10 @@ impl ApiServer {
                     kubetwin_patch::strategic_merge_patch(current, &patch, schema)
                 }
             };
-            result.map_err(|e| match kind {
-                PatchKind::Json => ApiError::invalid(info, name, vec![Cause { reason: "FieldValueInvalid".into(), message: e.to_string(), field: String::new() }]),
-                _ => ApiError::bad_request(e.to_string()),
-            })
+            result.map_err(|e| patch_error(info, name, &e))
         };
-        self.update_with(info, namespace, name, subresource, opts, &mutate).await
+        self.update_with(info, namespace, name, subresource, opts, &mutate)
+            .await
     }
 
     /// The delete verb.
@@ -561,7 +697,9 @@ impl ApiServer {
                 return Err(ApiError::conflict(
                     info,
                     name,
-                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"),
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"
+                    ),
                 ));
             }
             let mut next = current.clone();
@@ -574,21 +712,32 @@ impl ApiServer {
                         finalizers.retain(|f| f != "foregroundDeletion");
                         finalizers.push("orphan".into());
                     }
-                    Propagation::Foreground if !finalizers.contains(&"foregroundDeletion".to_string()) => {
+                    Propagation::Foreground
+                        if !finalizers.contains(&"foregroundDeletion".to_string()) =>
+                    {
                         finalizers.retain(|f| f != "orphan");
                         finalizers.push("foregroundDeletion".into());
                     }
                     _ => {}
                 }
             }
-            let grace = defaults::graceful_deletion_seconds(info, &current, options.grace_period_seconds);
+            let grace =
+                defaults::graceful_deletion_seconds(info, &current, options.grace_period_seconds);
             let immediate = finalizers.is_empty() && grace.is_none();
             if immediate {
                 if options.dry_run {
-                    return Ok(DeleteOutcome { object: current, deleted: true });
+                    return Ok(DeleteOutcome {
+                        object: current,
+                        deleted: true,
+                    });
                 }
                 match self.storage.delete(&key, rev).await {
-                    Ok(_) => return Ok(DeleteOutcome { object: current, deleted: true }),
+                    Ok(_) => {
+                        return Ok(DeleteOutcome {
+                            object: current,
+                            deleted: true,
+                        });
+                    }
                     Err(StorageError::Conflict) => continue,
                     Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
                     Err(e) => return Err(ApiError::internal(e)),
@@ -600,7 +749,10 @@ impl ApiServer {
                 let seconds = grace.unwrap_or(0);
                 let at = self.clock.now() + jiff::SignedDuration::from_secs(seconds);
                 let meta = object::meta_mut(&mut next);
-                meta.insert("deletionTimestamp".into(), json!(kubetwin_core::clock::format_time(at)));
+                meta.insert(
+                    "deletionTimestamp".into(),
+                    json!(kubetwin_core::clock::format_time(at)),
+                );
                 meta.insert("deletionGracePeriodSeconds".into(), json!(seconds));
                 if object::generation(&current) > 0 {
                     meta.insert("generation".into(), json!(object::generation(&current) + 1));
@@ -608,27 +760,41 @@ impl ApiServer {
                 defaults::on_deletion_started(info, &mut next);
             } else if let Some(seconds) = grace {
                 // A shorter grace period may replace a longer one.
-                let current_grace = current["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(i64::MAX);
+                let current_grace = current["metadata"]["deletionGracePeriodSeconds"]
+                    .as_i64()
+                    .unwrap_or(i64::MAX);
                 if seconds < current_grace {
                     let at = self.clock.now() + jiff::SignedDuration::from_secs(seconds);
                     let meta = object::meta_mut(&mut next);
-                    meta.insert("deletionTimestamp".into(), json!(kubetwin_core::clock::format_time(at)));
+                    meta.insert(
+                        "deletionTimestamp".into(),
+                        json!(kubetwin_core::clock::format_time(at)),
+                    );
                     meta.insert("deletionGracePeriodSeconds".into(), json!(seconds));
                 }
             }
             object::meta_mut(&mut next).remove("resourceVersion");
             if options.dry_run {
-                return Ok(DeleteOutcome { object: next, deleted: false });
+                return Ok(DeleteOutcome {
+                    object: next,
+                    deleted: false,
+                });
             }
             let mut current_no_rv = current.clone();
             object::meta_mut(&mut current_no_rv).remove("resourceVersion");
             if next == current_no_rv {
-                return Ok(DeleteOutcome { object: current, deleted: false });
+                return Ok(DeleteOutcome {
+                    object: current,
+                    deleted: false,
+                });
             }
             match self.storage.update(&key, &next, rev).await {
                 Ok(new_rev) => {
                     object::set_resource_version(&mut next, new_rev);
-                    return Ok(DeleteOutcome { object: next, deleted: false });
+                    return Ok(DeleteOutcome {
+                        object: next,
+                        deleted: false,
+                    });
                 }
                 Err(StorageError::Conflict) => continue,
                 Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
@@ -636,6 +802,20 @@ impl ApiServer {
             }
         }
         Err(ApiError::stale(info, name))
+    }
+}
+
+/// The `Status` for a patch that cannot be applied, with the code upstream uses for it.
+pub fn patch_error(info: &ResourceInfo, name: &str, err: &kubetwin_patch::PatchError) -> ApiError {
+    match err.http_status() {
+        422 => ApiError::invalid(
+            info,
+            name,
+            &[FieldError::invalid("", Value::Null, err.to_string())],
+        ),
+        413 => ApiError::too_large(&err.to_string()),
+        400 => ApiError::bad_request(err.to_string()),
+        _ => ApiError::internal(err),
     }
 }
 
@@ -697,10 +877,16 @@ impl DeleteOptions {
         let body_value: Value = if body.iter().all(u8::is_ascii_whitespace) {
             json!({})
         } else {
-            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?
+            serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+            })?
         };
         let get = |k: &str| -> Option<Value> {
-            body_value.get(k).cloned().filter(|v| !v.is_null()).or_else(|| query.get(k).map(|s| json!(s)))
+            body_value
+                .get(k)
+                .cloned()
+                .filter(|v| !v.is_null())
+                .or_else(|| query.get(k).map(|s| json!(s)))
         };
         if let Some(g) = get("gracePeriodSeconds") {
             let g = match &g {
@@ -708,7 +894,8 @@ impl DeleteOptions {
                 Value::String(s) => s.parse().ok(),
                 _ => None,
             };
-            opts.grace_period_seconds = Some(g.ok_or_else(|| ApiError::bad_request("invalid gracePeriodSeconds"))?);
+            opts.grace_period_seconds =
+                Some(g.ok_or_else(|| ApiError::bad_request("invalid gracePeriodSeconds"))?);
         }
         if let Some(p) = get("propagationPolicy") {
             opts.propagation = Some(match p.as_str().unwrap_or("") {
@@ -719,21 +906,31 @@ impl DeleteOptions {
                     return Err(ApiError::invalid_options(
                         "DeleteOptions",
                         "meta.k8s.io",
-                        vec![Cause {
-                            reason: "FieldValueNotSupported".into(),
-                            message: format!("Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),
-                            field: "propagationPolicy".into(),
-                        }],
+                        &[FieldError::not_supported(
+                            "propagationPolicy",
+                            other,
+                            &["Foreground", "Background", "Orphan", "nil"],
+                        )],
                     ));
                 }
             });
         } else if let Some(o) = get("orphanDependents") {
-            let orphan = o.as_bool().or_else(|| o.as_str().map(|s| s == "true")).unwrap_or(false);
-            opts.propagation = Some(if orphan { Propagation::Orphan } else { Propagation::Background });
+            let orphan = o
+                .as_bool()
+                .or_else(|| o.as_str().map(|s| s == "true"))
+                .unwrap_or(false);
+            opts.propagation = Some(if orphan {
+                Propagation::Orphan
+            } else {
+                Propagation::Background
+            });
         }
         if let Some(pre) = body_value.get("preconditions") {
             opts.precondition_uid = pre.get("uid").and_then(Value::as_str).map(str::to_string);
-            opts.precondition_rv = pre.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
+            opts.precondition_rv = pre
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         let dry = get("dryRun").map(|d| match d {
             Value::Array(a) => a.iter().any(|x| x == "All"),

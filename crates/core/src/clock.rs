@@ -24,7 +24,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at `start`.
     pub fn new(start: Timestamp) -> Self {
-        Self { nanos: AtomicI64::new(start.as_nanosecond() as i64) }
+        Self {
+            nanos: AtomicI64::new(start.as_nanosecond() as i64),
+        }
     }
 
     /// A clock stopped at 2025-01-01T00:00:00Z, the fixed epoch of tests and scenarios.
@@ -39,7 +41,8 @@ impl ManualClock {
 
     /// Sets the clock to `at`.
     pub fn set(&self, at: Timestamp) {
-        self.nanos.store(at.as_nanosecond() as i64, Ordering::SeqCst);
+        self.nanos
+            .store(at.as_nanosecond() as i64, Ordering::SeqCst);
     }
 }
 
@@ -70,6 +73,9 @@ mod tests {
         assert_eq!(format_time(clock.now()), "2025-01-01T00:00:00Z");
         clock.advance(std::time::Duration::from_millis(1500));
         assert_eq!(format_time(clock.now()), "2025-01-01T00:00:01Z");
-        assert_eq!(format_micro_time(clock.now()), "2025-01-01T00:00:01.500000Z");
+        assert_eq!(
+            format_micro_time(clock.now()),
+            "2025-01-01T00:00:01.500000Z"
+        );
     }
 }

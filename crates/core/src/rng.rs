@@ -46,14 +46,23 @@ impl DetRng {
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
     }
 
     /// `n` characters from the alphabet Kubernetes uses for generated names
     /// (`apimachinery/pkg/util/rand/rand.go`: consonants and digits without look-alikes).
     pub fn name_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize] as char)
+            .collect()
     }
 }
 
@@ -69,7 +78,10 @@ impl SharedRng {
 
     /// Runs `f` with exclusive access to the generator.
     pub fn with<T>(&self, f: impl FnOnce(&mut DetRng) -> T) -> T {
-        let mut guard = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }

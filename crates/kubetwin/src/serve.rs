@@ -62,11 +62,16 @@ fn kubeconfig(server: &str) -> String {
 /// Runs the server until interrupted.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args))
 }
 
@@ -75,7 +80,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         StoreKind::Memory => Store::memory(),
         StoreKind::Redb => {
             let path = args.data_dir.join("store.redb");
-            Store::open_redb(&path, RedbOptions::default()).with_context(|| format!("opening {}", path.display()))?
+            Store::open_redb(&path, RedbOptions::default())
+                .with_context(|| format!("opening {}", path.display()))?
         }
     };
     let listener = tokio::net::TcpListener::bind((args.address.as_str(), args.port))
@@ -83,14 +89,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}:{}", args.address, args.port))?;
     let local = listener.local_addr()?;
     let clock = Arc::new(SystemClock);
-    let seed = args.seed.unwrap_or_else(|| clock.now().as_nanosecond() as u64);
-    let config = ApiServerConfig { minor: args.kube_minor, server_address: local.to_string(), ..Default::default() };
+    let seed = args
+        .seed
+        .unwrap_or_else(|| clock.now().as_nanosecond() as u64);
+    let config = ApiServerConfig {
+        minor: args.kube_minor,
+        server_address: local.to_string(),
+        ..Default::default()
+    };
     let server = ApiServer::new(Storage::new(store), clock, seed, config);
-    server.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+    server
+        .bootstrap()
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
 
     let url = format!("http://{local}");
     let kubeconfig_path = args.data_dir.join("kubeconfig");
-    std::fs::write(&kubeconfig_path, kubeconfig(&url)).with_context(|| format!("writing {}", kubeconfig_path.display()))?;
+    std::fs::write(&kubeconfig_path, kubeconfig(&url))
+        .with_context(|| format!("writing {}", kubeconfig_path.display()))?;
     let kubeconfig_path = std::fs::canonicalize(&kubeconfig_path).unwrap_or(kubeconfig_path);
     println!("kubetwin is serving the Kubernetes API at {url}");
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
