@@ -326,7 +326,11 @@ impl PreFilterPlugin for Fit {
 
 impl FilterPlugin for Fit {
     fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let req = state.read::<FitPreFilterState>(PRE_FILTER_STATE_KEY).map_or(&pod.fit_request, |s| &s.0);
+        let _ = pod;
+        let Some(FitPreFilterState(req)) = state.read::<FitPreFilterState>(PRE_FILTER_STATE_KEY) else {
+            // Upstream: Filter without PreFilter fails with the cycle state's ErrNotFound.
+            return Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+        };
         let insufficient = fits_request(req, node, &self.ignored_resources, &self.ignored_resource_groups);
         if insufficient.is_empty() {
             return Status::success();
