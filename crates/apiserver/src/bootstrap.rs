@@ -23,6 +23,27 @@ impl ApiServer {
                 Err(e) => return Err(e),
             }
         }
+        // The `kubernetes` service every cluster has in `default` (`pkg/controlplane/controller/kubernetesservice`).
+        let services = registry::lookup("", "v1", "services")
+            .ok_or_else(|| ApiError::internal("no services"))?;
+        let kubernetes = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
+        });
+        match self
+            .create(
+                services,
+                Some("default"),
+                kubernetes,
+                &WriteOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.code == 409 => {}
+            Err(e) => return Err(e),
+        }
         let classes = registry::lookup("scheduling.k8s.io", "v1", "priorityclasses")
             .ok_or_else(|| ApiError::internal("no priorityclasses"))?;
         for (name, value, description) in [

@@ -355,6 +355,114 @@ impl ApiServer {
             defaults::admit_pod(obj, &|name| self.priority_class_value(name))
                 .map_err(|msg| ApiError::forbidden(info, object::name(obj), &msg))?;
         }
+        if info.group.is_empty() && info.resource == "services" {
+            self.allocate_service_addresses(info, obj)?;
+        }
+        Ok(())
+    }
+
+    /// Allocates a cluster IP from the service CIDR (10.96.0.0/12, kube-apiserver's default) and
+    /// node ports from 30000–32767, as `pkg/registry/core/service/ipallocator` and
+    /// `portallocator` do: random free values, drawn from the injected RNG.
+    fn allocate_service_addresses(
+        &self,
+        info: &ResourceInfo,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        let svc_type = obj["spec"]["type"]
+            .as_str()
+            .unwrap_or("ClusterIP")
+            .to_string();
+        if svc_type == "ExternalName" {
+            return Ok(());
+        }
+        let existing = self.storage.list_page(
+            &info.key_prefix(None),
+            None,
+            self.storage.revision(),
+            0,
+            &|_| true,
+        );
+        let existing = existing.map_err(ApiError::internal)?.items;
+        let requested = obj["spec"]["clusterIP"].as_str().unwrap_or("").to_string();
+        let ip = if requested == "None" {
+            "None".to_string()
+        } else if !requested.is_empty() {
+            if existing
+                .iter()
+                .any(|s| s["spec"]["clusterIP"] == requested.as_str())
+            {
+                return Err(ApiError::invalid(
+                    info,
+                    object::name(obj),
+                    &[FieldError::invalid(
+                        "spec.clusterIPs",
+                        requested.clone(),
+                        format!(
+                            "failed to allocate IP {requested}: provided IP is already allocated"
+                        ),
+                    )],
+                ));
+            }
+            requested
+        } else {
+            // 10.96.0.0/12 holds 2^20 addresses; skip the network address and the first ten
+            // (10.96.0.1 is the `kubernetes` service).
+            let used: std::collections::BTreeSet<String> = existing
+                .iter()
+                .filter_map(|s| s["spec"]["clusterIP"].as_str().map(str::to_string))
+                .collect();
+            let mut chosen = None;
+            for _ in 0..64 {
+                let offset = 10 + self.rng.with(|r| r.below((1 << 20) - 11)) as u32;
+                let addr = std::net::Ipv4Addr::from(
+                    u32::from(std::net::Ipv4Addr::new(10, 96, 0, 0)) + offset,
+                )
+                .to_string();
+                if !used.contains(&addr) {
+                    chosen = Some(addr);
+                    break;
+                }
+            }
+            chosen.ok_or_else(|| ApiError::internal("the service IP range is full"))?
+        };
+        let spec = obj["spec"]
+            .as_object_mut()
+            .ok_or_else(|| ApiError::bad_request("spec must be an object"))?;
+        spec.insert("clusterIP".into(), json!(ip));
+        spec.insert("clusterIPs".into(), json!([ip]));
+        if ip != "None" {
+            spec.entry("ipFamilies").or_insert_with(|| json!(["IPv4"]));
+        }
+        spec.entry("ipFamilyPolicy")
+            .or_insert_with(|| json!("SingleStack"));
+        if matches!(svc_type.as_str(), "NodePort" | "LoadBalancer") {
+            let used: std::collections::BTreeSet<i64> = existing
+                .iter()
+                .flat_map(|s| s["spec"]["ports"].as_array().cloned().unwrap_or_default())
+                .filter_map(|p| p["nodePort"].as_i64())
+                .collect();
+            let mut taken = used;
+            if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+                for p in ports.iter_mut() {
+                    if p["nodePort"].as_i64().is_some() {
+                        continue;
+                    }
+                    let mut port = None;
+                    for _ in 0..64 {
+                        let candidate = 30000 + self.rng.with(|r| r.below(2768)) as i64;
+                        if !taken.contains(&candidate) {
+                            port = Some(candidate);
+                            break;
+                        }
+                    }
+                    let port =
+                        port.ok_or_else(|| ApiError::internal("the node port range is full"))?;
+                    taken.insert(port);
+                    p["nodePort"] = json!(port);
+                }
+            }
+        }
         Ok(())
     }
 
