@@ -42,18 +42,27 @@ pub struct ScheduleArgs {
 pub fn run(args: &ScheduleArgs) -> anyhow::Result<i32> {
     let mut input = OfflineInput::default();
     for path in &args.files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let docs = offline::parse_documents(&path.display().to_string(), &text)?;
         input.add_documents(&docs)?;
     }
     let config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            Some(SchedulerConfiguration::from_yaml(&text).with_context(|| format!("{}", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                SchedulerConfiguration::from_yaml(&text)
+                    .with_context(|| format!("{}", path.display()))?,
+            )
         }
         None => None,
     };
-    let opts = OfflineOptions { seed: args.seed, explain: args.explain, config };
+    let opts = OfflineOptions {
+        seed: args.seed,
+        explain: args.explain,
+        config,
+    };
     let results = offline::run(&input, &opts)?;
     match args.output {
         OutputFormat::Json => println!("{}", offline::to_json(&results, args.explain)),

@@ -79,7 +79,10 @@ pub struct SchedulerConfiguration {
 /// The default MultiPoint plugins of 1.34 with weights (`getDefaultPlugins` + the
 /// DynamicResourceAllocation gate, GA in 1.34).
 pub fn default_multi_point() -> Vec<PluginRef> {
-    let p = |name: &str, weight: i64| PluginRef { name: name.to_owned(), weight };
+    let p = |name: &str, weight: i64| PluginRef {
+        name: name.to_owned(),
+        weight,
+    };
     vec![
         p("SchedulingGates", 0),
         p("PrioritySort", 0),
@@ -118,7 +121,12 @@ impl Default for SchedulerConfiguration {
 pub fn default_profile(name: &str) -> Profile {
     let mut plugins = vec![PluginSet::default(); POINTS.len()];
     plugins[0].enabled = default_multi_point();
-    Profile { scheduler_name: name.to_owned(), percentage_of_nodes_to_score: None, plugins, plugin_config: Vec::new() }
+    Profile {
+        scheduler_name: name.to_owned(),
+        percentage_of_nodes_to_score: None,
+        plugins,
+        plugin_config: Vec::new(),
+    }
 }
 
 fn cfg_err(msg: impl Into<String>) -> SchedulerError {
@@ -130,7 +138,9 @@ fn parse_plugin_list(v: Option<&Value>, path: &str) -> Result<Vec<PluginRef>, Sc
     if v.is_null() {
         return Ok(Vec::new());
     }
-    let arr = v.as_array().ok_or_else(|| cfg_err(format!("{path}: expected a list")))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| cfg_err(format!("{path}: expected a list")))?;
     arr.iter()
         .enumerate()
         .map(|(i, p)| {
@@ -140,9 +150,14 @@ fn parse_plugin_list(v: Option<&Value>, path: &str) -> Result<Vec<PluginRef>, Sc
                 .ok_or_else(|| cfg_err(format!("{path}[{i}].name: required")))?;
             let weight = match p.get("weight") {
                 None | Some(Value::Null) => 0,
-                Some(w) => w.as_i64().ok_or_else(|| cfg_err(format!("{path}[{i}].weight: expected an integer")))?,
+                Some(w) => w
+                    .as_i64()
+                    .ok_or_else(|| cfg_err(format!("{path}[{i}].weight: expected an integer")))?,
             };
-            Ok(PluginRef { name: name.to_owned(), weight })
+            Ok(PluginRef {
+                name: name.to_owned(),
+                weight,
+            })
         })
         .collect()
 }
@@ -152,7 +167,10 @@ pub fn merge_plugin_set(default: &PluginSet, custom: &PluginSet) -> PluginSet {
     let mut disabled_names = BTreeSet::new();
     let mut disabled = Vec::new();
     for d in custom.disabled.iter().chain(&default.disabled) {
-        disabled.push(PluginRef { name: d.name.clone(), weight: 0 });
+        disabled.push(PluginRef {
+            name: d.name.clone(),
+            weight: 0,
+        });
         disabled_names.insert(d.name.clone());
     }
     let mut replaced = BTreeSet::new();
@@ -182,7 +200,8 @@ pub fn merge_plugin_set(default: &PluginSet, custom: &PluginSet) -> PluginSet {
 impl SchedulerConfiguration {
     /// Parses a YAML or JSON `KubeSchedulerConfiguration` and applies the v1 defaults.
     pub fn from_yaml(text: &str) -> Result<Self, SchedulerError> {
-        let v: Value = serde_saphyr::from_str(text).map_err(|e| cfg_err(format!("parsing: {e}")))?;
+        let v: Value =
+            serde_saphyr::from_str(text).map_err(|e| cfg_err(format!("parsing: {e}")))?;
         Self::from_value(&v)
     }
 
@@ -190,21 +209,29 @@ impl SchedulerConfiguration {
     pub fn from_value(v: &Value) -> Result<Self, SchedulerError> {
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind != "KubeSchedulerConfiguration" {
-            return Err(cfg_err(format!("kind: expected KubeSchedulerConfiguration, got {kind:?}")));
+            return Err(cfg_err(format!(
+                "kind: expected KubeSchedulerConfiguration, got {kind:?}"
+            )));
         }
         let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         if api != "kubescheduler.config.k8s.io/v1" {
-            return Err(cfg_err(format!("apiVersion: expected kubescheduler.config.k8s.io/v1, got {api:?}")));
+            return Err(cfg_err(format!(
+                "apiVersion: expected kubescheduler.config.k8s.io/v1, got {api:?}"
+            )));
         }
         let int = |key: &str, default: i64| -> Result<i64, SchedulerError> {
             match v.get(key) {
                 None | Some(Value::Null) => Ok(default),
-                Some(x) => x.as_i64().ok_or_else(|| cfg_err(format!("{key}: expected an integer"))),
+                Some(x) => x
+                    .as_i64()
+                    .ok_or_else(|| cfg_err(format!("{key}: expected an integer"))),
             }
         };
         let pct = int("percentageOfNodesToScore", 0)?;
         if !(0..=100).contains(&pct) {
-            return Err(cfg_err(format!("percentageOfNodesToScore: Invalid value: {pct}: not in valid range [0-100]")));
+            return Err(cfg_err(format!(
+                "percentageOfNodesToScore: Invalid value: {pct}: not in valid range [0-100]"
+            )));
         }
         let mut cfg = SchedulerConfiguration {
             percentage_of_nodes_to_score: i32::try_from(pct).unwrap_or(0),
@@ -212,18 +239,31 @@ impl SchedulerConfiguration {
             pod_max_backoff_seconds: int("podMaxBackoffSeconds", 10)?,
             profiles: Vec::new(),
         };
-        let profiles = v.get("profiles").and_then(Value::as_array).cloned().unwrap_or_default();
+        let profiles = v
+            .get("profiles")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if profiles.is_empty() {
             cfg.profiles.push(default_profile("default-scheduler"));
         }
         for (i, p) in profiles.iter().enumerate() {
             let path = format!("profiles[{i}]");
-            let name = p.get("schedulerName").and_then(Value::as_str).unwrap_or("default-scheduler");
+            let name = p
+                .get("schedulerName")
+                .and_then(Value::as_str)
+                .unwrap_or("default-scheduler");
             let mut profile = default_profile(name);
             if let Some(x) = p.get("percentageOfNodesToScore").filter(|x| !x.is_null()) {
-                let n = x.as_i64().ok_or_else(|| cfg_err(format!("{path}.percentageOfNodesToScore: expected an integer")))?;
+                let n = x.as_i64().ok_or_else(|| {
+                    cfg_err(format!(
+                        "{path}.percentageOfNodesToScore: expected an integer"
+                    ))
+                })?;
                 if !(0..=100).contains(&n) {
-                    return Err(cfg_err(format!("{path}.percentageOfNodesToScore: Invalid value: {n}: not in valid range [0-100]")));
+                    return Err(cfg_err(format!(
+                        "{path}.percentageOfNodesToScore: Invalid value: {n}: not in valid range [0-100]"
+                    )));
                 }
                 profile.percentage_of_nodes_to_score = i32::try_from(n).ok();
             }
@@ -231,24 +271,48 @@ impl SchedulerConfiguration {
                 for (j, (key, _)) in POINTS.iter().enumerate() {
                     let set = plugins.get(*key);
                     let custom = PluginSet {
-                        enabled: parse_plugin_list(set.and_then(|s| s.get("enabled")), &format!("{path}.plugins.{key}.enabled"))?,
-                        disabled: parse_plugin_list(set.and_then(|s| s.get("disabled")), &format!("{path}.plugins.{key}.disabled"))?,
+                        enabled: parse_plugin_list(
+                            set.and_then(|s| s.get("enabled")),
+                            &format!("{path}.plugins.{key}.enabled"),
+                        )?,
+                        disabled: parse_plugin_list(
+                            set.and_then(|s| s.get("disabled")),
+                            &format!("{path}.plugins.{key}.disabled"),
+                        )?,
                     };
                     profile.plugins[j] = merge_plugin_set(&profile.plugins[j], &custom);
                 }
             }
-            for (j, pc) in p.get("pluginConfig").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (j, pc) in p
+                .get("pluginConfig")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let pname = pc
                     .get("name")
                     .and_then(Value::as_str)
                     .ok_or_else(|| cfg_err(format!("{path}.pluginConfig[{j}].name: required")))?;
                 if profile.plugin_config.iter().any(|(n, _)| n == pname) {
-                    return Err(cfg_err(format!("{path}.pluginConfig[{j}]: Duplicate value: {pname:?}")));
+                    return Err(cfg_err(format!(
+                        "{path}.pluginConfig[{j}]: Duplicate value: {pname:?}"
+                    )));
                 }
-                profile.plugin_config.push((pname.to_owned(), pc.get("args").cloned().unwrap_or(Value::Null)));
+                profile.plugin_config.push((
+                    pname.to_owned(),
+                    pc.get("args").cloned().unwrap_or(Value::Null),
+                ));
             }
-            if cfg.profiles.iter().any(|q: &Profile| q.scheduler_name == profile.scheduler_name) {
-                return Err(cfg_err(format!("{path}.schedulerName: Duplicate value: {:?}", profile.scheduler_name)));
+            if cfg
+                .profiles
+                .iter()
+                .any(|q: &Profile| q.scheduler_name == profile.scheduler_name)
+            {
+                return Err(cfg_err(format!(
+                    "{path}.schedulerName: Duplicate value: {:?}",
+                    profile.scheduler_name
+                )));
             }
             cfg.profiles.push(profile);
         }
@@ -276,13 +340,22 @@ pub fn build_framework(profile: &Profile) -> Result<Framework, SchedulerError> {
     }
     let mut instances: Vec<(String, Arc<dyn Plugin>)> = Vec::new();
     for name in &needed {
-        let args = profile.plugin_config.iter().find(|(n, _)| n == name).map(|(_, a)| a);
+        let args = profile
+            .plugin_config
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a);
         match registry::build(name, args)? {
             Some(p) => instances.push((name.clone(), p)),
             None => return Err(cfg_err(format!("plugin {name:?} does not exist"))),
         }
     }
-    let lookup = |name: &str| instances.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
+    let lookup = |name: &str| {
+        instances
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+    };
     let multi = &profile.plugins[0];
     // Score weights: the Score set's weights take precedence over MultiPoint's (`getScoreWeights`).
     let score_set = &profile.plugins[7];
@@ -301,7 +374,10 @@ pub fn build_framework(profile: &Profile) -> Result<Framework, SchedulerError> {
         let mut seen = BTreeSet::new();
         for p in &set.enabled {
             if !seen.insert(p.name.clone()) {
-                return Err(cfg_err(format!("plugin {:?} already registered as {key}", p.name)));
+                return Err(cfg_err(format!(
+                    "plugin {:?} already registered as {key}",
+                    p.name
+                )));
             }
         }
         let explicit: Vec<&str> = set.enabled.iter().map(|p| p.name.as_str()).collect();
@@ -321,7 +397,10 @@ pub fn build_framework(profile: &Profile) -> Result<Framework, SchedulerError> {
                     continue;
                 }
                 if multi_enabled.contains(&ep.name) {
-                    return Err(cfg_err(format!("plugin {:?} already registered as {key}", ep.name)));
+                    return Err(cfg_err(format!(
+                        "plugin {:?} already registered as {key}",
+                        ep.name
+                    )));
                 }
                 multi_enabled.push(ep.name.clone());
             }
@@ -342,7 +421,9 @@ pub fn build_framework(profile: &Profile) -> Result<Framework, SchedulerError> {
         for name in order {
             let Some(pl) = lookup(&name) else { continue };
             if !fw.enable(point, pl, weight_of(&name)) {
-                return Err(cfg_err(format!("plugin {name:?} does not extend {key} plugin")));
+                return Err(cfg_err(format!(
+                    "plugin {name:?} does not extend {key} plugin"
+                )));
             }
         }
     }

@@ -13,7 +13,10 @@ pub struct InputError {
 impl InputError {
     /// An error about `field`.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 

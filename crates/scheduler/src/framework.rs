@@ -39,7 +39,9 @@ pub struct Handle<'a> {
 
 impl fmt::Debug for Handle<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("nodes", &self.snapshot.num_nodes()).finish()
+        f.debug_struct("Handle")
+            .field("nodes", &self.snapshot.num_nodes())
+            .finish()
     }
 }
 
@@ -83,7 +85,9 @@ pub struct PreFilterResult {
 impl PreFilterResult {
     /// A result restricted to `names`.
     pub fn nodes<I: IntoIterator<Item = String>>(names: I) -> Self {
-        Self { node_names: Some(names.into_iter().collect()) }
+        Self {
+            node_names: Some(names.into_iter().collect()),
+        }
     }
 
     /// Whether all nodes are allowed.
@@ -100,7 +104,9 @@ impl PreFilterResult {
         };
         match (&self.node_names, &other.node_names) {
             (None, _) => other.clone(),
-            (Some(a), Some(b)) => PreFilterResult { node_names: Some(a.intersection(b).cloned().collect()) },
+            (Some(a), Some(b)) => PreFilterResult {
+                node_names: Some(a.intersection(b).cloned().collect()),
+            },
             (Some(_), None) => self.clone(),
         }
     }
@@ -136,7 +142,10 @@ pub struct NodeToStatus {
 
 impl Default for NodeToStatus {
     fn default() -> Self {
-        Self { map: BTreeMap::new(), absent: Status::code_only(Code::UnschedulableAndUnresolvable) }
+        Self {
+            map: BTreeMap::new(),
+            absent: Status::code_only(Code::UnschedulableAndUnresolvable),
+        }
     }
 }
 
@@ -182,7 +191,11 @@ impl NodeToStatus {
     }
 
     /// The nodes of `all` whose status has `code` (listed or absent) (`NodesForStatusCode`).
-    pub fn nodes_for_status_code<'a>(&self, all: impl Iterator<Item = &'a NodeInfo>, code: Code) -> Vec<&'a NodeInfo> {
+    pub fn nodes_for_status_code<'a>(
+        &self,
+        all: impl Iterator<Item = &'a NodeInfo>,
+        code: Code,
+    ) -> Vec<&'a NodeInfo> {
         all.filter(|n| self.get(n.name()).code() == code).collect()
     }
 }
@@ -349,7 +362,12 @@ pub trait QueueSortPlugin {
 /// Computes per-cycle state before filtering.
 pub trait PreFilterPlugin {
     /// Runs once per cycle.
-    fn pre_filter(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status);
+    fn pre_filter(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status);
     /// Whether `add_pod`/`remove_pod` do something (`PreFilterExtensions() != nil`).
     fn has_extensions(&self) -> bool {
         false
@@ -400,19 +418,37 @@ pub trait PostFilterPlugin {
 /// Computes state before scoring.
 pub trait PreScorePlugin {
     /// Runs once per cycle over the feasible nodes; Skip disables the plugin's Score.
-    fn pre_score(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, nodes: &[&NodeInfo]) -> Status;
+    fn pre_score(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+    ) -> Status;
 }
 
 /// Scores feasible nodes.
 pub trait ScorePlugin {
     /// The raw score of one node.
-    fn score(&self, h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status>;
+    fn score(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status>;
     /// Whether the plugin normalizes its scores (`ScoreExtensions() != nil`).
     fn has_normalize(&self) -> bool {
         false
     }
     /// Normalizes the scores of all nodes in place.
-    fn normalize(&self, _h: &Handle<'_>, _state: &CycleState, _pod: &PodInfo, _scores: &mut [NodeScore<'_>]) -> Status {
+    fn normalize(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        _scores: &mut [NodeScore<'_>],
+    ) -> Status {
         Status::success()
     }
 }
@@ -434,7 +470,8 @@ pub trait PermitPlugin {
 /// Runs before binding.
 pub trait PreBindPlugin {
     /// PreBind.
-    fn pre_bind(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) -> Status;
+    fn pre_bind(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str)
+    -> Status;
 }
 
 /// Binds the pod.
@@ -450,13 +487,16 @@ struct WeightedPlugin {
     weight: i64,
 }
 
+/// One node's (raw, normalized, weighted) score per plugin.
+pub type NodeScoreDetail = (String, Vec<(i64, i64, i64)>);
+
 /// Per-plugin scores of one cycle, for explanations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScoreBreakdown {
     /// Plugin names in score order, with weight.
     pub plugins: Vec<(&'static str, i64)>,
     /// Per node (in feasible order): name and, per plugin, (raw, normalized, weighted).
-    pub nodes: Vec<(String, Vec<(i64, i64, i64)>)>,
+    pub nodes: Vec<NodeScoreDetail>,
     /// Plugins skipped at PreScore.
     pub skipped: Vec<&'static str>,
 }
@@ -488,7 +528,14 @@ impl fmt::Debug for Framework {
             .field("filter", &names(&self.filter))
             .field("post_filter", &names(&self.post_filter))
             .field("pre_score", &names(&self.pre_score))
-            .field("score", &self.score.iter().map(|w| (w.plugin.name(), w.weight)).collect::<Vec<_>>())
+            .field(
+                "score",
+                &self
+                    .score
+                    .iter()
+                    .map(|w| (w.plugin.name(), w.weight))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -523,7 +570,10 @@ pub enum ExtensionPoint {
 impl Framework {
     /// An empty framework for `profile_name`.
     pub fn new(profile_name: &str) -> Self {
-        Self { profile_name: profile_name.to_owned(), ..Default::default() }
+        Self {
+            profile_name: profile_name.to_owned(),
+            ..Default::default()
+        }
     }
 
     /// The profile (scheduler) name.
@@ -566,7 +616,10 @@ impl Framework {
             ExtensionPoint::Filter => self.filter.push(plugin),
             ExtensionPoint::PostFilter => self.post_filter.push(plugin),
             ExtensionPoint::PreScore => self.pre_score.push(plugin),
-            ExtensionPoint::Score => self.score.push(WeightedPlugin { plugin, weight: if weight == 0 { 1 } else { weight } }),
+            ExtensionPoint::Score => self.score.push(WeightedPlugin {
+                plugin,
+                weight: if weight == 0 { 1 } else { weight },
+            }),
             ExtensionPoint::Reserve => self.reserve.push(plugin),
             ExtensionPoint::Permit => self.permit.push(plugin),
             ExtensionPoint::PreBind => self.pre_bind.push(plugin),
@@ -585,7 +638,11 @@ impl Framework {
             ExtensionPoint::Filter => names(&self.filter),
             ExtensionPoint::PostFilter => names(&self.post_filter),
             ExtensionPoint::PreScore => names(&self.pre_score),
-            ExtensionPoint::Score => self.score.iter().map(|w| (w.plugin.name(), w.weight)).collect(),
+            ExtensionPoint::Score => self
+                .score
+                .iter()
+                .map(|w| (w.plugin.name(), w.weight))
+                .collect(),
             ExtensionPoint::Reserve => names(&self.reserve),
             ExtensionPoint::Permit => names(&self.permit),
             ExtensionPoint::PreBind => names(&self.pre_bind),
@@ -641,7 +698,9 @@ impl Framework {
         let mut plugins_with_nodes = BTreeSet::new();
         let mut return_status = Status::success();
         for p in &self.pre_filter {
-            let Some(pf) = p.as_pre_filter() else { continue };
+            let Some(pf) = p.as_pre_filter() else {
+                continue;
+            };
             let (r, s) = pf.pre_filter(h, state, pod);
             if s.is_skip() {
                 skip.insert(p.name());
@@ -659,7 +718,11 @@ impl Framework {
                 }
                 state.set_skip_filter_plugins(skip);
                 let msg = format!("running PreFilter plugin {:?}: {}", p.name(), s.message());
-                return (None, Status::error(msg).with_plugin(p.name()), BTreeSet::new());
+                return (
+                    None,
+                    Status::error(msg).with_plugin(p.name()),
+                    BTreeSet::new(),
+                );
             }
             if let Some(r) = &r
                 && !r.all_nodes()
@@ -677,10 +740,17 @@ impl Framework {
                 let msg = if list.len() == 1 {
                     format!("node(s) didn't satisfy plugin {}", list[0])
                 } else {
-                    format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", list.join(" "))
+                    format!(
+                        "node(s) didn't satisfy plugin(s) [{}] simultaneously",
+                        list.join(" ")
+                    )
                 };
                 state.set_skip_filter_plugins(skip);
-                return (result, Status::with_reason(Code::UnschedulableAndUnresolvable, msg), plugins_with_nodes);
+                return (
+                    result,
+                    Status::with_reason(Code::UnschedulableAndUnresolvable, msg),
+                    plugins_with_nodes,
+                );
             }
         }
         state.set_skip_filter_plugins(skip);
@@ -700,13 +770,19 @@ impl Framework {
             if state.skip_filter_plugins().contains(p.name()) {
                 continue;
             }
-            let Some(pf) = p.as_pre_filter() else { continue };
+            let Some(pf) = p.as_pre_filter() else {
+                continue;
+            };
             if !pf.has_extensions() {
                 continue;
             }
             let s = pf.add_pod(h, state, pod, to_add, node);
             if !s.is_success() {
-                return Status::error(format!("running AddPod on PreFilter plugin {:?}: {}", p.name(), s.message()));
+                return Status::error(format!(
+                    "running AddPod on PreFilter plugin {:?}: {}",
+                    p.name(),
+                    s.message()
+                ));
             }
         }
         Status::success()
@@ -725,20 +801,32 @@ impl Framework {
             if state.skip_filter_plugins().contains(p.name()) {
                 continue;
             }
-            let Some(pf) = p.as_pre_filter() else { continue };
+            let Some(pf) = p.as_pre_filter() else {
+                continue;
+            };
             if !pf.has_extensions() {
                 continue;
             }
             let s = pf.remove_pod(h, state, pod, to_remove, node);
             if !s.is_success() {
-                return Status::error(format!("running RemovePod on PreFilter plugin {:?}: {}", p.name(), s.message()));
+                return Status::error(format!(
+                    "running RemovePod on PreFilter plugin {:?}: {}",
+                    p.name(),
+                    s.message()
+                ));
             }
         }
         Status::success()
     }
 
     /// Runs Filter plugins on one node, stopping at the first failure (`RunFilterPlugins`).
-    pub fn run_filter_plugins(&self, h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    pub fn run_filter_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         for p in &self.filter {
             if state.skip_filter_plugins().contains(p.name()) {
                 continue;
@@ -749,7 +837,11 @@ impl Framework {
                 let s = if s.is_rejected() {
                     s
                 } else {
-                    Status::error(format!("running {:?} filter plugin: {}", p.name(), s.message()))
+                    Status::error(format!(
+                        "running {:?} filter plugin: {}",
+                        p.name(),
+                        s.message()
+                    ))
                 };
                 return s.with_plugin(p.name());
             }
@@ -767,7 +859,10 @@ impl Framework {
         node: &NodeInfo,
     ) -> Status {
         let nominated = h.nominator.nominated_pods_for_node(node.name());
-        let mut relevant = nominated.iter().filter(|p| p.priority >= pod.priority && p.uid != pod.uid).peekable();
+        let mut relevant = nominated
+            .iter()
+            .filter(|p| p.priority >= pod.priority && p.uid != pod.uid)
+            .peekable();
         if relevant.peek().is_none() {
             return self.run_filter_plugins(h, state, pod, node);
         }
@@ -800,7 +895,9 @@ impl Framework {
         let mut reasons: Vec<String> = Vec::new();
         let mut rejector = String::new();
         for p in &self.post_filter {
-            let Some(pf) = p.as_post_filter() else { continue };
+            let Some(pf) = p.as_post_filter() else {
+                continue;
+            };
             let (r, s) = pf.post_filter(h, self, state, pod, statuses);
             if s.is_success() {
                 return (r, s);
@@ -824,7 +921,13 @@ impl Framework {
     }
 
     /// Runs PreScore plugins (`RunPreScorePlugins`); Skip disables the plugin's Score.
-    pub fn run_pre_score_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, nodes: &[&NodeInfo]) -> Status {
+    pub fn run_pre_score_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+    ) -> Status {
         let mut skip = BTreeSet::new();
         for p in &self.pre_score {
             let Some(ps) = p.as_pre_score() else { continue };
@@ -835,7 +938,11 @@ impl Framework {
             }
             if !s.is_success() {
                 state.set_skip_score_plugins(skip);
-                return Status::error(format!("running PreScore plugin {:?}: {}", p.name(), s.message()));
+                return Status::error(format!(
+                    "running PreScore plugin {:?}: {}",
+                    p.name(),
+                    s.message()
+                ));
             }
         }
         state.set_skip_score_plugins(skip);
@@ -851,10 +958,16 @@ impl Framework {
         nodes: &[&NodeInfo],
         mut breakdown: Option<&mut ScoreBreakdown>,
     ) -> Result<Vec<NodePluginScores>, Status> {
-        let plugins: Vec<&WeightedPlugin> =
-            self.score.iter().filter(|w| !state.skip_score_plugins().contains(w.plugin.name())).collect();
+        let plugins: Vec<&WeightedPlugin> = self
+            .score
+            .iter()
+            .filter(|w| !state.skip_score_plugins().contains(w.plugin.name()))
+            .collect();
         if let Some(b) = breakdown.as_deref_mut() {
-            b.plugins = plugins.iter().map(|w| (w.plugin.name(), w.weight)).collect();
+            b.plugins = plugins
+                .iter()
+                .map(|w| (w.plugin.name(), w.weight))
+                .collect();
             b.skipped = self
                 .score
                 .iter()
@@ -865,7 +978,9 @@ impl Framework {
         let mut per_plugin: Vec<Vec<NodeScore<'_>>> = Vec::with_capacity(plugins.len());
         let mut raw: Vec<Vec<i64>> = Vec::new();
         for w in &plugins {
-            let Some(sp) = w.plugin.as_score() else { continue };
+            let Some(sp) = w.plugin.as_score() else {
+                continue;
+            };
             let mut list = Vec::with_capacity(nodes.len());
             for n in nodes {
                 let score = sp.score(h, state, pod, n).map_err(|s| {
@@ -875,7 +990,10 @@ impl Framework {
                         s.message()
                     ))
                 })?;
-                list.push(NodeScore { name: n.name(), score });
+                list.push(NodeScore {
+                    name: n.name(),
+                    score,
+                });
             }
             if breakdown.is_some() {
                 raw.push(list.iter().map(|s| s.score).collect());
@@ -905,10 +1023,17 @@ impl Framework {
                     )));
                 }
                 let weighted = score * w.weight;
-                scores.push(PluginScore { name: w.plugin.name(), score: weighted });
+                scores.push(PluginScore {
+                    name: w.plugin.name(),
+                    score: weighted,
+                });
                 total += weighted;
             }
-            out.push(NodePluginScores { name: n.name().to_owned(), scores, total_score: total });
+            out.push(NodePluginScores {
+                name: n.name().to_owned(),
+                scores,
+                total_score: total,
+            });
         }
         if let Some(b) = breakdown {
             b.nodes = nodes
@@ -916,7 +1041,13 @@ impl Framework {
                 .enumerate()
                 .map(|(i, n)| {
                     let per = (0..plugins.len())
-                        .map(|j| (raw[j][i], per_plugin[j][i].score, per_plugin[j][i].score * plugins[j].weight))
+                        .map(|j| {
+                            (
+                                raw[j][i],
+                                per_plugin[j][i].score,
+                                per_plugin[j][i].score * plugins[j].weight,
+                            )
+                        })
                         .collect();
                     (n.name().to_owned(), per)
                 })
@@ -926,7 +1057,13 @@ impl Framework {
     }
 
     /// Runs Reserve plugins; on failure unreserves all in reverse (`RunReservePluginsReserve`).
-    pub fn run_reserve_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) -> Status {
+    pub fn run_reserve_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        node: &str,
+    ) -> Status {
         for p in &self.reserve {
             let Some(r) = p.as_reserve() else { continue };
             let s = r.reserve(h, state, pod, node);
@@ -934,7 +1071,12 @@ impl Framework {
                 let s = if s.is_rejected() {
                     s.with_plugin(p.name())
                 } else {
-                    Status::error(format!("running Reserve plugin {:?}: {}", p.name(), s.message())).with_plugin(p.name())
+                    Status::error(format!(
+                        "running Reserve plugin {:?}: {}",
+                        p.name(),
+                        s.message()
+                    ))
+                    .with_plugin(p.name())
                 };
                 self.run_unreserve_plugins(h, state, pod, node);
                 return s;
@@ -944,7 +1086,13 @@ impl Framework {
     }
 
     /// Runs Unreserve in reverse order.
-    pub fn run_unreserve_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) {
+    pub fn run_unreserve_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        node: &str,
+    ) {
         for p in self.reserve.iter().rev() {
             if let Some(r) = p.as_reserve() {
                 r.unreserve(h, state, pod, node);
@@ -953,7 +1101,13 @@ impl Framework {
     }
 
     /// Runs Permit plugins (`RunPermitPlugins`); Wait is reported as such.
-    pub fn run_permit_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) -> Status {
+    pub fn run_permit_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        node: &str,
+    ) -> Status {
         let mut wait = false;
         for p in &self.permit {
             let Some(pp) = p.as_permit() else { continue };
@@ -966,15 +1120,30 @@ impl Framework {
                 return if s.is_rejected() {
                     s.with_plugin(p.name())
                 } else {
-                    Status::error(format!("running Permit plugin {:?}: {}", p.name(), s.message())).with_plugin(p.name())
+                    Status::error(format!(
+                        "running Permit plugin {:?}: {}",
+                        p.name(),
+                        s.message()
+                    ))
+                    .with_plugin(p.name())
                 };
             }
         }
-        if wait { Status::code_only(Code::Wait) } else { Status::success() }
+        if wait {
+            Status::code_only(Code::Wait)
+        } else {
+            Status::success()
+        }
     }
 
     /// Runs PreBind plugins.
-    pub fn run_pre_bind_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) -> Status {
+    pub fn run_pre_bind_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        node: &str,
+    ) -> Status {
         for p in &self.pre_bind {
             let Some(pb) = p.as_pre_bind() else { continue };
             let s = pb.pre_bind(h, state, pod, node);
@@ -989,7 +1158,13 @@ impl Framework {
     }
 
     /// Runs Bind plugins until one does not skip.
-    pub fn run_bind_plugins(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, node: &str) -> Status {
+    pub fn run_bind_plugins(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        node: &str,
+    ) -> Status {
         if self.bind.is_empty() {
             return Status::skip();
         }
@@ -999,7 +1174,11 @@ impl Framework {
             if s.is_skip() {
                 continue;
             }
-            return if s.is_success() { s } else { s.with_plugin(p.name()) };
+            return if s.is_success() {
+                s
+            } else {
+                s.with_plugin(p.name())
+            };
         }
         Status::skip()
     }

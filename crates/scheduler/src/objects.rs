@@ -37,12 +37,16 @@ pub struct ClusterObjects {
 impl ClusterObjects {
     /// The labels of a namespace (empty when unknown).
     pub fn namespace_labels(&self, name: &str) -> BTreeMap<String, String> {
-        self.namespaces.get(name).and_then(|n| n.metadata.labels.clone()).unwrap_or_default()
+        self.namespaces
+            .get(name)
+            .and_then(|n| n.metadata.labels.clone())
+            .unwrap_or_default()
     }
 
     /// A PVC by namespace and name.
     pub fn pvc(&self, namespace: &str, name: &str) -> Option<&PersistentVolumeClaim> {
-        self.persistent_volume_claims.get(&format!("{namespace}/{name}"))
+        self.persistent_volume_claims
+            .get(&format!("{namespace}/{name}"))
     }
 }
 

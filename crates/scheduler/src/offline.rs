@@ -35,7 +35,10 @@ pub struct OfflineError {
 }
 
 fn oerr(source_name: impl Into<String>, message: impl Into<String>) -> OfflineError {
-    OfflineError { source_name: source_name.into(), message: message.into() }
+    OfflineError {
+        source_name: source_name.into(),
+        message: message.into(),
+    }
 }
 
 /// One parsed document.
@@ -49,7 +52,8 @@ pub struct Document {
 
 /// Splits a YAML (multi-document) or JSON text into objects, flattening `List` kinds.
 pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, OfflineError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| oerr(file, format!("parsing: {e}")))?;
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| oerr(file, format!("parsing: {e}")))?;
     let mut out = Vec::new();
     for (i, v) in docs.into_iter().enumerate() {
         let source = format!("{file}#{}", i + 1);
@@ -58,9 +62,16 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, OfflineE
         }
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind == "List" || (kind.ends_with("List") && v.get("items").is_some()) {
-            let items = v.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = v
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for (j, item) in items.into_iter().enumerate() {
-                out.push(Document { source: format!("{source}.items[{j}]"), value: item });
+                out.push(Document {
+                    source: format!("{source}.items[{j}]"),
+                    value: item,
+                });
             }
         } else {
             out.push(Document { source, value: v });
@@ -93,18 +104,31 @@ pub struct OfflineInput {
 }
 
 fn typed<T: serde::de::DeserializeOwned>(doc: &Document, what: &str) -> Result<T, OfflineError> {
-    let name = doc.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    let ns = doc.value.pointer("/metadata/namespace").and_then(Value::as_str);
+    let name = doc
+        .value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let ns = doc
+        .value
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
     let object = match ns {
         Some(ns) => format!("{what} {ns}/{name}"),
         None => format!("{what} {name}"),
     };
     if name.is_empty() {
-        return Err(oerr(format!("{} ({what})", doc.source), "metadata.name: Required value"));
+        return Err(oerr(
+            format!("{} ({what})", doc.source),
+            "metadata.name: Required value",
+        ));
     }
     serde_path_to_error::deserialize(doc.value.clone()).map_err(|e| {
         let path = e.path().to_string();
-        oerr(format!("{} ({object})", doc.source), format!("{path}: {}", e.inner()))
+        oerr(
+            format!("{} ({object})", doc.source),
+            format!("{path}: {}", e.inner()),
+        )
     })
 }
 
@@ -118,7 +142,9 @@ impl OfflineInput {
                 "Node" => self.nodes.push((src, typed(doc, kind)?)),
                 "Pod" => self.pods.push((src, typed(doc, kind)?)),
                 "PersistentVolume" => self.persistent_volumes.push((src, typed(doc, kind)?)),
-                "PersistentVolumeClaim" => self.persistent_volume_claims.push((src, typed(doc, kind)?)),
+                "PersistentVolumeClaim" => {
+                    self.persistent_volume_claims.push((src, typed(doc, kind)?))
+                }
                 "StorageClass" => self.storage_classes.push((src, typed(doc, kind)?)),
                 "CSINode" => self.csi_nodes.push((src, typed(doc, kind)?)),
                 "PodDisruptionBudget" => self.pod_disruption_budgets.push((src, typed(doc, kind)?)),
@@ -167,11 +193,20 @@ pub struct PodResult {
     pub explanation: Option<Explanation>,
 }
 
-const SYSTEM_CLASSES: [(&str, i32); 2] = [("system-node-critical", 2_000_001_000), ("system-cluster-critical", 2_000_000_000)];
+const SYSTEM_CLASSES: [(&str, i32); 2] = [
+    ("system-node-critical", 2_000_001_000),
+    ("system-cluster-critical", 2_000_000_000),
+];
 
 /// Applies the Priority admission plugin to a pending pod.
-fn admit_priority(pod: &mut Pod, classes: &BTreeMap<String, PriorityClass>, source: &str) -> Result<(), OfflineError> {
-    let Some(spec) = pod.spec.as_mut() else { return Ok(()) };
+fn admit_priority(
+    pod: &mut Pod,
+    classes: &BTreeMap<String, PriorityClass>,
+    source: &str,
+) -> Result<(), OfflineError> {
+    let Some(spec) = pod.spec.as_mut() else {
+        return Ok(());
+    };
     if spec.priority.is_some() {
         return Ok(());
     }
@@ -186,7 +221,10 @@ fn admit_priority(pod: &mut Pod, classes: &BTreeMap<String, PriorityClass>, sour
     } else if let Some((_, v)) = SYSTEM_CLASSES.iter().find(|(n, _)| *n == class_name) {
         (*v, None)
     } else {
-        return Err(oerr(source, format!("spec.priorityClassName: no PriorityClass with name {class_name} was found")));
+        return Err(oerr(
+            source,
+            format!("spec.priorityClassName: no PriorityClass with name {class_name} was found"),
+        ));
     };
     spec.priority = Some(value);
     if spec.preemption_policy.is_none() {
@@ -196,7 +234,10 @@ fn admit_priority(pod: &mut Pod, classes: &BTreeMap<String, PriorityClass>, sour
 }
 
 fn is_terminal(pod: &Pod) -> bool {
-    matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 const NANOS: i128 = 1_000_000_000;
@@ -204,42 +245,67 @@ const NANOS: i128 = 1_000_000_000;
 /// Runs the offline scheduler over `input`.
 pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>, OfflineError> {
     let config = opts.config.clone().unwrap_or_default();
-    let frameworks = config.build_frameworks().map_err(|e| oerr("--config", e.to_string()))?;
+    let frameworks = config
+        .build_frameworks()
+        .map_err(|e| oerr("--config", e.to_string()))?;
     let mut sched = Scheduler::new(frameworks, opts.seed);
     sched.percentage_of_nodes_to_score = config.percentage_of_nodes_to_score;
     let key_of = |ns: Option<&String>, name: Option<&String>| {
-        format!("{}/{}", ns.filter(|s| !s.is_empty()).map_or("default", String::as_str), name.map_or("", String::as_str))
+        format!(
+            "{}/{}",
+            ns.filter(|s| !s.is_empty())
+                .map_or("default", String::as_str),
+            name.map_or("", String::as_str)
+        )
     };
     for (_, pv) in &input.persistent_volumes {
-        sched.objects.persistent_volumes.insert(pv.metadata.name.clone().unwrap_or_default(), pv.clone());
+        sched
+            .objects
+            .persistent_volumes
+            .insert(pv.metadata.name.clone().unwrap_or_default(), pv.clone());
     }
     for (_, pvc) in &input.persistent_volume_claims {
-        sched
-            .objects
-            .persistent_volume_claims
-            .insert(key_of(pvc.metadata.namespace.as_ref(), pvc.metadata.name.as_ref()), pvc.clone());
+        sched.objects.persistent_volume_claims.insert(
+            key_of(pvc.metadata.namespace.as_ref(), pvc.metadata.name.as_ref()),
+            pvc.clone(),
+        );
     }
     for (_, sc) in &input.storage_classes {
-        sched.objects.storage_classes.insert(sc.metadata.name.clone().unwrap_or_default(), sc.clone());
-    }
-    for (_, c) in &input.csi_nodes {
-        sched.objects.csi_nodes.insert(c.metadata.name.clone().unwrap_or_default(), c.clone());
-    }
-    for (_, p) in &input.pod_disruption_budgets {
         sched
             .objects
-            .pod_disruption_budgets
-            .insert(key_of(p.metadata.namespace.as_ref(), p.metadata.name.as_ref()), p.clone());
+            .storage_classes
+            .insert(sc.metadata.name.clone().unwrap_or_default(), sc.clone());
+    }
+    for (_, c) in &input.csi_nodes {
+        sched
+            .objects
+            .csi_nodes
+            .insert(c.metadata.name.clone().unwrap_or_default(), c.clone());
+    }
+    for (_, p) in &input.pod_disruption_budgets {
+        sched.objects.pod_disruption_budgets.insert(
+            key_of(p.metadata.namespace.as_ref(), p.metadata.name.as_ref()),
+            p.clone(),
+        );
     }
     for (_, p) in &input.priority_classes {
-        sched.objects.priority_classes.insert(p.metadata.name.clone().unwrap_or_default(), p.clone());
+        sched
+            .objects
+            .priority_classes
+            .insert(p.metadata.name.clone().unwrap_or_default(), p.clone());
     }
     for (_, n) in &input.namespaces {
-        sched.objects.namespaces.insert(n.metadata.name.clone().unwrap_or_default(), n.clone());
+        sched
+            .objects
+            .namespaces
+            .insert(n.metadata.name.clone().unwrap_or_default(), n.clone());
     }
     for (src, node) in &input.nodes {
         let data = NodeData::new(node.clone()).map_err(|e| oerr(src, e.to_string()))?;
-        sched.snapshot.add_node(data).map_err(|e| oerr(src, e.to_string()))?;
+        sched
+            .snapshot
+            .add_node(data)
+            .map_err(|e| oerr(src, e.to_string()))?;
     }
     // Running pods first, then the pending ones in queue order.
     let mut pending: Vec<(usize, Arc<PodInfo>)> = Vec::new();
@@ -249,18 +315,31 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             continue;
         }
         let mut pod = pod.clone();
-        let src_named = format!("{src} (Pod {})", key_of(pod.metadata.namespace.as_ref(), pod.metadata.name.as_ref()));
-        let assigned = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty());
+        let src_named = format!(
+            "{src} (Pod {})",
+            key_of(pod.metadata.namespace.as_ref(), pod.metadata.name.as_ref())
+        );
+        let assigned = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .is_some_and(|n| !n.is_empty());
         if !assigned {
             admit_priority(&mut pod, &sched.objects.priority_classes, &src_named)?;
         }
         let info = PodInfo::new(pod).map_err(|e| oerr(&src_named, e.to_string()))?;
         if !seen.insert(info.key.clone()) {
-            return Err(oerr(&src_named, format!("metadata.name: Duplicate value: {:?}", info.key)));
+            return Err(oerr(
+                &src_named,
+                format!("metadata.name: Duplicate value: {:?}", info.key),
+            ));
         }
         if assigned {
             if sched.snapshot.get(&info.node_name).is_some() {
-                sched.snapshot.add_pod(Arc::new(info)).map_err(|e| oerr(&src_named, e.to_string()))?;
+                sched
+                    .snapshot
+                    .add_pod(Arc::new(info))
+                    .map_err(|e| oerr(&src_named, e.to_string()))?;
             }
         } else {
             pending.push((i, Arc::new(info)));
@@ -268,22 +347,41 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
     }
     pending.sort_by_key(|(i, p)| (p.creation_timestamp, *i));
 
-    let mut queue = SchedulingQueue::new(config.pod_initial_backoff_seconds, config.pod_max_backoff_seconds);
+    let mut queue = SchedulingQueue::new(
+        config.pod_initial_backoff_seconds,
+        config.pod_max_backoff_seconds,
+    );
     let mut results: BTreeMap<String, (u64, PodResult)> = BTreeMap::new();
     let mut order_seq: u64 = 0;
     for (_, p) in &pending {
         let gate = match sched.profile_for_pod(p) {
             Some(i) => {
                 let s = sched.profiles[i].run_pre_enqueue_plugins(p);
-                if s.is_success() { String::new() } else { s.plugin().to_owned() }
+                if s.is_success() {
+                    String::new()
+                } else {
+                    s.plugin().to_owned()
+                }
             }
             None => String::new(),
         };
         if !gate.is_empty() {
-            let msg = sched.profile_for_pod(p).map(|i| sched.profiles[i].run_pre_enqueue_plugins(p).message());
+            let msg = sched
+                .profile_for_pod(p)
+                .map(|i| sched.profiles[i].run_pre_enqueue_plugins(p).message());
             results.insert(
                 p.key.clone(),
-                (u64::MAX, PodResult { pod: p.key.clone(), node: None, message: msg, nominated_node: None, preempted: Vec::new(), explanation: None }),
+                (
+                    u64::MAX,
+                    PodResult {
+                        pod: p.key.clone(),
+                        node: None,
+                        message: msg,
+                        nominated_node: None,
+                        preempted: Vec::new(),
+                        explanation: None,
+                    },
+                ),
             );
         }
         queue.add(p.clone(), 0, &gate);
@@ -307,7 +405,11 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             break;
         }
         if sched.profile_for_pod(&q.pod).is_none() {
-            let name = q.pod.spec().and_then(|s| s.scheduler_name.clone()).unwrap_or_default();
+            let name = q
+                .pod
+                .spec()
+                .and_then(|s| s.scheduler_name.clone())
+                .unwrap_or_default();
             order_seq += 1;
             results.insert(
                 q.pod.key.clone(),
@@ -328,7 +430,17 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
         let outcome = sched.schedule_one(&q.pod, opts.explain);
         order_seq += 1;
         let entry = results.entry(q.pod.key.clone()).or_insert_with(|| {
-            (0, PodResult { pod: q.pod.key.clone(), node: None, message: None, nominated_node: None, preempted: Vec::new(), explanation: None })
+            (
+                0,
+                PodResult {
+                    pod: q.pod.key.clone(),
+                    node: None,
+                    message: None,
+                    nominated_node: None,
+                    preempted: Vec::new(),
+                    explanation: None,
+                },
+            )
         });
         entry.0 = order_seq;
         let r = &mut entry.1;
@@ -342,7 +454,9 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             r.message = None;
             // AssignedPodAdd: affinity and spreading may now be satisfiable.
             queue.move_unschedulable(now, |w| {
-                w.unschedulable_plugins.iter().any(|p| p == "InterPodAffinity" || p == "PodTopologySpread")
+                w.unschedulable_plugins
+                    .iter()
+                    .any(|p| p == "InterPodAffinity" || p == "PodTopologySpread")
             });
             continue;
         }
@@ -352,14 +466,24 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             // AssignedPodDelete: every plugin that registered pod deletion may now pass.
             queue.move_unschedulable(now, |_| true);
         }
-        let nominated = sched.nominator.node_of(&q.pod.key).map(str::to_owned).unwrap_or_default();
+        let nominated = sched
+            .nominator
+            .node_of(&q.pod.key)
+            .map(str::to_owned)
+            .unwrap_or_default();
         if nominated != q.pod.nominated_node_name {
             let mut updated = (*q.pod).clone();
             updated.nominated_node_name = nominated;
             q.pod = Arc::new(updated);
         }
         let is_error = outcome.code == Code::Error;
-        queue.add_unschedulable(q, now, outcome.unschedulable_plugins.clone(), victims, is_error);
+        queue.add_unschedulable(
+            q,
+            now,
+            outcome.unschedulable_plugins.clone(),
+            victims,
+            is_error,
+        );
         // Cap virtual time so that a long backoff chain cannot overflow.
         if now > 3600 * NANOS * 24 {
             break;
@@ -441,7 +565,11 @@ fn json_explanation(e: &Explanation) -> JsonExplanation<'_> {
         .iter()
         .map(|f| JsonFilter {
             node: &f.node,
-            result: if f.code == Code::Success { "passed" } else { f.code.as_str() },
+            result: if f.code == Code::Success {
+                "passed"
+            } else {
+                f.code.as_str()
+            },
             plugin: &f.plugin,
             reasons: &f.reasons,
         })
@@ -478,7 +606,11 @@ fn json_explanation(e: &Explanation) -> JsonExplanation<'_> {
         pre_filter_excluded: &e.pre_filter_excluded,
         filter,
         not_evaluated: &e.not_evaluated,
-        skipped_score_plugins: e.scores.as_ref().map(|s| s.skipped.clone()).unwrap_or_default(),
+        skipped_score_plugins: e
+            .scores
+            .as_ref()
+            .map(|s| s.skipped.clone())
+            .unwrap_or_default(),
         scores,
     }
 }
@@ -494,7 +626,11 @@ pub fn to_json(results: &[PodResult], explain: bool) -> String {
                 message: r.message.as_deref(),
                 nominated_node: r.nominated_node.as_deref(),
                 preempted: &r.preempted,
-                explanation: if explain { r.explanation.as_ref().map(json_explanation) } else { None },
+                explanation: if explain {
+                    r.explanation.as_ref().map(json_explanation)
+                } else {
+                    None
+                },
             })
             .collect(),
     };
@@ -510,7 +646,11 @@ pub fn to_table(results: &[PodResult], explain: bool) -> String {
                 r.pod.clone(),
                 r.node.clone().unwrap_or_else(|| "<none>".into()),
                 r.nominated_node.clone().unwrap_or_else(|| "<none>".into()),
-                if r.preempted.is_empty() { "<none>".into() } else { r.preempted.join(",") },
+                if r.preempted.is_empty() {
+                    "<none>".into()
+                } else {
+                    r.preempted.join(",")
+                },
                 r.message.clone().unwrap_or_default(),
             ]
         })
@@ -546,19 +686,34 @@ pub fn to_table(results: &[PodResult], explain: bool) -> String {
                 if f.code == Code::Success {
                     let _ = writeln!(out, "    filter {}: passed", f.node);
                 } else {
-                    let _ = writeln!(out, "    filter {}: {} by {}: {}", f.node, f.code, f.plugin, f.reasons.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "    filter {}: {} by {}: {}",
+                        f.node,
+                        f.code,
+                        f.plugin,
+                        f.reasons.join(", ")
+                    );
                 }
             }
             if let Some(s) = &e.scores {
-                let totals: BTreeMap<&str, i64> = e.totals.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                let totals: BTreeMap<&str, i64> =
+                    e.totals.iter().map(|(n, t)| (n.as_str(), *t)).collect();
                 for (node, per) in &s.nodes {
                     let parts: Vec<String> = s
                         .plugins
                         .iter()
                         .zip(per)
-                        .map(|((name, w), (raw, norm, weighted))| format!("{name}={raw}->{norm}x{w}={weighted}"))
+                        .map(|((name, w), (raw, norm, weighted))| {
+                            format!("{name}={raw}->{norm}x{w}={weighted}")
+                        })
                         .collect();
-                    let _ = writeln!(out, "    score {node}: total {} [{}]", totals.get(node.as_str()).copied().unwrap_or(0), parts.join(" "));
+                    let _ = writeln!(
+                        out,
+                        "    score {node}: total {} [{}]",
+                        totals.get(node.as_str()).copied().unwrap_or(0),
+                        parts.join(" ")
+                    );
                 }
             }
         }

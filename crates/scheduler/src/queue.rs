@@ -100,7 +100,11 @@ impl SchedulingQueue {
 
     /// The backoff duration of a pod (`calculateBackoffDuration`).
     pub fn backoff_duration(&self, q: &QueuedPodInfo) -> i128 {
-        let count = if q.consecutive_errors_count > 0 { q.consecutive_errors_count } else { q.unschedulable_count };
+        let count = if q.consecutive_errors_count > 0 {
+            q.consecutive_errors_count
+        } else {
+            q.unschedulable_count
+        };
         if count == 0 {
             return 0;
         }
@@ -125,7 +129,8 @@ impl SchedulingQueue {
                 break;
             }
             let q = entry.remove();
-            self.location.insert(q.pod.key.clone(), QueueLocation::Active);
+            self.location
+                .insert(q.pod.key.clone(), QueueLocation::Active);
             self.active.insert(Self::key(&q), q);
         }
     }
@@ -146,7 +151,14 @@ impl SchedulingQueue {
     /// Returns a pod after a failed attempt at `now` (`AddUnschedulableIfNotPresent`): to the
     /// backoff queue when `retry_soon` (an event may already have helped, e.g. preemption), else
     /// to the unschedulable pool. `error` marks an internal error rather than a rejection.
-    pub fn add_unschedulable(&mut self, mut q: QueuedPodInfo, now: i128, plugins: BTreeSet<String>, retry_soon: bool, error: bool) {
+    pub fn add_unschedulable(
+        &mut self,
+        mut q: QueuedPodInfo,
+        now: i128,
+        plugins: BTreeSet<String>,
+        retry_soon: bool,
+        error: bool,
+    ) {
         q.timestamp = now;
         if error {
             q.consecutive_errors_count += 1;
@@ -161,7 +173,8 @@ impl SchedulingQueue {
             self.location.insert(key, QueueLocation::Backoff);
             self.backoff.insert((expiry, Self::key(&q)), q);
         } else {
-            self.location.insert(key.clone(), QueueLocation::Unschedulable);
+            self.location
+                .insert(key.clone(), QueueLocation::Unschedulable);
             self.unschedulable.insert(key, q);
         }
     }
@@ -169,7 +182,12 @@ impl SchedulingQueue {
     /// Moves unschedulable pods for which `hint` says the event may help back to the active or
     /// backoff queue (`MoveAllToActiveOrBackoffQueue`).
     pub fn move_unschedulable(&mut self, now: i128, hint: impl Fn(&QueuedPodInfo) -> bool) {
-        let keys: Vec<String> = self.unschedulable.iter().filter(|(_, q)| hint(q)).map(|(k, _)| k.clone()).collect();
+        let keys: Vec<String> = self
+            .unschedulable
+            .iter()
+            .filter(|(_, q)| hint(q))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in keys {
             if let Some(q) = self.unschedulable.remove(&k) {
                 self.insert_ready(q, now);

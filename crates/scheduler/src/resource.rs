@@ -70,7 +70,9 @@ impl Resource {
             match name.as_str() {
                 MEMORY => self.memory = self.memory.max(quantity.value()),
                 CPU => self.milli_cpu = self.milli_cpu.max(quantity.milli_value()),
-                EPHEMERAL_STORAGE => self.ephemeral_storage = self.ephemeral_storage.max(quantity.value()),
+                EPHEMERAL_STORAGE => {
+                    self.ephemeral_storage = self.ephemeral_storage.max(quantity.value())
+                }
                 other => {
                     if is_scalar_resource_name(other) {
                         let entry = self.scalar.entry(other.to_owned()).or_insert(0);
@@ -154,12 +156,16 @@ pub fn is_pod_level_requests_set(pod: &Pod) -> bool {
 }
 
 /// Converts an API resource list, naming the field on error.
-pub fn parse_list(list: Option<&BTreeMap<String, ApiQuantity>>, field: &str) -> Result<ResourceList, InputError> {
+pub fn parse_list(
+    list: Option<&BTreeMap<String, ApiQuantity>>,
+    field: &str,
+) -> Result<ResourceList, InputError> {
     let mut out = ResourceList::new();
     if let Some(list) = list {
         for (name, q) in list {
-            let parsed = Quantity::parse(&q.0)
-                .map_err(|e| InputError::field(format!("{field}[{name}]"), format!("{e}: {:?}", q.0)))?;
+            let parsed = Quantity::parse(&q.0).map_err(|e| {
+                InputError::field(format!("{field}[{name}]"), format!("{e}: {:?}", q.0))
+            })?;
             out.insert(name.clone(), parsed);
         }
     }
@@ -220,9 +226,19 @@ fn container_requests(
     status: Option<&ContainerStatus>,
     field: &str,
 ) -> Result<ResourceList, InputError> {
-    let spec_reqs = parse_list(container.resources.as_ref().and_then(|r| r.requests.as_ref()), field)?;
-    let Some(cs) = status else { return Ok(spec_reqs) };
-    let Some(status_resources) = cs.resources.as_ref() else { return Ok(spec_reqs) };
+    let spec_reqs = parse_list(
+        container
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref()),
+        field,
+    )?;
+    let Some(cs) = status else {
+        return Ok(spec_reqs);
+    };
+    let Some(status_resources) = cs.resources.as_ref() else {
+        return Ok(spec_reqs);
+    };
     // Upstream: determineContainerReqs — the larger of spec, status and allocated resources,
     // or only status and allocated when the resize is infeasible.
     let status_reqs = parse_list(status_resources.requests.as_ref(), field)?;
@@ -239,15 +255,24 @@ fn container_requests(
 }
 
 /// The container-level aggregate of a pod's requests (`AggregateContainerRequests`).
-pub fn aggregate_container_requests(pod: &Pod, opts: &PodResourcesOptions<'_>) -> Result<ResourceList, InputError> {
+pub fn aggregate_container_requests(
+    pod: &Pod,
+    opts: &PodResourcesOptions<'_>,
+) -> Result<ResourceList, InputError> {
     let mut reqs = ResourceList::new();
-    let Some(spec) = pod.spec.as_ref() else { return Ok(reqs) };
+    let Some(spec) = pod.spec.as_ref() else {
+        return Ok(reqs);
+    };
     let statuses: BTreeMap<&str, &ContainerStatus> = if opts.use_status_resources {
         let st = pod.status.as_ref();
         st.and_then(|s| s.container_statuses.as_ref())
             .into_iter()
             .flatten()
-            .chain(st.and_then(|s| s.init_container_statuses.as_ref()).into_iter().flatten())
+            .chain(
+                st.and_then(|s| s.init_container_statuses.as_ref())
+                    .into_iter()
+                    .flatten(),
+            )
             .map(|cs| (cs.name.as_str(), cs))
             .collect()
     } else {
@@ -265,7 +290,11 @@ pub fn aggregate_container_requests(pod: &Pod, opts: &PodResourcesOptions<'_>) -
     let mut init_reqs = ResourceList::new();
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
         let field = format!("spec.initContainers[{i}].resources.requests");
-        let status = if is_restartable(c) { statuses.get(c.name.as_str()).copied() } else { None };
+        let status = if is_restartable(c) {
+            statuses.get(c.name.as_str()).copied()
+        } else {
+            None
+        };
         let mut creqs = container_requests(pod, c, status, &field)?;
         if let Some(nm) = opts.non_missing_container_requests {
             creqs = apply_non_missing(&creqs, nm);
@@ -290,8 +319,11 @@ pub fn pod_requests(pod: &Pod, opts: &PodResourcesOptions<'_>) -> Result<Resourc
     let mut reqs = aggregate_container_requests(pod, opts)?;
     let spec = pod.spec.as_ref();
     if !opts.skip_pod_level_resources && is_pod_level_requests_set(pod) {
-        let pod_level =
-            parse_list(spec.and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref()), "spec.resources.requests")?;
+        let pod_level = parse_list(
+            spec.and_then(|s| s.resources.as_ref())
+                .and_then(|r| r.requests.as_ref()),
+            "spec.resources.requests",
+        )?;
         for (name, q) in pod_level {
             if is_supported_pod_level_resource(&name) {
                 reqs.insert(name, q);
@@ -310,24 +342,39 @@ pub fn pod_requests(pod: &Pod, opts: &PodResourcesOptions<'_>) -> Result<Resourc
 /// The default requests substituted for absent container CPU and memory requests.
 pub fn default_non_missing() -> ResourceList {
     let mut m = ResourceList::new();
-    m.insert(CPU.to_owned(), Quantity::from_milli(DEFAULT_MILLI_CPU_REQUEST, Format::DecimalSI));
-    m.insert(MEMORY.to_owned(), Quantity::new_scaled(DEFAULT_MEMORY_REQUEST, 0, Format::DecimalSI));
+    m.insert(
+        CPU.to_owned(),
+        Quantity::from_milli(DEFAULT_MILLI_CPU_REQUEST, Format::DecimalSI),
+    );
+    m.insert(
+        MEMORY.to_owned(),
+        Quantity::new_scaled(DEFAULT_MEMORY_REQUEST, 0, Format::DecimalSI),
+    );
     m
 }
 
 /// What the pod adds to a node's requested and non-zero requested resources (`CalculateResource`,
 /// with InPlacePodVerticalScaling and PodLevelResources on, as in 1.34).
 pub fn calculate_resource(pod: &Pod) -> Result<PodResource, InputError> {
-    let opts = PodResourcesOptions { use_status_resources: true, ..Default::default() };
+    let opts = PodResourcesOptions {
+        use_status_resources: true,
+        ..Default::default()
+    };
     let requests = pod_requests(pod, &opts)?;
     let pod_level_set = is_pod_level_requests_set(pod);
     // Upstream: getNonMissingContainerRequests — with pod-level requests, only what is absent.
     let mut non_missing = ResourceList::new();
     if !pod_level_set || !requests.contains_key(CPU) {
-        non_missing.insert(CPU.to_owned(), Quantity::from_milli(DEFAULT_MILLI_CPU_REQUEST, Format::DecimalSI));
+        non_missing.insert(
+            CPU.to_owned(),
+            Quantity::from_milli(DEFAULT_MILLI_CPU_REQUEST, Format::DecimalSI),
+        );
     }
     if !pod_level_set || !requests.contains_key(MEMORY) {
-        non_missing.insert(MEMORY.to_owned(), Quantity::new_scaled(DEFAULT_MEMORY_REQUEST, 0, Format::DecimalSI));
+        non_missing.insert(
+            MEMORY.to_owned(),
+            Quantity::new_scaled(DEFAULT_MEMORY_REQUEST, 0, Format::DecimalSI),
+        );
     }
     let non0 = if non_missing.is_empty() {
         requests.clone()
@@ -358,7 +405,10 @@ pub fn fit_request(pod: &Pod) -> Result<Resource, InputError> {
 /// with non-zero defaults unless `use_requested`.
 pub fn scorer_request(pod: &Pod, resource: &str, use_requested: bool) -> Result<i64, InputError> {
     let defaults;
-    let mut opts = PodResourcesOptions { use_status_resources: true, ..Default::default() };
+    let mut opts = PodResourcesOptions {
+        use_status_resources: true,
+        ..Default::default()
+    };
     if !use_requested {
         defaults = default_non_missing();
         opts.non_missing_container_requests = Some(&defaults);
@@ -421,7 +471,9 @@ fn is_qualified_name_part(name: &str) -> bool {
     let alnum = |b: u8| b.is_ascii_alphanumeric();
     alnum(bytes[0])
         && alnum(bytes[bytes.len() - 1])
-        && bytes.iter().all(|&b| alnum(b) || b == b'-' || b == b'_' || b == b'.')
+        && bytes
+            .iter()
+            .all(|&b| alnum(b) || b == b'-' || b == b'_' || b == b'.')
 }
 
 fn is_dns1123_subdomain(value: &str) -> bool {
@@ -431,7 +483,8 @@ fn is_dns1123_subdomain(value: &str) -> bool {
     value.split('.').all(|label| {
         let b = label.as_bytes();
         !b.is_empty()
-            && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && b.iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
             && b[0] != b'-'
             && b[b.len() - 1] != b'-'
     })

@@ -17,7 +17,7 @@ use kubetwin_core::rng::SharedRng;
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
-    Diagnosis, FitError, Framework, Handle, NodePluginScores, NodeToStatus, NominatingMode, ScoreBreakdown,
+    Diagnosis, FitError, Framework, Handle, NodePluginScores, NominatingMode, ScoreBreakdown,
 };
 use crate::objects::{ClusterObjects, Nominator};
 use crate::snapshot::Snapshot;
@@ -66,7 +66,7 @@ pub enum ScheduleFailure {
     /// The snapshot has no nodes.
     NoNodes,
     /// No node fits.
-    Fit(FitError),
+    Fit(Box<FitError>),
     /// A plugin failed internally.
     Error(String),
 }
@@ -125,13 +125,19 @@ pub fn schedule_pod(
     if snapshot.num_nodes() == 0 {
         return Err(ScheduleFailure::NoNodes);
     }
-    let (feasible, diagnosis) = find_nodes_that_fit_pod(cx, next_start_node_index, state, pod, explain.as_deref_mut())?;
+    let (feasible, diagnosis) = find_nodes_that_fit_pod(
+        cx,
+        next_start_node_index,
+        state,
+        pod,
+        explain.as_deref_mut(),
+    )?;
     if feasible.is_empty() {
-        return Err(ScheduleFailure::Fit(FitError {
+        return Err(ScheduleFailure::Fit(Box::new(FitError {
             pod: pod.key.clone(),
             num_all_nodes: snapshot.num_nodes(),
             diagnosis,
-        }));
+        })));
     }
     if feasible.len() == 1 {
         return Ok(ScheduleResult {
@@ -142,7 +148,10 @@ pub fn schedule_pod(
     }
     let priority_list = prioritize_nodes(cx, state, pod, &feasible, explain.as_deref_mut())?;
     if let Some(e) = explain {
-        e.totals = priority_list.iter().map(|n| (n.name.clone(), n.total_score)).collect();
+        e.totals = priority_list
+            .iter()
+            .map(|n| (n.name.clone(), n.total_score))
+            .collect();
     }
     let host = select_host(priority_list, cx.handle.rng).map_err(ScheduleFailure::Error)?;
     Ok(ScheduleResult {
@@ -183,7 +192,8 @@ fn find_nodes_that_fit_pod<'s>(
     {
         // Upstream: evaluateNominatedNode — a passing nominated node is the result.
         // The per-node status map is shared with the main pass, as upstream's pointer is.
-        let feasible = find_nodes_that_pass_filters(cx, &mut 0, state, pod, &mut diagnosis, &[node], None);
+        let feasible =
+            find_nodes_that_pass_filters(cx, &mut 0, state, pod, &mut diagnosis, &[node], None);
         if !feasible.is_empty() {
             if let Some(e) = explain {
                 e.nominated_node_used = Some(node.name().to_owned());
@@ -199,20 +209,27 @@ fn find_nodes_that_fit_pod<'s>(
             // Upstream iterates a Go set (random order); we use name order.
             let list: Vec<&NodeInfo> = names.iter().filter_map(|n| h.snapshot.get(n)).collect();
             let plugins: Vec<&str> = unsched_plugins.iter().map(String::as_str).collect();
-            diagnosis.node_to_status.set_absent_nodes_status(Status::with_reason(
-                Code::UnschedulableAndUnresolvable,
-                format!("node(s) didn't satisfy plugin(s) [{}]", plugins.join(" ")),
-            ));
+            diagnosis
+                .node_to_status
+                .set_absent_nodes_status(Status::with_reason(
+                    Code::UnschedulableAndUnresolvable,
+                    format!("node(s) didn't satisfy plugin(s) [{}]", plugins.join(" ")),
+                ));
             if let Some(e) = explain.as_deref_mut() {
                 let kept: BTreeSet<&str> = list.iter().map(|n| n.name()).collect();
-                e.pre_filter_excluded =
-                    all_nodes.iter().map(|n| n.name()).filter(|n| !kept.contains(n)).map(str::to_owned).collect();
+                e.pre_filter_excluded = all_nodes
+                    .iter()
+                    .map(|n| n.name())
+                    .filter(|n| !kept.contains(n))
+                    .map(str::to_owned)
+                    .collect();
             }
             list
         }
     };
     let mut start = *next_start_node_index;
-    let feasible = find_nodes_that_pass_filters(cx, &mut start, state, pod, &mut diagnosis, &nodes, explain);
+    let feasible =
+        find_nodes_that_pass_filters(cx, &mut start, state, pod, &mut diagnosis, &nodes, explain);
     let processed = feasible.len() + diagnosis.node_to_status.len();
     *next_start_node_index = (*next_start_node_index + processed) % all_nodes.len();
     Ok((feasible, diagnosis))
@@ -234,7 +251,9 @@ fn find_nodes_that_pass_filters<'s>(
     if num_all == 0 {
         return Vec::new();
     }
-    let pct = fw.percentage_of_nodes_to_score().unwrap_or(cx.percentage_of_nodes_to_score);
+    let pct = fw
+        .percentage_of_nodes_to_score()
+        .unwrap_or(cx.percentage_of_nodes_to_score);
     let mut num_to_find = num_feasible_nodes_to_find(pct, num_all);
     if !fw.has_score_plugins() {
         num_to_find = 1;
@@ -279,7 +298,9 @@ fn find_nodes_that_pass_filters<'s>(
         }
     }
     if let Some(e) = explain {
-        e.not_evaluated = (examined..num_all).map(|i| nodes[(start + i) % num_all].name().to_owned()).collect();
+        e.not_evaluated = (examined..num_all)
+            .map(|i| nodes[(start + i) % num_all].name().to_owned())
+            .collect();
     }
     feasible
 }
@@ -296,7 +317,11 @@ fn prioritize_nodes(
     if !fw.has_score_plugins() {
         return Ok(nodes
             .iter()
-            .map(|n| NodePluginScores { name: n.name().to_owned(), scores: Vec::new(), total_score: 1 })
+            .map(|n| NodePluginScores {
+                name: n.name().to_owned(),
+                scores: Vec::new(),
+                total_score: 1,
+            })
             .collect());
     }
     let s = fw.run_pre_score_plugins(&cx.handle, state, pod, nodes);
@@ -355,7 +380,9 @@ pub fn select_host(mut list: Vec<NodePluginScores>, rng: &SharedRng) -> Result<S
     for i in (0..n / 2).rev() {
         heap_down(&mut list, i, n);
     }
-    let Some(first) = heap_pop(&mut list) else { return Err("empty priorityList".into()) };
+    let Some(first) = heap_pop(&mut list) else {
+        return Err("empty priorityList".into());
+    };
     let top = first.total_score;
     let mut selected = first.name;
     let mut count_of_max: u64 = 1;
@@ -436,12 +463,18 @@ impl Scheduler {
 
     /// The profile for a scheduler name.
     pub fn profile(&self, scheduler_name: &str) -> Option<&Framework> {
-        self.profiles.iter().find(|f| f.profile_name() == scheduler_name)
+        self.profiles
+            .iter()
+            .find(|f| f.profile_name() == scheduler_name)
     }
 
     /// The profile that handles `pod` (`spec.schedulerName`, default `default-scheduler`).
     pub fn profile_for_pod(&self, pod: &PodInfo) -> Option<usize> {
-        let name = pod.spec().and_then(|s| s.scheduler_name.as_deref()).filter(|s| !s.is_empty()).unwrap_or("default-scheduler");
+        let name = pod
+            .spec()
+            .and_then(|s| s.scheduler_name.as_deref())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default-scheduler");
         self.profiles.iter().position(|f| f.profile_name() == name)
     }
 
@@ -460,14 +493,34 @@ impl Scheduler {
         };
         let Some(profile_index) = self.profile_for_pod(pod) else {
             outcome.code = Code::Error;
-            outcome.message = Some(format!("profile not found for scheduler name {:?}", pod.spec().and_then(|s| s.scheduler_name.clone()).unwrap_or_default()));
+            outcome.message = Some(format!(
+                "profile not found for scheduler name {:?}",
+                pod.spec()
+                    .and_then(|s| s.scheduler_name.clone())
+                    .unwrap_or_default()
+            ));
             return outcome;
         };
         let mut state = CycleState::new();
         let fw = &self.profiles[profile_index];
-        let handle = Handle { snapshot: &self.snapshot, objects: &self.objects, nominator: &self.nominator, rng: &self.rng };
-        let cx = CycleContext { handle, framework: fw, percentage_of_nodes_to_score: self.percentage_of_nodes_to_score };
-        let result = schedule_pod(&cx, &mut self.next_start_node_index, &mut state, pod, outcome.explanation.as_mut());
+        let handle = Handle {
+            snapshot: &self.snapshot,
+            objects: &self.objects,
+            nominator: &self.nominator,
+            rng: &self.rng,
+        };
+        let cx = CycleContext {
+            handle,
+            framework: fw,
+            percentage_of_nodes_to_score: self.percentage_of_nodes_to_score,
+        };
+        let result = schedule_pod(
+            &cx,
+            &mut self.next_start_node_index,
+            &mut state,
+            pod,
+            outcome.explanation.as_mut(),
+        );
         match result {
             Err(ScheduleFailure::NoNodes) => {
                 outcome.code = Code::UnschedulableAndUnresolvable;
@@ -486,7 +539,12 @@ impl Scheduler {
                 let mut nomination: Option<(NominatingMode, String)> = None;
                 let mut victims = Vec::new();
                 if fw.has_post_filter_plugins() {
-                    let (res, s) = fw.run_post_filter_plugins(&cx.handle, &state, pod, &fit.diagnosis.node_to_status);
+                    let (res, s) = fw.run_post_filter_plugins(
+                        &cx.handle,
+                        &state,
+                        pod,
+                        &fit.diagnosis.node_to_status,
+                    );
                     fit.diagnosis.post_filter_msg = s.message();
                     if let Some(r) = res {
                         nomination = Some((r.mode, r.nominated_node_name.clone()));
@@ -537,7 +595,12 @@ impl Scheduler {
                     return outcome;
                 }
                 let fw = &self.profiles[profile_index];
-                let handle = Handle { snapshot: &self.snapshot, objects: &self.objects, nominator: &self.nominator, rng: &self.rng };
+                let handle = Handle {
+                    snapshot: &self.snapshot,
+                    objects: &self.objects,
+                    nominator: &self.nominator,
+                    rng: &self.rng,
+                };
                 let mut status = fw.run_reserve_plugins(&handle, &mut state, &assumed, &host);
                 if status.is_success() {
                     status = fw.run_permit_plugins(&handle, &mut state, &assumed, &host);
@@ -559,11 +622,17 @@ impl Scheduler {
                     outcome.code = status.code();
                     if status.is_rejected() {
                         let mut d = Diagnosis::default();
-                        d.node_to_status = NodeToStatus::new();
                         d.node_to_status.set(&host, status.clone());
                         d.add_plugin_status(&status);
                         outcome.unschedulable_plugins = d.unschedulable_plugins.clone();
-                        outcome.message = Some(FitError { pod: pod.key.clone(), num_all_nodes: 1, diagnosis: d }.to_string());
+                        outcome.message = Some(
+                            FitError {
+                                pod: pod.key.clone(),
+                                num_all_nodes: 1,
+                                diagnosis: d,
+                            }
+                            .to_string(),
+                        );
                     } else {
                         outcome.message = Some(status.message());
                     }

@@ -14,10 +14,20 @@ use crate::types::{NodeData, NodeInfo, PodInfo};
 /// failure-domain labels, "" when neither is set (`GetZoneKey`).
 pub fn zone_key(labels: &BTreeMap<String, String>) -> String {
     let get = |beta: &str, ga: &str| -> String {
-        labels.get(beta).or_else(|| labels.get(ga)).cloned().unwrap_or_default()
+        labels
+            .get(beta)
+            .or_else(|| labels.get(ga))
+            .cloned()
+            .unwrap_or_default()
     };
-    let zone = get("failure-domain.beta.kubernetes.io/zone", "topology.kubernetes.io/zone");
-    let region = get("failure-domain.beta.kubernetes.io/region", "topology.kubernetes.io/region");
+    let zone = get(
+        "failure-domain.beta.kubernetes.io/zone",
+        "topology.kubernetes.io/zone",
+    );
+    let region = get(
+        "failure-domain.beta.kubernetes.io/region",
+        "topology.kubernetes.io/region",
+    );
     if region.is_empty() && zone.is_empty() {
         return String::new();
     }
@@ -89,7 +99,8 @@ impl Snapshot {
 
     /// Nodes with at least one pod with required anti-affinity, in list order.
     pub fn have_pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &NodeInfo> + '_ {
-        self.list().filter(|n| !n.pods_with_required_anti_affinity.is_empty())
+        self.list()
+            .filter(|n| !n.pods_with_required_anti_affinity.is_empty())
     }
 
     /// The node named `name`.
@@ -118,7 +129,13 @@ impl Snapshot {
             return Err(SnapshotError::NodeExists(node.name));
         }
         for (img, size) in &node.images {
-            let st = self.images.entry(img.clone()).or_insert_with(|| ImageState { size: *size, nodes: BTreeSet::new() });
+            let st = self
+                .images
+                .entry(img.clone())
+                .or_insert_with(|| ImageState {
+                    size: *size,
+                    nodes: BTreeSet::new(),
+                });
             st.nodes.insert(node.name.clone());
         }
         let idx = self.infos.len();
@@ -138,7 +155,11 @@ impl Snapshot {
 
     /// Removes a node and its pods (`nodeTree.removeNode`).
     pub fn remove_node(&mut self, name: &str) -> Result<NodeInfo, SnapshotError> {
-        let idx = self.by_name.get(name).copied().ok_or_else(|| SnapshotError::NodeNotFound(name.to_owned()))?;
+        let idx = self
+            .by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| SnapshotError::NodeNotFound(name.to_owned()))?;
         let zone = zone_key(&self.infos[idx].node.labels);
         if let Some(list) = self.tree.get_mut(&zone) {
             list.retain(|&i| i != idx);
@@ -212,7 +233,11 @@ impl Snapshot {
         if self.pod_nodes.contains_key(&pod.key) {
             return Err(SnapshotError::PodExists(pod.key.clone()));
         }
-        let idx = self.by_name.get(&pod.node_name).copied().ok_or_else(|| SnapshotError::NodeNotFound(pod.node_name.clone()))?;
+        let idx = self
+            .by_name
+            .get(&pod.node_name)
+            .copied()
+            .ok_or_else(|| SnapshotError::NodeNotFound(pod.node_name.clone()))?;
         self.pod_nodes.insert(pod.key.clone(), idx);
         for k in &pod.pvc_keys {
             *self.pvc_users.entry(k.clone()).or_insert(0) += 1;
@@ -223,8 +248,13 @@ impl Snapshot {
 
     /// Removes a pod by key, returning it.
     pub fn remove_pod(&mut self, key: &str) -> Result<Arc<PodInfo>, SnapshotError> {
-        let idx = self.pod_nodes.remove(key).ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
-        let pod = self.infos[idx].remove_pod(key).ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
+        let idx = self
+            .pod_nodes
+            .remove(key)
+            .ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
+        let pod = self.infos[idx]
+            .remove_pod(key)
+            .ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
         for k in &pod.pvc_keys {
             if let Some(n) = self.pvc_users.get_mut(k) {
                 *n = n.saturating_sub(1);

@@ -62,7 +62,11 @@ impl Default for Status {
 impl Status {
     /// The success status (upstream: a nil `*Status`).
     pub const fn success() -> Self {
-        Self { code: Code::Success, reasons: Vec::new(), plugin: String::new() }
+        Self {
+            code: Code::Success,
+            reasons: Vec::new(),
+            plugin: String::new(),
+        }
     }
 
     /// A status with `code` and `reasons` (`fwk.NewStatus`).
@@ -71,17 +75,29 @@ impl Status {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self { code, reasons: reasons.into_iter().map(Into::into).collect(), plugin: String::new() }
+        Self {
+            code,
+            reasons: reasons.into_iter().map(Into::into).collect(),
+            plugin: String::new(),
+        }
     }
 
     /// A status with `code` and a single reason.
     pub fn with_reason(code: Code, reason: impl Into<String>) -> Self {
-        Self { code, reasons: vec![reason.into()], plugin: String::new() }
+        Self {
+            code,
+            reasons: vec![reason.into()],
+            plugin: String::new(),
+        }
     }
 
     /// A status with `code` and no reason.
     pub fn code_only(code: Code) -> Self {
-        Self { code, reasons: Vec::new(), plugin: String::new() }
+        Self {
+            code,
+            reasons: Vec::new(),
+            plugin: String::new(),
+        }
     }
 
     /// An `Error` status carrying `message` (`fwk.AsStatus(err)`).
@@ -149,7 +165,10 @@ impl Status {
     /// Whether the pod was rejected: `Unschedulable`, `UnschedulableAndUnresolvable` or `Pending`
     /// (`IsRejected`).
     pub fn is_rejected(&self) -> bool {
-        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable | Code::Pending)
+        matches!(
+            self.code,
+            Code::Unschedulable | Code::UnschedulableAndUnresolvable | Code::Pending
+        )
     }
 
     /// The error message when the status is neither success, wait nor skip (`AsError`).

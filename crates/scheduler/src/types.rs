@@ -38,7 +38,8 @@ pub struct AffinityTerm {
 impl AffinityTerm {
     /// Parses a term of `pod` (`newAffinityTerm`).
     pub fn new(pod_namespace: &str, term: &PodAffinityTerm) -> Result<Self, String> {
-        let selector = Selector::from_label_selector(term.label_selector.as_ref()).map_err(|e| e.to_string())?;
+        let selector = Selector::from_label_selector(term.label_selector.as_ref())
+            .map_err(|e| e.to_string())?;
         let names = term.namespaces.as_deref().unwrap_or_default();
         let mut namespaces = BTreeSet::new();
         if names.is_empty() && term.namespace_selector.is_none() {
@@ -46,14 +47,20 @@ impl AffinityTerm {
         } else {
             namespaces.extend(names.iter().cloned());
         }
-        let namespace_selector =
-            Selector::from_label_selector(term.namespace_selector.as_ref()).map_err(|e| e.to_string())?;
-        Ok(Self { namespaces, selector, topology_key: term.topology_key.clone(), namespace_selector })
+        let namespace_selector = Selector::from_label_selector(term.namespace_selector.as_ref())
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            namespaces,
+            selector,
+            topology_key: term.topology_key.clone(),
+            namespace_selector,
+        })
     }
 
     /// Whether `pod` (with its namespace's labels) matches the term (`AffinityTerm.Matches`).
     pub fn matches(&self, pod: &PodInfo, ns_labels: &BTreeMap<String, String>) -> bool {
-        let ns_match = self.namespaces.contains(&pod.namespace) || self.namespace_selector.matches(ns_labels);
+        let ns_match =
+            self.namespaces.contains(&pod.namespace) || self.namespace_selector.matches(ns_labels);
         ns_match && self.selector.matches(&pod.labels)
     }
 }
@@ -91,7 +98,10 @@ impl HostPortInfo {
         if p.port <= 0 {
             return;
         }
-        self.0.entry(p.ip.clone()).or_default().insert((p.protocol.clone(), p.port));
+        self.0
+            .entry(p.ip.clone())
+            .or_default()
+            .insert((p.protocol.clone(), p.port));
     }
 
     /// Frees a port (`Remove`); like upstream this is a set, not a reference count.
@@ -117,7 +127,9 @@ impl HostPortInfo {
         if p.ip == DEFAULT_BIND_ALL_HOST_IP {
             return self.0.values().any(|set| set.contains(&key));
         }
-        [DEFAULT_BIND_ALL_HOST_IP, p.ip.as_str()].iter().any(|ip| self.0.get(*ip).is_some_and(|s| s.contains(&key)))
+        [DEFAULT_BIND_ALL_HOST_IP, p.ip.as_str()]
+            .iter()
+            .any(|ip| self.0.get(*ip).is_some_and(|s| s.contains(&key)))
     }
 
     /// The number of (ip, protocol, port) entries.
@@ -134,18 +146,35 @@ impl HostPortInfo {
 /// The host ports of a pod: restartable init containers, then containers (`GetHostPorts`, 1.34).
 pub fn get_host_ports(pod: &Pod) -> Vec<HostPort> {
     let mut out = Vec::new();
-    let Some(spec) = pod.spec.as_ref() else { return out };
-    let restartable_inits =
-        spec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always"));
+    let Some(spec) = pod.spec.as_ref() else {
+        return out;
+    };
+    let restartable_inits = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"));
     for c in restartable_inits.chain(spec.containers.iter()) {
         for p in c.ports.iter().flatten() {
             let port = p.host_port.unwrap_or(0);
             if port <= 0 {
                 continue;
             }
-            let ip = p.host_ip.as_deref().filter(|s| !s.is_empty()).unwrap_or(DEFAULT_BIND_ALL_HOST_IP);
-            let protocol = p.protocol.as_deref().filter(|s| !s.is_empty()).unwrap_or("TCP");
-            out.push(HostPort { ip: ip.to_owned(), protocol: protocol.to_owned(), port });
+            let ip = p
+                .host_ip
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(DEFAULT_BIND_ALL_HOST_IP);
+            let protocol = p
+                .protocol
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("TCP");
+            out.push(HostPort {
+                ip: ip.to_owned(),
+                protocol: protocol.to_owned(),
+                port,
+            });
         }
     }
     out
@@ -155,7 +184,11 @@ pub fn get_host_ports(pod: &Pod) -> Vec<HostPort> {
 pub fn normalized_image_name(name: &str) -> String {
     let last_colon = name.rfind(':').map_or(-1, |i| i as i64);
     let last_slash = name.rfind('/').map_or(-1, |i| i as i64);
-    if last_colon <= last_slash { format!("{name}:latest") } else { name.to_owned() }
+    if last_colon <= last_slash {
+        format!("{name}:latest")
+    } else {
+        name.to_owned()
+    }
 }
 
 /// A pod with everything the plugins need precomputed (`framework.PodInfo`).
@@ -224,50 +257,79 @@ impl PodInfo {
     /// As [`PodInfo::new`], sharing the pod object.
     pub fn from_arc(pod: Arc<Pod>) -> Result<Self, InputError> {
         let meta = &pod.metadata;
-        let namespace = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".to_owned());
+        let namespace = meta
+            .namespace
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
         let name = meta.name.clone().unwrap_or_default();
         let key = pod_key(&namespace, &name);
-        let uid = meta.uid.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| key.clone());
+        let uid = meta
+            .uid
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| key.clone());
         let spec = pod.spec.as_ref();
         let affinity = spec.and_then(|s| s.affinity.as_ref());
         let pod_aff = affinity.and_then(|a| a.pod_affinity.as_ref());
         let pod_anti = affinity.and_then(|a| a.pod_anti_affinity.as_ref());
-        let parse_terms = |terms: Option<&Vec<PodAffinityTerm>>, field: &str| -> Result<Vec<AffinityTerm>, InputError> {
-            terms
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, t)| AffinityTerm::new(&namespace, t).map_err(|e| InputError::field(format!("{field}[{i}]"), e)))
-                .collect()
-        };
-        let parse_weighted = |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>,
-                              field: &str|
-         -> Result<Vec<WeightedAffinityTerm>, InputError> {
+        let parse_terms = |terms: Option<&Vec<PodAffinityTerm>>,
+                           field: &str|
+         -> Result<Vec<AffinityTerm>, InputError> {
             terms
                 .into_iter()
                 .flatten()
                 .enumerate()
                 .map(|(i, t)| {
-                    AffinityTerm::new(&namespace, &t.pod_affinity_term)
-                        .map(|term| WeightedAffinityTerm { term, weight: t.weight })
+                    AffinityTerm::new(&namespace, t)
                         .map_err(|e| InputError::field(format!("{field}[{i}]"), e))
                 })
                 .collect()
         };
+        let parse_weighted =
+            |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>,
+             field: &str|
+             -> Result<Vec<WeightedAffinityTerm>, InputError> {
+                terms
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        AffinityTerm::new(&namespace, &t.pod_affinity_term)
+                            .map(|term| WeightedAffinityTerm {
+                                term,
+                                weight: t.weight,
+                            })
+                            .map_err(|e| InputError::field(format!("{field}[{i}]"), e))
+                    })
+                    .collect()
+            };
         let required_affinity_terms = parse_terms(
-            pod_aff.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+            pod_aff.and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution",
         )?;
         let required_anti_affinity_terms = parse_terms(
-            pod_anti.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+            pod_anti.and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
         )?;
         let preferred_affinity_terms = parse_weighted(
-            pod_aff.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+            pod_aff.and_then(|a| {
+                a.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution",
         )?;
         let preferred_anti_affinity_terms = parse_weighted(
-            pod_anti.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+            pod_anti.and_then(|a| {
+                a.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            }),
             "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution",
         )?;
         let images: Vec<String> = spec
@@ -292,7 +354,9 @@ impl PodInfo {
             labels: meta.labels.clone().unwrap_or_default(),
             priority: spec.and_then(|s| s.priority).unwrap_or(0),
             node_name: spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
-            nominated_node_name: status.and_then(|s| s.nominated_node_name.clone()).unwrap_or_default(),
+            nominated_node_name: status
+                .and_then(|s| s.nominated_node_name.clone())
+                .unwrap_or_default(),
             has_affinity: pod_aff.is_some() || pod_anti.is_some(),
             has_required_anti_affinity: !required_anti_affinity_terms.is_empty(),
             required_affinity_terms,
@@ -360,7 +424,9 @@ impl NodeData {
     pub fn new(node: Node) -> Result<Self, InputError> {
         let status = node.status.as_ref();
         // Allocatable defaults to capacity (`SetDefaults_NodeStatus`).
-        let alloc_src = status.and_then(|s| s.allocatable.as_ref()).or_else(|| status.and_then(|s| s.capacity.as_ref()));
+        let alloc_src = status
+            .and_then(|s| s.allocatable.as_ref())
+            .or_else(|| status.and_then(|s| s.capacity.as_ref()));
         let alloc = resource::parse_list(alloc_src, "status.allocatable")?;
         let images = status
             .and_then(|s| s.images.as_ref())
@@ -374,8 +440,16 @@ impl NodeData {
         Ok(Self {
             name: node.metadata.name.clone().unwrap_or_default(),
             labels: node.metadata.labels.clone().unwrap_or_default(),
-            taints: node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default(),
-            unschedulable: node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+            taints: node
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.clone())
+                .unwrap_or_default(),
+            unschedulable: node
+                .spec
+                .as_ref()
+                .and_then(|s| s.unschedulable)
+                .unwrap_or(false),
             allocatable: Resource::from_list(&alloc),
             images,
             node: Arc::new(node),

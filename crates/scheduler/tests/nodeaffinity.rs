@@ -2,6 +2,8 @@
 //! Upstream: pkg/scheduler/framework/plugins/nodeaffinity/node_affinity_test.go (`TestNodeAffinity`,
 //! `TestNodeAffinityPriority`).
 
+#![allow(clippy::type_complexity)] // Case tables are tuples, as upstream's are structs.
+
 mod common;
 
 use common::{World, assert_status, ok, uau};
@@ -29,7 +31,12 @@ struct Case {
     want: Status,
 }
 
-fn case(name: &'static str, pod: Pod, labels: &'static [(&'static str, &'static str)], want: Status) -> Case {
+fn case(
+    name: &'static str,
+    pod: Pod,
+    labels: &'static [(&'static str, &'static str)],
+    want: Status,
+) -> Case {
     Case {
         name,
         pod,
@@ -47,9 +54,13 @@ fn req_pod(terms: Vec<k8s_openapi::api::core::v1::NodeSelectorTerm>) -> Pod {
     make_pod("p").node_affinity_required(terms).obj()
 }
 
-fn added_required(terms: Vec<k8s_openapi::api::core::v1::NodeSelectorTerm>) -> Option<ApiNodeAffinity> {
+fn added_required(
+    terms: Vec<k8s_openapi::api::core::v1::NodeSelectorTerm>,
+) -> Option<ApiNodeAffinity> {
     Some(ApiNodeAffinity {
-        required_during_scheduling_ignored_during_execution: Some(NodeSelector { node_selector_terms: terms }),
+        required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+            node_selector_terms: terms,
+        }),
         preferred_during_scheduling_ignored_during_execution: None,
     })
 }
@@ -58,118 +69,360 @@ fn added_required(terms: Vec<k8s_openapi::api::core::v1::NodeSelectorTerm>) -> O
 #[test]
 fn node_affinity_filter() {
     let mut empty_exprs = req_pod(vec![]);
-    if let Some(na) = empty_exprs.spec.as_mut().and_then(|s| s.affinity.as_mut()).and_then(|a| a.node_affinity.as_mut()) {
-        na.required_during_scheduling_ignored_during_execution =
-            Some(NodeSelector { node_selector_terms: vec![k8s_openapi::api::core::v1::NodeSelectorTerm { match_expressions: Some(vec![]), match_fields: None }] });
+    if let Some(na) = empty_exprs
+        .spec
+        .as_mut()
+        .and_then(|s| s.affinity.as_mut())
+        .and_then(|a| a.node_affinity.as_mut())
+    {
+        na.required_during_scheduling_ignored_during_execution = Some(NodeSelector {
+            node_selector_terms: vec![k8s_openapi::api::core::v1::NodeSelectorTerm {
+                match_expressions: Some(vec![]),
+                match_fields: None,
+            }],
+        });
     }
     let mut nil_selector = make_pod("p").obj();
     nil_selector.spec.as_mut().expect("spec").affinity =
-        Some(k8s_openapi::api::core::v1::Affinity { node_affinity: Some(ApiNodeAffinity::default()), ..Default::default() });
+        Some(k8s_openapi::api::core::v1::Affinity {
+            node_affinity: Some(ApiNodeAffinity::default()),
+            ..Default::default()
+        });
     let cases = vec![
-        case("missing labels", make_pod("p").node_selector("foo", "bar").obj(), &[], uau(POD)),
-        case("same labels", make_pod("p").node_selector("foo", "bar").obj(), &[("foo", "bar")], ok()),
-        case("node labels are superset", make_pod("p").node_selector("foo", "bar").obj(), &[("foo", "bar"), ("baz", "blah")], ok()),
-        case("node labels are subset", make_pod("p").node_selector("foo", "bar").node_selector("baz", "blah").obj(), &[("foo", "bar")], uau(POD)),
-        case("Pod with matchExpressions using In operator that matches the existing node",
-            req_pod(vec![term(vec![req("foo", "In", &["bar", "value2"])], vec![])]), &[("foo", "bar")], ok()),
-        case("Pod with matchExpressions using Gt operator that matches the existing node",
-            req_pod(vec![term(vec![req("kernel-version", "Gt", &["0204"])], vec![])]), &[("kernel-version", "0206")], ok()),
-        case("Pod with matchExpressions using NotIn operator that matches the existing node",
-            req_pod(vec![term(vec![req("mem-type", "NotIn", &["DDR", "DDR2"])], vec![])]), &[("mem-type", "DDR3")], ok()),
-        case("Pod with matchExpressions using Exists operator that matches the existing node",
-            req_pod(vec![term(vec![req("GPU", "Exists", &[])], vec![])]), &[("GPU", "NVIDIA-GRID-K1")], ok()),
-        case("Pod with affinity that don't match node's labels won't schedule onto the node",
-            req_pod(vec![term(vec![req("foo", "In", &["value1", "value2"])], vec![])]), &[("foo", "bar")], uau(POD)),
-        case("Pod with empty MatchExpressions is not a valid value will match no objects and won't schedule onto the node",
-            empty_exprs, &[("foo", "bar")], uau(POD)),
-        Case { want_pre_filter: Status::skip(), ..case("Pod with no Affinity will schedule onto a node", make_pod("p").obj(), &[("foo", "bar")], ok()) },
-        Case { want_pre_filter: Status::skip(), ..case("Pod with Affinity but nil NodeSelector will schedule onto a node", nil_selector, &[("foo", "bar")], ok()) },
-        case("Pod with multiple matchExpressions ANDed that matches the existing node",
-            req_pod(vec![term(vec![req("GPU", "Exists", &[]), req("GPU", "NotIn", &["AMD", "INTER"])], vec![])]), &[("GPU", "NVIDIA-GRID-K1")], ok()),
-        case("Pod with multiple matchExpressions ANDed that doesn't match the existing node",
-            req_pod(vec![term(vec![req("GPU", "Exists", &[]), req("GPU", "In", &["AMD", "INTER"])], vec![])]), &[("GPU", "NVIDIA-GRID-K1")], uau(POD)),
-        case("Pod with multiple NodeSelectorTerms ORed in affinity, matches the node's labels and will schedule onto the node",
-            req_pod(vec![term(vec![req("foo", "In", &["bar", "value2"])], vec![]), term(vec![req("diffkey", "In", &["wrong", "value2"])], vec![])]),
-            &[("foo", "bar")], ok()),
-        case("Pod with an Affinity and a PodSpec.NodeSelector(the old thing that we are deprecating) both are satisfied, will schedule onto the node",
-            make_pod("p").node_selector("foo", "bar").node_affinity_required(vec![term(vec![req("foo", "Exists", &[])], vec![])]).obj(), &[("foo", "bar")], ok()),
-        case("Pod with an Affinity matches node's labels but the PodSpec.NodeSelector(the old thing that we are deprecating) is not satisfied, won't schedule onto the node",
-            make_pod("p").node_selector("foo", "bar").node_affinity_required(vec![term(vec![req("foo", "Exists", &[])], vec![])]).obj(), &[("foo", "barrrrrr")], uau(POD)),
-        case("Pod with an invalid value in Affinity term won't be scheduled onto the node",
-            req_pod(vec![term(vec![req("foo", "NotIn", &["invalid value: ___@#$%^"])], vec![])]), &[("foo", "bar")], uau(POD)),
+        case(
+            "missing labels",
+            make_pod("p").node_selector("foo", "bar").obj(),
+            &[],
+            uau(POD),
+        ),
+        case(
+            "same labels",
+            make_pod("p").node_selector("foo", "bar").obj(),
+            &[("foo", "bar")],
+            ok(),
+        ),
+        case(
+            "node labels are superset",
+            make_pod("p").node_selector("foo", "bar").obj(),
+            &[("foo", "bar"), ("baz", "blah")],
+            ok(),
+        ),
+        case(
+            "node labels are subset",
+            make_pod("p")
+                .node_selector("foo", "bar")
+                .node_selector("baz", "blah")
+                .obj(),
+            &[("foo", "bar")],
+            uau(POD),
+        ),
+        case(
+            "Pod with matchExpressions using In operator that matches the existing node",
+            req_pod(vec![term(
+                vec![req("foo", "In", &["bar", "value2"])],
+                vec![],
+            )]),
+            &[("foo", "bar")],
+            ok(),
+        ),
+        case(
+            "Pod with matchExpressions using Gt operator that matches the existing node",
+            req_pod(vec![term(
+                vec![req("kernel-version", "Gt", &["0204"])],
+                vec![],
+            )]),
+            &[("kernel-version", "0206")],
+            ok(),
+        ),
+        case(
+            "Pod with matchExpressions using NotIn operator that matches the existing node",
+            req_pod(vec![term(
+                vec![req("mem-type", "NotIn", &["DDR", "DDR2"])],
+                vec![],
+            )]),
+            &[("mem-type", "DDR3")],
+            ok(),
+        ),
+        case(
+            "Pod with matchExpressions using Exists operator that matches the existing node",
+            req_pod(vec![term(vec![req("GPU", "Exists", &[])], vec![])]),
+            &[("GPU", "NVIDIA-GRID-K1")],
+            ok(),
+        ),
+        case(
+            "Pod with affinity that don't match node's labels won't schedule onto the node",
+            req_pod(vec![term(
+                vec![req("foo", "In", &["value1", "value2"])],
+                vec![],
+            )]),
+            &[("foo", "bar")],
+            uau(POD),
+        ),
+        case(
+            "Pod with empty MatchExpressions is not a valid value will match no objects and won't schedule onto the node",
+            empty_exprs,
+            &[("foo", "bar")],
+            uau(POD),
+        ),
+        Case {
+            want_pre_filter: Status::skip(),
+            ..case(
+                "Pod with no Affinity will schedule onto a node",
+                make_pod("p").obj(),
+                &[("foo", "bar")],
+                ok(),
+            )
+        },
+        Case {
+            want_pre_filter: Status::skip(),
+            ..case(
+                "Pod with Affinity but nil NodeSelector will schedule onto a node",
+                nil_selector,
+                &[("foo", "bar")],
+                ok(),
+            )
+        },
+        case(
+            "Pod with multiple matchExpressions ANDed that matches the existing node",
+            req_pod(vec![term(
+                vec![
+                    req("GPU", "Exists", &[]),
+                    req("GPU", "NotIn", &["AMD", "INTER"]),
+                ],
+                vec![],
+            )]),
+            &[("GPU", "NVIDIA-GRID-K1")],
+            ok(),
+        ),
+        case(
+            "Pod with multiple matchExpressions ANDed that doesn't match the existing node",
+            req_pod(vec![term(
+                vec![
+                    req("GPU", "Exists", &[]),
+                    req("GPU", "In", &["AMD", "INTER"]),
+                ],
+                vec![],
+            )]),
+            &[("GPU", "NVIDIA-GRID-K1")],
+            uau(POD),
+        ),
+        case(
+            "Pod with multiple NodeSelectorTerms ORed in affinity, matches the node's labels and will schedule onto the node",
+            req_pod(vec![
+                term(vec![req("foo", "In", &["bar", "value2"])], vec![]),
+                term(vec![req("diffkey", "In", &["wrong", "value2"])], vec![]),
+            ]),
+            &[("foo", "bar")],
+            ok(),
+        ),
+        case(
+            "Pod with an Affinity and a PodSpec.NodeSelector(the old thing that we are deprecating) both are satisfied, will schedule onto the node",
+            make_pod("p")
+                .node_selector("foo", "bar")
+                .node_affinity_required(vec![term(vec![req("foo", "Exists", &[])], vec![])])
+                .obj(),
+            &[("foo", "bar")],
+            ok(),
+        ),
+        case(
+            "Pod with an Affinity matches node's labels but the PodSpec.NodeSelector(the old thing that we are deprecating) is not satisfied, won't schedule onto the node",
+            make_pod("p")
+                .node_selector("foo", "bar")
+                .node_affinity_required(vec![term(vec![req("foo", "Exists", &[])], vec![])])
+                .obj(),
+            &[("foo", "barrrrrr")],
+            uau(POD),
+        ),
+        case(
+            "Pod with an invalid value in Affinity term won't be scheduled onto the node",
+            req_pod(vec![term(
+                vec![req("foo", "NotIn", &["invalid value: ___@#$%^"])],
+                vec![],
+            )]),
+            &[("foo", "bar")],
+            uau(POD),
+        ),
         Case {
             want_pre_filter_result: Some(vec!["node1"]),
-            ..case("Pod with matchFields using In operator that matches the existing node", req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])])]), &[], ok())
+            ..case(
+                "Pod with matchFields using In operator that matches the existing node",
+                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])])]),
+                &[],
+                ok(),
+            )
         },
         Case {
             node_name: "node2",
             want_pre_filter_result: Some(vec!["node1"]),
-            ..case("Pod with matchFields using In operator that does not match the existing node", req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])])]), &[], uau(POD))
+            ..case(
+                "Pod with matchFields using In operator that does not match the existing node",
+                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])])]),
+                &[],
+                uau(POD),
+            )
         },
         Case {
             node_name: "node2",
-            ..case("Pod with two terms: matchFields does not match, but matchExpressions matches",
-                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"]), req(NAME, "In", &["node2"])]), term(vec![req("foo", "In", &["bar"])], vec![])]),
-                &[("foo", "bar")], ok())
+            ..case(
+                "Pod with two terms: matchFields does not match, but matchExpressions matches",
+                req_pod(vec![
+                    term(
+                        vec![],
+                        vec![req(NAME, "In", &["node1"]), req(NAME, "In", &["node2"])],
+                    ),
+                    term(vec![req("foo", "In", &["bar"])], vec![]),
+                ]),
+                &[("foo", "bar")],
+                ok(),
+            )
         },
         Case {
             node_name: "node2",
             want_pre_filter_result: Some(vec!["node1"]),
-            ..case("Pod with one term: matchFields does not match, but matchExpressions matches",
-                req_pod(vec![term(vec![req("foo", "In", &["bar"])], vec![req(NAME, "In", &["node1"])])]), &[("foo", "bar")], uau(POD))
+            ..case(
+                "Pod with one term: matchFields does not match, but matchExpressions matches",
+                req_pod(vec![term(
+                    vec![req("foo", "In", &["bar"])],
+                    vec![req(NAME, "In", &["node1"])],
+                )]),
+                &[("foo", "bar")],
+                uau(POD),
+            )
         },
         Case {
             want_pre_filter_result: Some(vec!["node1"]),
-            ..case("Pod with one term: both matchFields and matchExpressions match",
-                req_pod(vec![term(vec![req("foo", "In", &["bar"])], vec![req(NAME, "In", &["node1"])])]), &[("foo", "bar")], ok())
+            ..case(
+                "Pod with one term: both matchFields and matchExpressions match",
+                req_pod(vec![term(
+                    vec![req("foo", "In", &["bar"])],
+                    vec![req(NAME, "In", &["node1"])],
+                )]),
+                &[("foo", "bar")],
+                ok(),
+            )
         },
         Case {
             node_name: "node2",
-            ..case("Pod with two terms: both matchFields and matchExpressions do not match",
-                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])]), term(vec![req("foo", "In", &["not-match-to-bar"])], vec![])]),
-                &[("foo", "bar")], uau(POD))
+            ..case(
+                "Pod with two terms: both matchFields and matchExpressions do not match",
+                req_pod(vec![
+                    term(vec![], vec![req(NAME, "In", &["node1"])]),
+                    term(vec![req("foo", "In", &["not-match-to-bar"])], vec![]),
+                ]),
+                &[("foo", "bar")],
+                uau(POD),
+            )
         },
         Case {
             node_name: "node2",
             want_pre_filter_result: Some(vec!["node1", "node2"]),
-            ..case("Pod with two terms of node.Name affinity",
-                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"])]), term(vec![], vec![req(NAME, "In", &["node2"])])]), &[], ok())
+            ..case(
+                "Pod with two terms of node.Name affinity",
+                req_pod(vec![
+                    term(vec![], vec![req(NAME, "In", &["node1"])]),
+                    term(vec![], vec![req(NAME, "In", &["node2"])]),
+                ]),
+                &[],
+                ok(),
+            )
         },
         Case {
             node_name: "node2",
             want_pre_filter: uau(CONFLICT),
-            ..case("Pod with two conflicting mach field requirements",
-                req_pod(vec![term(vec![], vec![req(NAME, "In", &["node1"]), req(NAME, "In", &["node2"])])]), &[("foo", "bar")], uau(POD))
+            ..case(
+                "Pod with two conflicting mach field requirements",
+                req_pod(vec![term(
+                    vec![],
+                    vec![req(NAME, "In", &["node1"]), req(NAME, "In", &["node2"])],
+                )]),
+                &[("foo", "bar")],
+                uau(POD),
+            )
         },
         Case {
             node_name: "node2",
             added: added_required(vec![term(vec![], vec![req(NAME, "In", &["node2"])])]),
-            ..case("Matches added affinity and Pod's node affinity", req_pod(vec![term(vec![req("zone", "In", &["foo"])], vec![])]), &[("zone", "foo")], ok())
+            ..case(
+                "Matches added affinity and Pod's node affinity",
+                req_pod(vec![term(vec![req("zone", "In", &["foo"])], vec![])]),
+                &[("zone", "foo")],
+                ok(),
+            )
         },
         Case {
             node_name: "node2",
             added: added_required(vec![term(vec![], vec![req(NAME, "In", &["node2"])])]),
-            ..case("Matches added affinity but not Pod's node affinity", req_pod(vec![term(vec![req("zone", "In", &["bar"])], vec![])]), &[("zone", "foo")], uau(POD))
+            ..case(
+                "Matches added affinity but not Pod's node affinity",
+                req_pod(vec![term(vec![req("zone", "In", &["bar"])], vec![])]),
+                &[("zone", "foo")],
+                uau(POD),
+            )
         },
         Case {
             node_name: "node2",
             added: added_required(vec![term(vec![req("zone", "In", &["bar"])], vec![])]),
-            ..case("Doesn't match added affinity", make_pod("p").obj(), &[("zone", "foo")], uau(ENFORCED))
+            ..case(
+                "Doesn't match added affinity",
+                make_pod("p").obj(),
+                &[("zone", "foo")],
+                uau(ENFORCED),
+            )
         },
         Case {
             run_pre_filter: false,
-            ..case("Matches node selector correctly even if PreFilter is not called", make_pod("p").node_selector("foo", "bar").obj(), &[("foo", "bar"), ("baz", "blah")], ok())
+            ..case(
+                "Matches node selector correctly even if PreFilter is not called",
+                make_pod("p").node_selector("foo", "bar").obj(),
+                &[("foo", "bar"), ("baz", "blah")],
+                ok(),
+            )
         },
         Case {
             run_pre_filter: false,
-            ..case("Matches node affinity correctly even if PreFilter is not called",
-                req_pod(vec![term(vec![req("GPU", "Exists", &[]), req("GPU", "NotIn", &["AMD", "INTER"])], vec![])]), &[("GPU", "NVIDIA-GRID-K1")], ok())
+            ..case(
+                "Matches node affinity correctly even if PreFilter is not called",
+                req_pod(vec![term(
+                    vec![
+                        req("GPU", "Exists", &[]),
+                        req("GPU", "NotIn", &["AMD", "INTER"]),
+                    ],
+                    vec![],
+                )]),
+                &[("GPU", "NVIDIA-GRID-K1")],
+                ok(),
+            )
         },
-        case("(kubetwin) Lt operator", req_pod(vec![term(vec![req("gen", "Lt", &["3"])], vec![])]), &[("gen", "2")], ok()),
-        case("(kubetwin) Gt with a non-integer label value does not match", req_pod(vec![term(vec![req("gen", "Gt", &["1"])], vec![])]), &[("gen", "two")], uau(POD)),
-        case("(kubetwin) DoesNotExist", req_pod(vec![term(vec![req("spot", "DoesNotExist", &[])], vec![])]), &[("spot", "true")], uau(POD)),
-        case("(kubetwin) NotIn matches a node without the label", req_pod(vec![term(vec![req("spot", "NotIn", &["true"])], vec![])]), &[], ok()),
-        case("(kubetwin) matchFields NotIn on metadata.name", req_pod(vec![term(vec![], vec![req(NAME, "NotIn", &["node1"])])]), &[], uau(POD)),
+        case(
+            "(kubetwin) Lt operator",
+            req_pod(vec![term(vec![req("gen", "Lt", &["3"])], vec![])]),
+            &[("gen", "2")],
+            ok(),
+        ),
+        case(
+            "(kubetwin) Gt with a non-integer label value does not match",
+            req_pod(vec![term(vec![req("gen", "Gt", &["1"])], vec![])]),
+            &[("gen", "two")],
+            uau(POD),
+        ),
+        case(
+            "(kubetwin) DoesNotExist",
+            req_pod(vec![term(vec![req("spot", "DoesNotExist", &[])], vec![])]),
+            &[("spot", "true")],
+            uau(POD),
+        ),
+        case(
+            "(kubetwin) NotIn matches a node without the label",
+            req_pod(vec![term(vec![req("spot", "NotIn", &["true"])], vec![])]),
+            &[],
+            ok(),
+        ),
+        case(
+            "(kubetwin) matchFields NotIn on metadata.name",
+            req_pod(vec![term(vec![], vec![req(NAME, "NotIn", &["node1"])])]),
+            &[],
+            uau(POD),
+        ),
     ];
     for c in cases {
         let mut b = make_node(c.node_name);
@@ -182,10 +435,16 @@ fn node_affinity_filter() {
         let h = w.handle();
         let mut state = CycleState::new();
         if c.run_pre_filter {
-            let (res, s) = kubetwin_scheduler::framework::PreFilterPlugin::pre_filter(&pl, &h, &mut state, &info);
+            let (res, s) = kubetwin_scheduler::framework::PreFilterPlugin::pre_filter(
+                &pl, &h, &mut state, &info,
+            );
             assert_status(c.name, &s, &c.want_pre_filter);
-            let got: Option<Vec<String>> = res.and_then(|r| r.node_names).map(|s| s.into_iter().collect());
-            let want: Option<Vec<String>> = c.want_pre_filter_result.map(|v| v.iter().map(|s| (*s).to_owned()).collect());
+            let got: Option<Vec<String>> = res
+                .and_then(|r| r.node_names)
+                .map(|s| s.into_iter().collect());
+            let want: Option<Vec<String>> = c
+                .want_pre_filter_result
+                .map(|v| v.iter().map(|s| (*s).to_owned()).collect());
             assert_eq!(got, want, "prefilter result: {}", c.name);
         }
         let node = w.snapshot.get(c.node_name).expect("node");
@@ -202,11 +461,23 @@ fn node_affinity_priority() {
     let l3: &[(&str, &str)] = &[("az", "az1")];
     let l4: &[(&str, &str)] = &[("abc", "az11"), ("def", "az22")];
     let l5: &[(&str, &str)] = &[("foo", "bar"), ("key", "value"), ("az", "az1")];
-    let aff1 = |b: kubetwin_scheduler::testing::PodBuilder| b.node_affinity_preferred(2, term(vec![req("foo", "In", &["bar"])], vec![]));
+    let aff1 = |b: kubetwin_scheduler::testing::PodBuilder| {
+        b.node_affinity_preferred(2, term(vec![req("foo", "In", &["bar"])], vec![]))
+    };
     let aff2 = |b: kubetwin_scheduler::testing::PodBuilder| {
         b.node_affinity_preferred(2, term(vec![req("foo", "In", &["bar"])], vec![]))
             .node_affinity_preferred(4, term(vec![req("key", "In", &["value"])], vec![]))
-            .node_affinity_preferred(5, term(vec![req("foo", "In", &["bar"]), req("key", "In", &["value"]), req("az", "In", &["az1"])], vec![]))
+            .node_affinity_preferred(
+                5,
+                term(
+                    vec![
+                        req("foo", "In", &["bar"]),
+                        req("key", "In", &["value"]),
+                        req("az", "In", &["az1"]),
+                    ],
+                    vec![],
+                ),
+            )
     };
     let node = |name: &str, l: &[(&str, &str)]| {
         let mut b = make_node(name);
@@ -217,19 +488,68 @@ fn node_affinity_priority() {
     };
     let added_pref = |w: i32, t| ApiNodeAffinity {
         required_during_scheduling_ignored_during_execution: None,
-        preferred_during_scheduling_ignored_during_execution: Some(vec![k8s_openapi::api::core::v1::PreferredSchedulingTerm { weight: w, preference: t }]),
+        preferred_during_scheduling_ignored_during_execution: Some(vec![
+            k8s_openapi::api::core::v1::PreferredSchedulingTerm {
+                weight: w,
+                preference: t,
+            },
+        ]),
     };
-    let cases: Vec<(&str, Pod, Vec<k8s_openapi::api::core::v1::Node>, Option<ApiNodeAffinity>, Vec<i64>)> = vec![
-        ("all nodes are same priority as NodeAffinity is nil", make_pod("p").obj(), vec![node("node1", l1), node("node2", l2), node("node3", l3)], None, vec![0, 0, 0]),
-        ("no node matches preferred scheduling requirements in NodeAffinity of pod so all nodes' priority is zero",
-            aff1(make_pod("p")).obj(), vec![node("node1", l4), node("node2", l2), node("node3", l3)], None, vec![0, 0, 0]),
-        ("only node1 matches the preferred scheduling requirements of pod", aff1(make_pod("p")).obj(), vec![node("node1", l1), node("node2", l2), node("node3", l3)], None, vec![100, 0, 0]),
-        ("all nodes matches the preferred scheduling requirements of pod but with different priorities ",
-            aff2(make_pod("p")).obj(), vec![node("node1", l1), node("node5", l5), node("node2", l2)], None, vec![18, 100, 36]),
-        ("added affinity", make_pod("p").obj(), vec![node("node1", l1), node("node2", l2)],
-            Some(added_pref(2, term(vec![req("foo", "In", &["bar"])], vec![]))), vec![100, 0]),
-        ("added affinity and pod has default affinity", aff1(make_pod("p")).obj(), vec![node("node1", l1), node("node2", l2), node("node3", l5)],
-            Some(added_pref(3, term(vec![req("key", "In", &["value"])], vec![]))), vec![40, 60, 100]),
+    let cases: Vec<(
+        &str,
+        Pod,
+        Vec<k8s_openapi::api::core::v1::Node>,
+        Option<ApiNodeAffinity>,
+        Vec<i64>,
+    )> = vec![
+        (
+            "all nodes are same priority as NodeAffinity is nil",
+            make_pod("p").obj(),
+            vec![node("node1", l1), node("node2", l2), node("node3", l3)],
+            None,
+            vec![0, 0, 0],
+        ),
+        (
+            "no node matches preferred scheduling requirements in NodeAffinity of pod so all nodes' priority is zero",
+            aff1(make_pod("p")).obj(),
+            vec![node("node1", l4), node("node2", l2), node("node3", l3)],
+            None,
+            vec![0, 0, 0],
+        ),
+        (
+            "only node1 matches the preferred scheduling requirements of pod",
+            aff1(make_pod("p")).obj(),
+            vec![node("node1", l1), node("node2", l2), node("node3", l3)],
+            None,
+            vec![100, 0, 0],
+        ),
+        (
+            "all nodes matches the preferred scheduling requirements of pod but with different priorities ",
+            aff2(make_pod("p")).obj(),
+            vec![node("node1", l1), node("node5", l5), node("node2", l2)],
+            None,
+            vec![18, 100, 36],
+        ),
+        (
+            "added affinity",
+            make_pod("p").obj(),
+            vec![node("node1", l1), node("node2", l2)],
+            Some(added_pref(
+                2,
+                term(vec![req("foo", "In", &["bar"])], vec![]),
+            )),
+            vec![100, 0],
+        ),
+        (
+            "added affinity and pod has default affinity",
+            aff1(make_pod("p")).obj(),
+            vec![node("node1", l1), node("node2", l2), node("node3", l5)],
+            Some(added_pref(
+                3,
+                term(vec![req("key", "In", &["value"])], vec![]),
+            )),
+            vec![40, 60, 100],
+        ),
     ];
     for (name, pod, nodes, added, want) in cases {
         let w = World::new(nodes, vec![]);
@@ -238,15 +558,25 @@ fn node_affinity_priority() {
         assert_eq!(got, want, "{name}");
     }
     // "calculate the priorities correctly even if PreScore is not called": Score without PreScore.
-    let w = World::new(vec![node("node1", l1), node("node5", l5), node("node2", l2)], vec![]);
+    let w = World::new(
+        vec![node("node1", l1), node("node5", l5), node("node2", l2)],
+        vec![],
+    );
     let pl = NodeAffinity::default();
     let info = PodInfo::new(aff2(make_pod("p")).obj()).expect("pod");
     let state = CycleState::new();
     let raw: Vec<i64> = w
         .snapshot
         .list()
-        .map(|n| kubetwin_scheduler::framework::ScorePlugin::score(&pl, &w.handle(), &state, &info, n).expect("score"))
+        .map(|n| {
+            kubetwin_scheduler::framework::ScorePlugin::score(&pl, &w.handle(), &state, &info, n)
+                .expect("score")
+        })
         .collect();
-    assert_eq!(raw, vec![2, 11, 4], "calculate the priorities correctly even if PreScore is not called");
+    assert_eq!(
+        raw,
+        vec![2, 11, 4],
+        "calculate the priorities correctly even if PreScore is not called"
+    );
     assert_eq!(Code::Success, Status::success().code());
 }

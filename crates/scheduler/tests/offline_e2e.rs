@@ -11,7 +11,15 @@ fn run_file(name: &str, seed: u64, explain: bool) -> String {
     let docs = offline::parse_documents(name, &text).expect("parse");
     let mut input = OfflineInput::default();
     input.add_documents(&docs).expect("documents");
-    let results = offline::run(&input, &OfflineOptions { seed, explain, config: None }).expect("run");
+    let results = offline::run(
+        &input,
+        &OfflineOptions {
+            seed,
+            explain,
+            config: None,
+        },
+    )
+    .expect("run");
     offline::to_json(&results, explain)
 }
 

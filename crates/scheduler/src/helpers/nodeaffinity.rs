@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{NodeSelector as ApiNodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod};
+use k8s_openapi::api::core::v1::{
+    NodeSelector as ApiNodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
+};
 
 use crate::resource::{is_qualified_name, is_valid_label_value};
 
@@ -60,9 +62,9 @@ impl LabelRequirement {
                 if values.len() != 1 {
                     return Err("for 'Gt', 'Lt' operators, exactly one value is required".into());
                 }
-                bound = values[0]
-                    .parse::<i64>()
-                    .map_err(|_| "for 'Gt', 'Lt' operators, the value must be an integer".to_owned())?;
+                bound = values[0].parse::<i64>().map_err(|_| {
+                    "for 'Gt', 'Lt' operators, the value must be an integer".to_owned()
+                })?;
             }
         }
         for v in values {
@@ -70,7 +72,12 @@ impl LabelRequirement {
                 return Err(format!("invalid label value: {v:?}"));
             }
         }
-        Ok(Self { key: key.to_owned(), op, values: values.to_vec(), bound })
+        Ok(Self {
+            key: key.to_owned(),
+            op,
+            values: values.to_vec(),
+            bound,
+        })
     }
 
     /// Whether the labels satisfy the requirement (`Requirement.Matches`).
@@ -81,8 +88,12 @@ impl LabelRequirement {
             LabelOp::NotIn => value.is_none_or(|v| !self.values.iter().any(|x| x == v)),
             LabelOp::Exists => value.is_some(),
             LabelOp::DoesNotExist => value.is_none(),
-            LabelOp::Gt => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > self.bound),
-            LabelOp::Lt => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < self.bound),
+            LabelOp::Gt => value
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v > self.bound),
+            LabelOp::Lt => value
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v < self.bound),
         }
     }
 
@@ -124,7 +135,11 @@ pub struct ParsedTerm {
 impl ParsedTerm {
     /// Parses a term (`newNodeSelectorTerm`).
     pub fn new(term: &NodeSelectorTerm) -> Self {
-        let mut out = ParsedTerm { labels: None, fields: None, parse_error: None };
+        let mut out = ParsedTerm {
+            labels: None,
+            fields: None,
+            parse_error: None,
+        };
         let exprs = term.match_expressions.as_deref().unwrap_or_default();
         if !exprs.is_empty() {
             match requirements_as_selector(exprs) {
@@ -158,7 +173,11 @@ impl ParsedTerm {
             && !node_name.is_empty()
         {
             for f in fields {
-                let actual = if f.key == "metadata.name" { node_name } else { "" };
+                let actual = if f.key == "metadata.name" {
+                    node_name
+                } else {
+                    ""
+                };
                 if (actual == f.value) != f.equal {
                     return false;
                 }
@@ -185,16 +204,25 @@ fn parse_op(op: &str) -> Option<LabelOp> {
     })
 }
 
-fn requirements_as_selector(reqs: &[NodeSelectorRequirement]) -> Result<Vec<LabelRequirement>, String> {
+fn requirements_as_selector(
+    reqs: &[NodeSelectorRequirement],
+) -> Result<Vec<LabelRequirement>, String> {
     let mut out = Vec::with_capacity(reqs.len());
     for r in reqs {
-        let op = parse_op(&r.operator).ok_or_else(|| format!("Unsupported value: {:?}", r.operator))?;
-        out.push(LabelRequirement::new(&r.key, op, r.values.as_deref().unwrap_or_default())?);
+        let op =
+            parse_op(&r.operator).ok_or_else(|| format!("Unsupported value: {:?}", r.operator))?;
+        out.push(LabelRequirement::new(
+            &r.key,
+            op,
+            r.values.as_deref().unwrap_or_default(),
+        )?);
     }
     Ok(out)
 }
 
-fn requirements_as_field_selector(reqs: &[NodeSelectorRequirement]) -> Result<Vec<FieldRequirement>, String> {
+fn requirements_as_field_selector(
+    reqs: &[NodeSelectorRequirement],
+) -> Result<Vec<FieldRequirement>, String> {
     let mut out = Vec::with_capacity(reqs.len());
     for r in reqs {
         let values = r.values.as_deref().unwrap_or_default();
@@ -206,13 +234,20 @@ fn requirements_as_field_selector(reqs: &[NodeSelectorRequirement]) -> Result<Ve
         if values.len() != 1 {
             return Err("must have one element".into());
         }
-        out.push(FieldRequirement { key: r.key.clone(), equal, value: values[0].clone() });
+        out.push(FieldRequirement {
+            key: r.key.clone(),
+            equal,
+            value: values[0].clone(),
+        });
     }
     Ok(out)
 }
 
 fn is_empty_term(term: &NodeSelectorTerm) -> bool {
-    term.match_expressions.as_deref().unwrap_or_default().is_empty()
+    term.match_expressions
+        .as_deref()
+        .unwrap_or_default()
+        .is_empty()
         && term.match_fields.as_deref().unwrap_or_default().is_empty()
 }
 
@@ -263,7 +298,9 @@ pub struct PreferredTerms {
 
 impl PreferredTerms {
     /// Parses preferred terms, skipping zero weights and empty terms; `Err` if any term is invalid.
-    pub fn new(terms: &[k8s_openapi::api::core::v1::PreferredSchedulingTerm]) -> Result<Self, String> {
+    pub fn new(
+        terms: &[k8s_openapi::api::core::v1::PreferredSchedulingTerm],
+    ) -> Result<Self, String> {
         let mut out = Vec::new();
         for t in terms {
             if t.weight == 0 || is_empty_term(&t.preference) {
@@ -280,7 +317,11 @@ impl PreferredTerms {
 
     /// The sum of the weights of matching terms.
     pub fn score(&self, labels: &BTreeMap<String, String>, node_name: &str) -> i64 {
-        self.terms.iter().filter(|(t, _)| t.matches(labels, node_name)).map(|(_, w)| *w).sum()
+        self.terms
+            .iter()
+            .filter(|(t, _)| t.matches(labels, node_name))
+            .map(|(_, w)| *w)
+            .sum()
     }
 
     /// Whether there are no terms.
@@ -301,13 +342,21 @@ impl RequiredNodeAffinity {
     /// Extracts the pod's required node affinity (`GetRequiredNodeAffinity`).
     pub fn from_pod(pod: &Pod) -> Self {
         let spec = pod.spec.as_ref();
-        let node_selector = spec.and_then(|s| s.node_selector.clone()).filter(|m| !m.is_empty());
+        let node_selector = spec
+            .and_then(|s| s.node_selector.clone())
+            .filter(|m| !m.is_empty());
         let affinity = spec
             .and_then(|s| s.affinity.as_ref())
             .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+            .and_then(|na| {
+                na.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
             .map(NodeSelector::new);
-        Self { node_selector, affinity }
+        Self {
+            node_selector,
+            affinity,
+        }
     }
 
     /// Whether the node matches both parts (`RequiredNodeAffinity.Match`).

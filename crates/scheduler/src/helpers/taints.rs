@@ -34,7 +34,9 @@ pub fn toleration_tolerates_taint(t: &Toleration, taint: &Taint) -> bool {
 
 /// Whether any toleration tolerates the taint (`TolerationsTolerateTaint`).
 pub fn tolerations_tolerate_taint(tolerations: &[Toleration], taint: &Taint) -> bool {
-    tolerations.iter().any(|t| toleration_tolerates_taint(t, taint))
+    tolerations
+        .iter()
+        .any(|t| toleration_tolerates_taint(t, taint))
 }
 
 /// The first taint, in node order, that passes `filter` and no toleration tolerates
@@ -44,7 +46,10 @@ pub fn find_matching_untolerated_taint<'a>(
     tolerations: &[Toleration],
     filter: impl Fn(&Taint) -> bool,
 ) -> Option<&'a Taint> {
-    taints.iter().filter(|t| filter(t)).find(|t| !tolerations_tolerate_taint(tolerations, t))
+    taints
+        .iter()
+        .filter(|t| filter(t))
+        .find(|t| !tolerations_tolerate_taint(tolerations, t))
 }
 
 /// The taints a filter checks: effect `NoSchedule` or `NoExecute` (`DoNotScheduleTaintsFilterFunc`).

@@ -23,7 +23,13 @@ impl Plugin for DefaultBinder {
 }
 
 impl BindPlugin for DefaultBinder {
-    fn bind(&self, _h: &Handle<'_>, _state: &mut CycleState, _pod: &PodInfo, _node: &str) -> Status {
+    fn bind(
+        &self,
+        _h: &Handle<'_>,
+        _state: &mut CycleState,
+        _pod: &PodInfo,
+        _node: &str,
+    ) -> Status {
         Status::success()
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
-    Framework, Handle, NodeToStatus, Plugin, PostFilterPlugin, PostFilterResult, PreEnqueuePlugin, PreFilterPlugin, PreFilterResult,
+    Framework, Handle, NodeToStatus, Plugin, PostFilterPlugin, PostFilterResult, PreEnqueuePlugin,
+    PreFilterPlugin, PreFilterResult,
 };
 use crate::plugins::names;
 use crate::status::{Code, Status};
@@ -41,7 +42,9 @@ impl Plugin for DynamicResources {
 }
 
 fn has_claims(pod: &PodInfo) -> bool {
-    pod.spec().and_then(|s| s.resource_claims.as_ref()).is_some_and(|c| !c.is_empty())
+    pod.spec()
+        .and_then(|s| s.resource_claims.as_ref())
+        .is_some_and(|c| !c.is_empty())
 }
 
 impl PreEnqueuePlugin for DynamicResources {
@@ -51,7 +54,12 @@ impl PreEnqueuePlugin for DynamicResources {
 }
 
 impl PreFilterPlugin for DynamicResources {
-    fn pre_filter(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+    fn pre_filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
         let claims = has_claims(pod);
         state.write(STATE_KEY, StateData { has_claims: claims });
         if !claims {
@@ -59,7 +67,10 @@ impl PreFilterPlugin for DynamicResources {
         }
         (
             None,
-            Status::with_reason(Code::UnschedulableAndUnresolvable, "kubetwin does not simulate dynamic resource allocation"),
+            Status::with_reason(
+                Code::UnschedulableAndUnresolvable,
+                "kubetwin does not simulate dynamic resource allocation",
+            ),
         )
     }
 }
@@ -77,8 +88,14 @@ impl PostFilterPlugin for DynamicResources {
         // state is missing and the read fails with "not found".
         match state.read::<StateData>(STATE_KEY) {
             None => (None, Status::error("not found")),
-            Some(s) if !s.has_claims => (None, Status::with_reason(Code::Unschedulable, "no new claims to deallocate")),
-            Some(_) => (None, Status::with_reason(Code::Unschedulable, "no new claims to deallocate")),
+            Some(s) if !s.has_claims => (
+                None,
+                Status::with_reason(Code::Unschedulable, "no new claims to deallocate"),
+            ),
+            Some(_) => (
+                None,
+                Status::with_reason(Code::Unschedulable, "no new claims to deallocate"),
+            ),
         }
     }
 }

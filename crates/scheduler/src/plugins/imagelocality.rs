@@ -30,7 +30,8 @@ impl Plugin for ImageLocality {
 
 /// Maps the summed image score to 0..=100 (`calculatePriority`).
 pub fn calculate_priority(sum_scores: i64, num_containers: usize) -> i64 {
-    let max_threshold = MAX_CONTAINER_THRESHOLD * i64::try_from(num_containers).unwrap_or(i64::MAX / MAX_CONTAINER_THRESHOLD);
+    let max_threshold = MAX_CONTAINER_THRESHOLD
+        * i64::try_from(num_containers).unwrap_or(i64::MAX / MAX_CONTAINER_THRESHOLD);
     let clamped = if sum_scores < MIN_THRESHOLD {
         MIN_THRESHOLD
     } else if sum_scores > max_threshold {
@@ -51,7 +52,13 @@ pub fn scaled_image_score(size: i64, num_nodes: usize, total_num_nodes: usize) -
 }
 
 impl ScorePlugin for ImageLocality {
-    fn score(&self, h: &Handle<'_>, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        h: &Handle<'_>,
+        _state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let total = h.snapshot.num_nodes();
         let mut sum = 0;
         for image in &pod.images {

@@ -10,7 +10,8 @@ use k8s_openapi::api::core::v1::NodeAffinity as ApiNodeAffinity;
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
-    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult,
+    PreScorePlugin, ScorePlugin,
 };
 use crate::helpers::nodeaffinity::{NodeSelector, PreferredTerms};
 use crate::helpers::normalize::default_normalize_score;
@@ -47,13 +48,21 @@ impl NodeAffinity {
             if let Some(ns) = &a.required_during_scheduling_ignored_during_execution {
                 let sel = NodeSelector::new(ns);
                 if let Some(e) = sel.first_error() {
-                    return Err(format!("parsing addedAffinity.requiredDuringSchedulingIgnoredDuringExecution: {e}"));
+                    return Err(format!(
+                        "parsing addedAffinity.requiredDuringSchedulingIgnoredDuringExecution: {e}"
+                    ));
                 }
                 pl.added_node_selector = Some(sel);
             }
-            if let Some(terms) = a.preferred_during_scheduling_ignored_during_execution.as_ref().filter(|t| !t.is_empty()) {
+            if let Some(terms) = a
+                .preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .filter(|t| !t.is_empty())
+            {
                 pl.added_pref_terms = Some(PreferredTerms::new(terms).map_err(|e| {
-                    format!("parsing addedAffinity.preferredDuringSchedulingIgnoredDuringExecution: {e}")
+                    format!(
+                        "parsing addedAffinity.preferredDuringSchedulingIgnoredDuringExecution: {e}"
+                    )
                 })?);
             }
         }
@@ -83,7 +92,10 @@ fn required_affinity(pod: &PodInfo) -> Option<&k8s_openapi::api::core::v1::NodeS
     pod.spec()
         .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
 }
 
 fn preferred_terms(pod: &PodInfo) -> Result<Option<PreferredTerms>, String> {
@@ -91,22 +103,31 @@ fn preferred_terms(pod: &PodInfo) -> Result<Option<PreferredTerms>, String> {
         .spec()
         .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.preferred_during_scheduling_ignored_during_execution.as_ref())
-    {
+        .and_then(|na| {
+            na.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        }) {
         Some(terms) => PreferredTerms::new(terms).map(Some),
         None => Ok(None),
     }
 }
 
 impl PreFilterPlugin for NodeAffinity {
-    fn pre_filter(&self, _h: &Handle<'_>, _state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+    fn pre_filter(
+        &self,
+        _h: &Handle<'_>,
+        _state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
         let required = required_affinity(pod);
         let no_node_affinity = required.is_none();
         let node_selector_nil = pod.spec().is_none_or(|s| s.node_selector.is_none());
         if no_node_affinity && self.added_node_selector.is_none() && node_selector_nil {
             return (None, Status::skip());
         }
-        let Some(required) = required else { return (None, Status::success()) };
+        let Some(required) = required else {
+            return (None, Status::success());
+        };
         if required.node_selector_terms.is_empty() {
             return (None, Status::success());
         }
@@ -124,19 +145,37 @@ impl PreFilterPlugin for NodeAffinity {
                     });
                 }
             }
-            let Some(term_names) = term_names else { return (None, Status::success()) };
-            node_names.get_or_insert_with(BTreeSet::new).extend(term_names);
+            let Some(term_names) = term_names else {
+                return (None, Status::success());
+            };
+            node_names
+                .get_or_insert_with(BTreeSet::new)
+                .extend(term_names);
         }
         match node_names {
-            Some(n) if n.is_empty() => (None, Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_CONFLICT)),
-            Some(n) => (Some(PreFilterResult { node_names: Some(n) }), Status::success()),
+            Some(n) if n.is_empty() => (
+                None,
+                Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_CONFLICT),
+            ),
+            Some(n) => (
+                Some(PreFilterResult {
+                    node_names: Some(n),
+                }),
+                Status::success(),
+            ),
             None => (None, Status::success()),
         }
     }
 }
 
 impl FilterPlugin for NodeAffinity {
-    fn filter(&self, _h: &Handle<'_>, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         let labels = &node.node.labels;
         if let Some(added) = &self.added_node_selector
             && !added.matches(labels, node.name())
@@ -152,7 +191,13 @@ impl FilterPlugin for NodeAffinity {
 }
 
 impl PreScorePlugin for NodeAffinity {
-    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+    ) -> Status {
         let preferred = match preferred_terms(pod) {
             Ok(p) => p,
             Err(e) => return Status::error(e),
@@ -166,7 +211,13 @@ impl PreScorePlugin for NodeAffinity {
 }
 
 impl ScorePlugin for NodeAffinity {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let labels = &node.node.labels;
         let mut count = 0;
         if let Some(added) = &self.added_pref_terms {
@@ -189,7 +240,13 @@ impl ScorePlugin for NodeAffinity {
     fn has_normalize(&self) -> bool {
         true
     }
-    fn normalize(&self, _h: &Handle<'_>, _state: &CycleState, _pod: &PodInfo, scores: &mut [NodeScore<'_>]) -> Status {
+    fn normalize(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        scores: &mut [NodeScore<'_>],
+    ) -> Status {
         default_normalize_score(MAX_NODE_SCORE, false, scores);
         Status::success()
     }

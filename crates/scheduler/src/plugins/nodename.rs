@@ -25,8 +25,17 @@ impl Plugin for NodeName {
 }
 
 impl FilterPlugin for NodeName {
-    fn filter(&self, _h: &Handle<'_>, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let wanted = pod.spec().and_then(|s| s.node_name.as_deref()).unwrap_or("");
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
+        let wanted = pod
+            .spec()
+            .and_then(|s| s.node_name.as_deref())
+            .unwrap_or("");
         if wanted.is_empty() || wanted == node.name() {
             Status::success()
         } else {

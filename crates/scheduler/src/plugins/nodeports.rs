@@ -32,7 +32,12 @@ impl Plugin for NodePorts {
 }
 
 impl PreFilterPlugin for NodePorts {
-    fn pre_filter(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+    fn pre_filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
         if pod.host_ports.is_empty() {
             return (None, Status::skip());
         }
@@ -47,10 +52,22 @@ pub fn fits_ports(wanted: &[HostPort], node: &NodeInfo) -> bool {
 }
 
 impl FilterPlugin for NodePorts {
-    fn filter(&self, _h: &Handle<'_>, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        _pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         let Some(wanted) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            ));
         };
-        if fits_ports(&wanted.0, node) { Status::success() } else { Status::with_reason(Code::Unschedulable, ERR_REASON) }
+        if fits_ports(&wanted.0, node) {
+            Status::success()
+        } else {
+            Status::with_reason(Code::Unschedulable, ERR_REASON)
+        }
     }
 }

@@ -7,10 +7,16 @@
 use std::collections::BTreeSet;
 
 use crate::cycle_state::CycleState;
-use crate::framework::{FilterPlugin, Handle, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin};
+use crate::framework::{
+    FilterPlugin, Handle, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin,
+    ScorePlugin,
+};
 use crate::helpers::normalize::{ShapePoint, broken_linear};
 use crate::plugins::names;
-use crate::resource::{self, CPU, EPHEMERAL_STORAGE, MEMORY, Resource, is_extended_resource_name, is_scalar_resource_name};
+use crate::resource::{
+    self, CPU, EPHEMERAL_STORAGE, MEMORY, Resource, is_extended_resource_name,
+    is_scalar_resource_name,
+};
 use crate::status::{Code, Status};
 use crate::types::{NodeInfo, PodInfo};
 
@@ -31,7 +37,16 @@ pub struct ResourceSpec {
 
 /// The default scored resources: cpu and memory with weight 1.
 pub fn default_resources() -> Vec<ResourceSpec> {
-    vec![ResourceSpec { name: CPU.into(), weight: 1 }, ResourceSpec { name: MEMORY.into(), weight: 1 }]
+    vec![
+        ResourceSpec {
+            name: CPU.into(),
+            weight: 1,
+        },
+        ResourceSpec {
+            name: MEMORY.into(),
+            weight: 1,
+        },
+    ]
 }
 
 /// How NodeResourcesFit scores (`ScoringStrategyType`).
@@ -83,7 +98,8 @@ pub fn fits_request(
             unresolvable: false,
         });
     }
-    if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty() {
+    if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty()
+    {
         return out;
     }
     let mut check = |name: &str, reason: &str, r: i64, a: i64, u: i64| {
@@ -98,16 +114,36 @@ pub fn fits_request(
             });
         }
     };
-    check(CPU, "Insufficient cpu", req.milli_cpu, alloc.milli_cpu, used.milli_cpu);
-    check(MEMORY, "Insufficient memory", req.memory, alloc.memory, used.memory);
-    check(EPHEMERAL_STORAGE, "Insufficient ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage);
+    check(
+        CPU,
+        "Insufficient cpu",
+        req.milli_cpu,
+        alloc.milli_cpu,
+        used.milli_cpu,
+    );
+    check(
+        MEMORY,
+        "Insufficient memory",
+        req.memory,
+        alloc.memory,
+        used.memory,
+    );
+    check(
+        EPHEMERAL_STORAGE,
+        "Insufficient ephemeral-storage",
+        req.ephemeral_storage,
+        alloc.ephemeral_storage,
+        used.ephemeral_storage,
+    );
     for (name, &q) in &req.scalar {
         if q == 0 {
             continue;
         }
         if is_extended_resource_name(name) {
             let prefix = name.split('/').next().unwrap_or("");
-            if ignored.contains(name) || (!ignored_groups.is_empty() && ignored_groups.contains(prefix)) {
+            if ignored.contains(name)
+                || (!ignored_groups.is_empty() && ignored_groups.contains(prefix))
+            {
                 continue;
             }
         }
@@ -138,13 +174,20 @@ impl AllocationScorer {
     fn pod_requests(&self, pod: &PodInfo) -> Result<Vec<i64>, Status> {
         self.resources
             .iter()
-            .map(|r| resource::scorer_request(&pod.pod, &r.name, self.use_requested).map_err(|e| Status::error(e.to_string())))
+            .map(|r| {
+                resource::scorer_request(&pod.pod, &r.name, self.use_requested)
+                    .map_err(|e| Status::error(e.to_string()))
+            })
             .collect()
     }
 
     /// (allocatable, requested) of one resource on the node (`calculateResourceAllocatableRequest`).
     fn alloc_and_request(&self, node: &NodeInfo, name: &str, pod_request: i64) -> (i64, i64) {
-        let requested = if self.use_requested { &node.requested } else { &node.non_zero_requested };
+        let requested = if self.use_requested {
+            &node.requested
+        } else {
+            &node.non_zero_requested
+        };
         if pod_request == 0 && is_scalar_resource_name(name) {
             return (0, 0);
         }
@@ -152,7 +195,10 @@ impl AllocationScorer {
         match name {
             CPU => (alloc.milli_cpu, requested.milli_cpu + pod_request),
             MEMORY => (alloc.memory, requested.memory + pod_request),
-            EPHEMERAL_STORAGE => (alloc.ephemeral_storage, node.requested.ephemeral_storage + pod_request),
+            EPHEMERAL_STORAGE => (
+                alloc.ephemeral_storage,
+                node.requested.ephemeral_storage + pod_request,
+            ),
             other => match alloc.scalar.get(other) {
                 Some(&a) => (a, node.requested.scalar(other) + pod_request),
                 None => (0, 0),
@@ -164,7 +210,8 @@ impl AllocationScorer {
         let mut requested = vec![0; self.resources.len()];
         let mut allocatable = vec![0; self.resources.len()];
         for (i, r) in self.resources.iter().enumerate() {
-            let (a, q) = self.alloc_and_request(node, &r.name, pod_requests.get(i).copied().unwrap_or(0));
+            let (a, q) =
+                self.alloc_and_request(node, &r.name, pod_requests.get(i).copied().unwrap_or(0));
             if a == 0 {
                 continue;
             }
@@ -191,7 +238,12 @@ pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
     requested.min(capacity) * MAX_NODE_SCORE / capacity
 }
 
-fn weighted_average(resources: &[ResourceSpec], requested: &[i64], allocatable: &[i64], f: impl Fn(i64, i64) -> i64) -> i64 {
+fn weighted_average(
+    resources: &[ResourceSpec],
+    requested: &[i64],
+    allocatable: &[i64],
+    f: impl Fn(i64, i64) -> i64,
+) -> i64 {
     let (mut score, mut weights) = (0, 0);
     for (i, r) in resources.iter().enumerate() {
         if allocatable[i] == 0 {
@@ -205,9 +257,18 @@ fn weighted_average(resources: &[ResourceSpec], requested: &[i64], allocatable: 
 
 /// The RequestedToCapacityRatio node score (`buildRequestedToCapacityRatioScorerFunction`);
 /// `shape` scores are already scaled to 0..=100.
-pub fn requested_to_capacity_ratio_score(shape: &[ShapePoint], resources: &[ResourceSpec], requested: &[i64], allocatable: &[i64]) -> i64 {
+pub fn requested_to_capacity_ratio_score(
+    shape: &[ShapePoint],
+    resources: &[ResourceSpec],
+    requested: &[i64],
+    allocatable: &[i64],
+) -> i64 {
     let per = |req: i64, cap: i64| {
-        if cap == 0 || req > cap { broken_linear(shape, 100) } else { broken_linear(shape, req * 100 / cap) }
+        if cap == 0 || req > cap {
+            broken_linear(shape, 100)
+        } else {
+            broken_linear(shape, req * 100 / cap)
+        }
     };
     let (mut score, mut weights) = (0_i64, 0_i64);
     for (i, r) in resources.iter().enumerate() {
@@ -267,7 +328,12 @@ struct PodRequestsState(Vec<i64>);
 
 impl Default for Fit {
     fn default() -> Self {
-        Self::new(BTreeSet::new(), BTreeSet::new(), ScoringStrategy::LeastAllocated, default_resources())
+        Self::new(
+            BTreeSet::new(),
+            BTreeSet::new(),
+            ScoringStrategy::LeastAllocated,
+            default_resources(),
+        )
     }
 }
 
@@ -279,19 +345,34 @@ impl Fit {
         strategy: ScoringStrategy,
         resources: Vec<ResourceSpec>,
     ) -> Self {
-        Self { ignored_resources, ignored_resource_groups, strategy, scorer: AllocationScorer { use_requested: false, resources } }
+        Self {
+            ignored_resources,
+            ignored_resource_groups,
+            strategy,
+            scorer: AllocationScorer {
+                use_requested: false,
+                resources,
+            },
+        }
     }
 
     fn node_score(&self, node: &NodeInfo, pod_requests: &[i64]) -> i64 {
         let (req, alloc) = self.scorer.vectors(node, pod_requests);
         let res = &self.scorer.resources;
         match &self.strategy {
-            ScoringStrategy::LeastAllocated => weighted_average(res, &req, &alloc, least_requested_score),
-            ScoringStrategy::MostAllocated => weighted_average(res, &req, &alloc, most_requested_score),
+            ScoringStrategy::LeastAllocated => {
+                weighted_average(res, &req, &alloc, least_requested_score)
+            }
+            ScoringStrategy::MostAllocated => {
+                weighted_average(res, &req, &alloc, most_requested_score)
+            }
             ScoringStrategy::RequestedToCapacityRatio(shape) => {
                 let scaled: Vec<ShapePoint> = shape
                     .iter()
-                    .map(|p| ShapePoint { utilization: p.utilization, score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE) })
+                    .map(|p| ShapePoint {
+                        utilization: p.utilization,
+                        score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE),
+                    })
                     .collect();
                 requested_to_capacity_ratio_score(&scaled, res, &req, &alloc)
             }
@@ -318,30 +399,62 @@ impl Plugin for Fit {
 }
 
 impl PreFilterPlugin for Fit {
-    fn pre_filter(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
-        state.write(PRE_FILTER_STATE_KEY, FitPreFilterState(pod.fit_request.clone()));
+    fn pre_filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
+        state.write(
+            PRE_FILTER_STATE_KEY,
+            FitPreFilterState(pod.fit_request.clone()),
+        );
         (None, Status::success())
     }
 }
 
 impl FilterPlugin for Fit {
-    fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         let _ = pod;
-        let Some(FitPreFilterState(req)) = state.read::<FitPreFilterState>(PRE_FILTER_STATE_KEY) else {
+        let Some(FitPreFilterState(req)) = state.read::<FitPreFilterState>(PRE_FILTER_STATE_KEY)
+        else {
             // Upstream: Filter without PreFilter fails with the cycle state's ErrNotFound.
-            return Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            ));
         };
-        let insufficient = fits_request(req, node, &self.ignored_resources, &self.ignored_resource_groups);
+        let insufficient = fits_request(
+            req,
+            node,
+            &self.ignored_resources,
+            &self.ignored_resource_groups,
+        );
         if insufficient.is_empty() {
             return Status::success();
         }
-        let code = if insufficient.iter().any(|r| r.unresolvable) { Code::UnschedulableAndUnresolvable } else { Code::Unschedulable };
+        let code = if insufficient.iter().any(|r| r.unresolvable) {
+            Code::UnschedulableAndUnresolvable
+        } else {
+            Code::Unschedulable
+        };
         Status::new(code, insufficient.into_iter().map(|r| r.reason))
     }
 }
 
 impl PreScorePlugin for Fit {
-    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+    ) -> Status {
         match self.scorer.pod_requests(pod) {
             Ok(r) => {
                 state.write(PRE_SCORE_STATE_KEY, PodRequestsState(r));
@@ -353,7 +466,13 @@ impl PreScorePlugin for Fit {
 }
 
 impl ScorePlugin for Fit {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         if self.scorer.resources.is_empty() {
             return Err(Status::error("resources not found"));
         }
@@ -379,7 +498,12 @@ impl Default for BalancedAllocation {
 impl BalancedAllocation {
     /// Builds the plugin for the given resources.
     pub fn new(resources: Vec<ResourceSpec>) -> Self {
-        Self { scorer: AllocationScorer { use_requested: true, resources } }
+        Self {
+            scorer: AllocationScorer {
+                use_requested: true,
+                resources,
+            },
+        }
     }
 }
 
@@ -396,7 +520,13 @@ impl Plugin for BalancedAllocation {
 }
 
 impl PreScorePlugin for BalancedAllocation {
-    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+    ) -> Status {
         let reqs = match self.scorer.pod_requests(pod) {
             Ok(r) => r,
             Err(s) => return s,
@@ -411,7 +541,13 @@ impl PreScorePlugin for BalancedAllocation {
 }
 
 impl ScorePlugin for BalancedAllocation {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let computed;
         let reqs = match state.read::<PodRequestsState>(BALANCED_PRE_SCORE_STATE_KEY) {
             Some(s) => &s.0,

@@ -31,11 +31,21 @@ impl Plugin for NodeUnschedulable {
 }
 
 impl FilterPlugin for NodeUnschedulable {
-    fn filter(&self, _h: &Handle<'_>, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         if !node.node.unschedulable {
             return Status::success();
         }
-        let taint = Taint { key: TAINT_NODE_UNSCHEDULABLE.to_owned(), effect: NO_SCHEDULE.to_owned(), ..Default::default() };
+        let taint = Taint {
+            key: TAINT_NODE_UNSCHEDULABLE.to_owned(),
+            effect: NO_SCHEDULE.to_owned(),
+            ..Default::default()
+        };
         if tolerations_tolerate_taint(&pod.tolerations, &taint) {
             return Status::success();
         }

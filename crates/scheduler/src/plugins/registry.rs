@@ -12,10 +12,12 @@ use serde_json::Value;
 use crate::error::SchedulerError;
 use crate::framework::Plugin;
 use crate::helpers::normalize::ShapePoint;
-use crate::plugins::noderesources::{BalancedAllocation, Fit, ResourceSpec, ScoringStrategy, default_resources};
+use crate::plugins::noderesources::{
+    BalancedAllocation, Fit, ResourceSpec, ScoringStrategy, default_resources,
+};
 use crate::plugins::{
-    defaultbinder, dynamicresources, imagelocality, names, nodeaffinity, nodename, nodeports, nodeunschedulable, queuesort,
-    schedulinggates, tainttoleration,
+    defaultbinder, dynamicresources, imagelocality, names, nodeaffinity, nodename, nodeports,
+    nodeunschedulable, queuesort, schedulinggates, tainttoleration,
 };
 
 /// A plugin of the default profile that kubetwin does not implement yet: it extends no point.
@@ -42,30 +44,57 @@ fn string_set(args: Option<&Value>, key: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn resources(v: Option<&Value>, plugin: &str, path: &str) -> Result<Option<Vec<ResourceSpec>>, SchedulerError> {
-    let Some(arr) = v.and_then(Value::as_array) else { return Ok(None) };
+fn resources(
+    v: Option<&Value>,
+    plugin: &str,
+    path: &str,
+) -> Result<Option<Vec<ResourceSpec>>, SchedulerError> {
+    let Some(arr) = v.and_then(Value::as_array) else {
+        return Ok(None);
+    };
     if arr.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::new();
     for (i, r) in arr.iter().enumerate() {
-        let name = r.get("name").and_then(Value::as_str).ok_or_else(|| err(plugin, format!("{path}[{i}].name: required")))?;
+        let name = r
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(plugin, format!("{path}[{i}].name: required")))?;
         let weight = r.get("weight").and_then(Value::as_i64).unwrap_or(0);
         // Upstream defaults a missing weight to 1 and validates 1..=100.
         let weight = if weight == 0 { 1 } else { weight };
         if !(1..=100).contains(&weight) {
-            return Err(err(plugin, format!("{path}[{i}].weight: Invalid value: {weight}: resource weight of {name} not in valid range [1, 100]")));
+            return Err(err(
+                plugin,
+                format!(
+                    "{path}[{i}].weight: Invalid value: {weight}: resource weight of {name} not in valid range [1, 100]"
+                ),
+            ));
         }
-        out.push(ResourceSpec { name: name.to_owned(), weight });
+        out.push(ResourceSpec {
+            name: name.to_owned(),
+            weight,
+        });
     }
     Ok(Some(out))
 }
 
 fn build_fit(args: Option<&Value>) -> Result<Fit, SchedulerError> {
     let plugin = names::NODE_RESOURCES_FIT;
-    let strategy = args.and_then(|a| a.get("scoringStrategy")).filter(|s| !s.is_null());
-    let kind = strategy.and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("LeastAllocated");
-    let res = resources(strategy.and_then(|s| s.get("resources")), plugin, "scoringStrategy.resources")?.unwrap_or_else(default_resources);
+    let strategy = args
+        .and_then(|a| a.get("scoringStrategy"))
+        .filter(|s| !s.is_null());
+    let kind = strategy
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("LeastAllocated");
+    let res = resources(
+        strategy.and_then(|s| s.get("resources")),
+        plugin,
+        "scoringStrategy.resources",
+    )?
+    .unwrap_or_else(default_resources);
     let strategy = match kind {
         "LeastAllocated" => ScoringStrategy::LeastAllocated,
         "MostAllocated" => ScoringStrategy::MostAllocated,
@@ -74,29 +103,60 @@ fn build_fit(args: Option<&Value>) -> Result<Fit, SchedulerError> {
                 .and_then(|s| s.get("requestedToCapacityRatio"))
                 .and_then(|r| r.get("shape"))
                 .and_then(Value::as_array)
-                .ok_or_else(|| err(plugin, "scoringStrategy.requestedToCapacityRatio.shape: Required value"))?;
+                .ok_or_else(|| {
+                    err(
+                        plugin,
+                        "scoringStrategy.requestedToCapacityRatio.shape: Required value",
+                    )
+                })?;
             let mut points = Vec::new();
             for (i, p) in shape.iter().enumerate() {
                 let u = p.get("utilization").and_then(Value::as_i64).unwrap_or(0);
                 let s = p.get("score").and_then(Value::as_i64).unwrap_or(0);
                 if !(0..=100).contains(&u) || !(0..=10).contains(&s) {
-                    return Err(err(plugin, format!("scoringStrategy.requestedToCapacityRatio.shape[{i}]: Invalid value")));
+                    return Err(err(
+                        plugin,
+                        format!(
+                            "scoringStrategy.requestedToCapacityRatio.shape[{i}]: Invalid value"
+                        ),
+                    ));
                 }
                 if let Some(prev) = points.last().map(|p: &ShapePoint| p.utilization)
                     && u <= prev
                 {
-                    return Err(err(plugin, format!("scoringStrategy.requestedToCapacityRatio.shape[{i}].utilization: Invalid value: {u}: utilization values must be sorted in increasing order")));
+                    return Err(err(
+                        plugin,
+                        format!(
+                            "scoringStrategy.requestedToCapacityRatio.shape[{i}].utilization: Invalid value: {u}: utilization values must be sorted in increasing order"
+                        ),
+                    ));
                 }
-                points.push(ShapePoint { utilization: u, score: s });
+                points.push(ShapePoint {
+                    utilization: u,
+                    score: s,
+                });
             }
             if points.is_empty() {
-                return Err(err(plugin, "scoringStrategy.requestedToCapacityRatio.shape: Required value"));
+                return Err(err(
+                    plugin,
+                    "scoringStrategy.requestedToCapacityRatio.shape: Required value",
+                ));
             }
             ScoringStrategy::RequestedToCapacityRatio(points)
         }
-        other => return Err(err(plugin, format!("scoringStrategy.type: Unsupported value: {other:?}"))),
+        other => {
+            return Err(err(
+                plugin,
+                format!("scoringStrategy.type: Unsupported value: {other:?}"),
+            ));
+        }
     };
-    Ok(Fit::new(string_set(args, "ignoredResources"), string_set(args, "ignoredResourceGroups"), strategy, res))
+    Ok(Fit::new(
+        string_set(args, "ignoredResources"),
+        string_set(args, "ignoredResourceGroups"),
+        strategy,
+        res,
+    ))
 }
 
 /// Builds the plugin `name` with `args` (`None` = defaults); `Ok(None)` when the name is unknown.
@@ -109,7 +169,10 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::NODE_NAME => Arc::new(nodename::NodeName),
         names::TAINT_TOLERATION => Arc::new(tainttoleration::TaintToleration),
         names::NODE_AFFINITY => {
-            let added = match args.and_then(|a| a.get("addedAffinity")).filter(|v| !v.is_null()) {
+            let added = match args
+                .and_then(|a| a.get("addedAffinity"))
+                .filter(|v| !v.is_null())
+            {
                 Some(v) => Some(
                     serde_json::from_value::<k8s_openapi::api::core::v1::NodeAffinity>(v.clone())
                         .map_err(|e| err(name, format!("addedAffinity: {e}")))?,
@@ -121,7 +184,8 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::NODE_PORTS => Arc::new(nodeports::NodePorts),
         names::NODE_RESOURCES_FIT => Arc::new(build_fit(args)?),
         names::NODE_RESOURCES_BALANCED_ALLOCATION => {
-            let res = resources(args.and_then(|a| a.get("resources")), name, "resources")?.unwrap_or_else(default_resources);
+            let res = resources(args.and_then(|a| a.get("resources")), name, "resources")?
+                .unwrap_or_else(default_resources);
             Arc::new(BalancedAllocation::new(res))
         }
         names::IMAGE_LOCALITY => Arc::new(imagelocality::ImageLocality),

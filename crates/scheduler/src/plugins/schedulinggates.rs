@@ -22,12 +22,20 @@ impl Plugin for SchedulingGates {
 
 impl PreEnqueuePlugin for SchedulingGates {
     fn pre_enqueue(&self, pod: &PodInfo) -> Status {
-        let gates: Vec<&str> =
-            pod.spec().and_then(|s| s.scheduling_gates.as_ref()).into_iter().flatten().map(|g| g.name.as_str()).collect();
+        let gates: Vec<&str> = pod
+            .spec()
+            .and_then(|s| s.scheduling_gates.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|g| g.name.as_str())
+            .collect();
         if gates.is_empty() {
             return Status::success();
         }
         // Go prints a []string as `[a b]`.
-        Status::with_reason(Code::UnschedulableAndUnresolvable, format!("waiting for scheduling gates: [{}]", gates.join(" ")))
+        Status::with_reason(
+            Code::UnschedulableAndUnresolvable,
+            format!("waiting for scheduling gates: [{}]", gates.join(" ")),
+        )
     }
 }

@@ -6,10 +6,13 @@
 use k8s_openapi::api::core::v1::Toleration;
 
 use crate::cycle_state::CycleState;
-use crate::framework::{FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreScorePlugin, ScorePlugin};
+use crate::framework::{
+    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreScorePlugin, ScorePlugin,
+};
 use crate::helpers::normalize::default_normalize_score;
 use crate::helpers::taints::{
-    PREFER_NO_SCHEDULE, do_not_schedule_taints_filter, find_matching_untolerated_taint, tolerations_tolerate_taint,
+    PREFER_NO_SCHEDULE, do_not_schedule_taints_filter, find_matching_untolerated_taint,
+    tolerations_tolerate_taint,
 };
 use crate::plugins::names;
 use crate::status::{Code, Status};
@@ -42,12 +45,26 @@ impl Plugin for TaintToleration {
 }
 
 impl FilterPlugin for TaintToleration {
-    fn filter(&self, _h: &Handle<'_>, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        match find_matching_untolerated_taint(&node.node.taints, &pod.tolerations, do_not_schedule_taints_filter) {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
+        match find_matching_untolerated_taint(
+            &node.node.taints,
+            &pod.tolerations,
+            do_not_schedule_taints_filter,
+        ) {
             None => Status::success(),
             Some(t) => Status::with_reason(
                 Code::UnschedulableAndUnresolvable,
-                format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value.as_deref().unwrap_or("")),
+                format!(
+                    "node(s) had untolerated taint {{{}: {}}}",
+                    t.key,
+                    t.value.as_deref().unwrap_or("")
+                ),
             ),
         }
     }
@@ -66,17 +83,31 @@ fn tolerations_prefer_no_schedule(tolerations: &[Toleration]) -> Vec<Toleration>
 }
 
 impl PreScorePlugin for TaintToleration {
-    fn pre_score(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+    ) -> Status {
         state.write(
             PRE_SCORE_STATE_KEY,
-            PreScoreState { tolerations_prefer_no_schedule: tolerations_prefer_no_schedule(&pod.tolerations) },
+            PreScoreState {
+                tolerations_prefer_no_schedule: tolerations_prefer_no_schedule(&pod.tolerations),
+            },
         );
         Status::success()
     }
 }
 
 impl ScorePlugin for TaintToleration {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let computed;
         let tolerations = match state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) {
             Some(s) => &s.tolerations_prefer_no_schedule,
@@ -90,14 +121,22 @@ impl ScorePlugin for TaintToleration {
             .node
             .taints
             .iter()
-            .filter(|t| t.effect == PREFER_NO_SCHEDULE && !tolerations_tolerate_taint(tolerations, t))
+            .filter(|t| {
+                t.effect == PREFER_NO_SCHEDULE && !tolerations_tolerate_taint(tolerations, t)
+            })
             .count();
         Ok(i64::try_from(count).unwrap_or(i64::MAX))
     }
     fn has_normalize(&self) -> bool {
         true
     }
-    fn normalize(&self, _h: &Handle<'_>, _state: &CycleState, _pod: &PodInfo, scores: &mut [NodeScore<'_>]) -> Status {
+    fn normalize(
+        &self,
+        _h: &Handle<'_>,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        scores: &mut [NodeScore<'_>],
+    ) -> Status {
         default_normalize_score(MAX_NODE_SCORE, true, scores);
         Status::success()
     }

@@ -26,7 +26,9 @@ impl World {
     pub fn new(nodes: Vec<Node>, pods: Vec<Pod>) -> Self {
         let mut snapshot = Snapshot::new();
         for n in nodes {
-            snapshot.add_node(NodeData::new(n).expect("node")).expect("add node");
+            snapshot
+                .add_node(NodeData::new(n).expect("node"))
+                .expect("add node");
         }
         for p in pods {
             let info = PodInfo::new(p).expect("pod");
@@ -34,11 +36,21 @@ impl World {
                 snapshot.add_pod(Arc::new(info)).expect("add pod");
             }
         }
-        Self { snapshot, objects: ClusterObjects::default(), nominator: Nominator::default(), rng: SharedRng::new(1) }
+        Self {
+            snapshot,
+            objects: ClusterObjects::default(),
+            nominator: Nominator::default(),
+            rng: SharedRng::new(1),
+        }
     }
 
     pub fn handle(&self) -> Handle<'_> {
-        Handle { snapshot: &self.snapshot, objects: &self.objects, nominator: &self.nominator, rng: &self.rng }
+        Handle {
+            snapshot: &self.snapshot,
+            objects: &self.objects,
+            nominator: &self.nominator,
+            rng: &self.rng,
+        }
     }
 
     /// PreFilter then Filter of `plugin` on `node`; the PreFilter status when it is not success
@@ -57,7 +69,10 @@ impl World {
             }
         }
         let n = self.snapshot.get(node).expect("node exists");
-        plugin.as_filter().expect("filter").filter(&h, &state, &info, n)
+        plugin
+            .as_filter()
+            .expect("filter")
+            .filter(&h, &state, &info, n)
     }
 
     /// PreScore (if any), Score of every node in list order, then NormalizeScore.
@@ -77,8 +92,13 @@ impl World {
             assert!(s.is_success(), "prescore: {s}");
         }
         let sp = plugin.as_score().expect("score");
-        let mut list: Vec<NodeScore<'_>> =
-            nodes.iter().map(|n| NodeScore { name: n.name(), score: sp.score(&h, &state, &info, n).expect("score") }).collect();
+        let mut list: Vec<NodeScore<'_>> = nodes
+            .iter()
+            .map(|n| NodeScore {
+                name: n.name(),
+                score: sp.score(&h, &state, &info, n).expect("score"),
+            })
+            .collect();
         if sp.has_normalize() {
             let s = sp.normalize(&h, &state, &info, &mut list);
             assert!(s.is_success());
@@ -109,5 +129,9 @@ pub fn unsched(reasons: &[&str]) -> Status {
 
 /// Asserts code and reasons (not the plugin name).
 pub fn assert_status(case: &str, got: &Status, want: &Status) {
-    assert_eq!((got.code(), got.reasons()), (want.code(), want.reasons()), "case: {case}");
+    assert_eq!(
+        (got.code(), got.reasons()),
+        (want.code(), want.reasons()),
+        "case: {case}"
+    );
 }
