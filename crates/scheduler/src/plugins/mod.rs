@@ -9,6 +9,7 @@ pub mod nodename;
 pub mod nodeports;
 pub mod noderesources;
 pub mod nodeunschedulable;
+pub mod podtopologyspread;
 pub mod queuesort;
 pub mod registry;
 pub mod schedulinggates;

@@ -17,7 +17,7 @@ use crate::plugins::noderesources::{
 };
 use crate::plugins::{
     defaultbinder, dynamicresources, imagelocality, names, nodeaffinity, nodename, nodeports,
-    nodeunschedulable, queuesort, schedulinggates, tainttoleration,
+    nodeunschedulable, podtopologyspread, queuesort, schedulinggates, tainttoleration,
 };
 
 /// A plugin of the default profile that kubetwin does not implement yet: it extends no point.
@@ -195,7 +195,7 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::NODE_VOLUME_LIMITS => Arc::new(NotImplemented(names::NODE_VOLUME_LIMITS)),
         names::VOLUME_BINDING => Arc::new(NotImplemented(names::VOLUME_BINDING)),
         names::VOLUME_ZONE => Arc::new(NotImplemented(names::VOLUME_ZONE)),
-        names::POD_TOPOLOGY_SPREAD => Arc::new(NotImplemented(names::POD_TOPOLOGY_SPREAD)),
+        names::POD_TOPOLOGY_SPREAD => Arc::new(podtopologyspread::PodTopologySpread),
         names::INTER_POD_AFFINITY => Arc::new(NotImplemented(names::INTER_POD_AFFINITY)),
         names::DEFAULT_PREEMPTION => Arc::new(NotImplemented(names::DEFAULT_PREEMPTION)),
         _ => return Ok(None),

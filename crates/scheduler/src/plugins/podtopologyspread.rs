@@ -1,0 +1,424 @@
+//! PodTopologySpread: hard constraints (`DoNotSchedule`) as a filter with per-constraint domain
+//! counts and critical paths, soft constraints (`ScheduleAnyway`) as a score; `minDomains`,
+//! `nodeAffinityPolicy`, `nodeTaintsPolicy` and `matchLabelKeys` as in 1.34.
+//!
+//! Upstream: pkg/scheduler/framework/plugins/podtopologyspread/{common.go, filtering.go,
+//! scoring.go, plugin.go}.
+//!
+//! System default constraints need the Services, ReplicationControllers, ReplicaSets and
+//! StatefulSets selecting the pod (`helper.DefaultSelector`); kubetwin's scheduler does not load
+//! those yet, so the default selector is empty and, as upstream with an empty selector, no
+//! default constraint applies (see docs/SCHEDULER.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::TopologySpreadConstraint;
+use kubetwin_core::labels::Selector;
+
+use crate::cycle_state::CycleState;
+use crate::framework::{
+    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+};
+use crate::helpers::nodeaffinity::RequiredNodeAffinity;
+use crate::helpers::taints::{do_not_schedule_taints_filter, find_matching_untolerated_taint};
+use crate::plugins::names;
+use crate::status::{Code, Status};
+use crate::types::{NodeInfo, PodInfo};
+
+/// The constraints are not satisfied (`ErrReasonConstraintsNotMatch`).
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+/// The node lacks a topology key (`ErrReasonNodeLabelNotMatch`).
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+const PRE_FILTER_STATE_KEY: &str = "PreFilterPodTopologySpread";
+const PRE_SCORE_STATE_KEY: &str = "PreScorePodTopologySpread";
+const HOSTNAME: &str = "kubernetes.io/hostname";
+
+/// A parsed constraint (`topologySpreadConstraint`).
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    max_skew: i32,
+    topology_key: String,
+    selector: Selector,
+    min_domains: i32,
+    node_affinity_honor: bool,
+    node_taints_honor: bool,
+}
+
+impl Constraint {
+    /// Whether the node counts for this constraint (`matchNodeInclusionPolicies`).
+    fn includes_node(&self, pod: &PodInfo, node: &NodeInfo, required: &RequiredNodeAffinity) -> bool {
+        if self.node_affinity_honor && !required.matches(&node.node.labels, node.name()) {
+            return false;
+        }
+        if self.node_taints_honor
+            && find_matching_untolerated_taint(&node.node.taints, &pod.tolerations, do_not_schedule_taints_filter).is_some()
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Parses the pod's constraints with `when` (`filterTopologySpreadConstraints`).
+fn filter_constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, String> {
+    let mut out = Vec::new();
+    let list: &[TopologySpreadConstraint] = pod.spec().and_then(|s| s.topology_spread_constraints.as_deref()).unwrap_or_default();
+    for c in list {
+        if c.when_unsatisfiable != when {
+            continue;
+        }
+        let mut selector = Selector::from_label_selector(c.label_selector.as_ref()).map_err(|e| e.to_string())?;
+        // MatchLabelKeysInPodTopologySpread (beta, on): merge the pod's values for those keys.
+        let keys = c.match_label_keys.as_deref().unwrap_or_default();
+        if !keys.is_empty() {
+            let match_labels: BTreeMap<String, String> =
+                keys.iter().filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone()))).collect();
+            if !match_labels.is_empty() && !selector.is_nothing() {
+                selector = Selector::from_set(&match_labels).add(selector.requirements().iter().cloned());
+            }
+        }
+        out.push(Constraint {
+            max_skew: c.max_skew,
+            topology_key: c.topology_key.clone(),
+            selector,
+            min_domains: c.min_domains.unwrap_or(1),
+            node_affinity_honor: c.node_affinity_policy.as_deref() != Some("Ignore"),
+            node_taints_honor: c.node_taints_policy.as_deref() == Some("Honor"),
+        });
+    }
+    Ok(out)
+}
+
+fn node_labels_match(node: &NodeInfo, constraints: &[Constraint]) -> bool {
+    constraints.iter().all(|c| node.node.labels.contains_key(&c.topology_key))
+}
+
+/// Pods on the node in `ns`, not terminating, matching the selector (`countPodsMatchSelector`).
+fn count_pods_match_selector(node: &NodeInfo, selector: &Selector, ns: &str) -> i64 {
+    if selector.is_empty() {
+        return 0;
+    }
+    let n = node.pods.iter().filter(|p| !p.terminating && p.namespace == ns && selector.matches(&p.labels)).count();
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The two domains with the fewest matching pods (`criticalPaths`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CriticalPaths([(String, i64); 2]);
+
+impl CriticalPaths {
+    fn new() -> Self {
+        Self([(String::new(), i64::from(i32::MAX)), (String::new(), i64::from(i32::MAX))])
+    }
+
+    fn update(&mut self, value: &str, num: i64) {
+        let p = &mut self.0;
+        let i = if value == p[0].0 {
+            Some(0)
+        } else if value == p[1].0 {
+            Some(1)
+        } else {
+            None
+        };
+        match i {
+            Some(i) => {
+                p[i].1 = num;
+                if p[0].1 > p[1].1 {
+                    p.swap(0, 1);
+                }
+            }
+            None => {
+                if num < p[0].1 {
+                    p[1] = p[0].clone();
+                    p[0] = (value.to_owned(), num);
+                } else if num < p[1].1 {
+                    p[1] = (value.to_owned(), num);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PreFilterState {
+    constraints: Arc<Vec<Constraint>>,
+    critical_paths: Vec<CriticalPaths>,
+    tp_value_to_match_num: Vec<BTreeMap<String, i64>>,
+}
+
+impl PreFilterState {
+    fn min_match_num(&self, i: usize, min_domains: i32) -> i64 {
+        let domains = self.tp_value_to_match_num[i].len();
+        if (domains as i64) < i64::from(min_domains) { 0 } else { self.critical_paths[i].0[0].1 }
+    }
+
+    fn update_with_pod(&mut self, updated: &PodInfo, preemptor: &PodInfo, node: &NodeInfo, delta: i64) {
+        if updated.namespace != preemptor.namespace || !node_labels_match(node, &self.constraints) {
+            return;
+        }
+        let constraints = self.constraints.clone();
+        for (i, c) in constraints.iter().enumerate() {
+            if !c.selector.matches(&updated.labels) || !c.includes_node(preemptor, node, &preemptor.required_node_affinity) {
+                continue;
+            }
+            let v = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+            let entry = self.tp_value_to_match_num[i].entry(v.clone()).or_insert(0);
+            *entry += delta;
+            let n = *entry;
+            self.critical_paths[i].update(&v, n);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PreScoreState {
+    constraints: Arc<Vec<Constraint>>,
+    ignored_nodes: BTreeSet<String>,
+    topology_value_to_pod_counts: Vec<BTreeMap<String, i64>>,
+    topology_normalizing_weight: Vec<f64>,
+}
+
+/// The PodTopologySpread plugin.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PodTopologySpread;
+
+impl Plugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        names::POD_TOPOLOGY_SPREAD
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PodTopologySpread {
+    /// The constraints of `pod` for `when`; default constraints would need workload selectors.
+    fn constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, String> {
+        filter_constraints(pod, when)
+    }
+}
+
+impl PreFilterPlugin for PodTopologySpread {
+    fn pre_filter(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+        let constraints = match Self::constraints(pod, "DoNotSchedule") {
+            Ok(c) => c,
+            Err(e) => return (None, Status::error(format!("get constraints from pod: {e}"))),
+        };
+        if constraints.is_empty() {
+            return (None, Status::skip());
+        }
+        let mut tp: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        for node in h.snapshot.list() {
+            if !node_labels_match(node, &constraints) {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if !c.includes_node(pod, node, &pod.required_node_affinity) {
+                    continue;
+                }
+                let value = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+                let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
+                *tp[i].entry(value).or_insert(0) += count;
+            }
+        }
+        let critical_paths = tp
+            .iter()
+            .map(|m| {
+                let mut cp = CriticalPaths::new();
+                for (v, n) in m {
+                    cp.update(v, *n);
+                }
+                cp
+            })
+            .collect();
+        state.write(
+            PRE_FILTER_STATE_KEY,
+            PreFilterState { constraints: Arc::new(constraints), critical_paths, tp_value_to_match_num: tp },
+        );
+        (None, Status::success())
+    }
+
+    fn has_extensions(&self) -> bool {
+        true
+    }
+
+    fn add_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_add: &PodInfo, node: &NodeInfo) -> Status {
+        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Some(s) => {
+                s.update_with_pod(to_add, pod, node, 1);
+                Status::success()
+            }
+            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+        }
+    }
+
+    fn remove_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_remove: &PodInfo, node: &NodeInfo) -> Status {
+        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Some(s) => {
+                s.update_with_pod(to_remove, pod, node, -1);
+                Status::success()
+            }
+            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+        }
+    }
+}
+
+impl FilterPlugin for PodTopologySpread {
+    fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
+            return Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+        };
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(tp_val) = node.node.labels.get(&c.topology_key) else {
+                return Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_NODE_LABEL_NOT_MATCH);
+            };
+            let min_match = s.min_match_num(i, c.min_domains);
+            let self_match = i64::from(c.selector.matches(&pod.labels));
+            let match_num = s.tp_value_to_match_num[i].get(tp_val).copied().unwrap_or(0);
+            let skew = match_num + self_match - min_match;
+            if skew > i64::from(c.max_skew) {
+                return Status::with_reason(Code::Unschedulable, ERR_REASON_CONSTRAINTS_NOT_MATCH);
+            }
+        }
+        Status::success()
+    }
+}
+
+/// `topologyNormalizingWeight`: ln(size + 2).
+fn topology_normalizing_weight(size: usize) -> f64 {
+    ((size + 2) as f64).ln()
+}
+
+impl PreScorePlugin for PodTopologySpread {
+    fn pre_score(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, filtered: &[&NodeInfo]) -> Status {
+        if h.snapshot.num_nodes() == 0 {
+            return Status::skip();
+        }
+        let constraints = match Self::constraints(pod, "ScheduleAnyway") {
+            Ok(c) => c,
+            Err(e) => return Status::error(format!("calculating preScoreState: obtaining pod's soft topology spread constraints: {e}")),
+        };
+        if constraints.is_empty() {
+            return Status::skip();
+        }
+        // Pods with their own constraints require every topology key (no system defaulting here).
+        let require_all = true;
+        let mut ignored = BTreeSet::new();
+        let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut topo_size = vec![0usize; constraints.len()];
+        for node in filtered {
+            if require_all && !node_labels_match(node, &constraints) {
+                ignored.insert(node.name().to_owned());
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if c.topology_key == HOSTNAME {
+                    continue;
+                }
+                let value = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+                if !counts[i].contains_key(&value) {
+                    counts[i].insert(value, 0);
+                    topo_size[i] += 1;
+                }
+            }
+        }
+        let weights = constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let size = if c.topology_key == HOSTNAME { filtered.len() - ignored.len() } else { topo_size[i] };
+                topology_normalizing_weight(size)
+            })
+            .collect();
+        for node in h.snapshot.list() {
+            if require_all && !node_labels_match(node, &constraints) {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if !c.includes_node(pod, node, &pod.required_node_affinity) {
+                    continue;
+                }
+                let value = node.node.labels.get(&c.topology_key).map(String::as_str).unwrap_or("");
+                if let Some(slot) = counts[i].get_mut(value) {
+                    *slot += count_pods_match_selector(node, &c.selector, &pod.namespace);
+                }
+            }
+        }
+        state.write(
+            PRE_SCORE_STATE_KEY,
+            PreScoreState {
+                constraints: Arc::new(constraints),
+                ignored_nodes: ignored,
+                topology_value_to_pod_counts: counts,
+                topology_normalizing_weight: weights,
+            },
+        );
+        Status::success()
+    }
+}
+
+impl ScorePlugin for PodTopologySpread {
+    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+        let s = state
+            .read::<PreScoreState>(PRE_SCORE_STATE_KEY)
+            .ok_or_else(|| Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found")))?;
+        if s.ignored_nodes.contains(node.name()) {
+            return Ok(0);
+        }
+        let mut score = 0.0_f64;
+        for (i, c) in s.constraints.iter().enumerate() {
+            if let Some(tp_val) = node.node.labels.get(&c.topology_key) {
+                let cnt = if c.topology_key == HOSTNAME {
+                    count_pods_match_selector(node, &c.selector, &pod.namespace)
+                } else {
+                    s.topology_value_to_pod_counts[i].get(tp_val).copied().unwrap_or(0)
+                };
+                // Upstream: scoreForCount.
+                score += cnt as f64 * s.topology_normalizing_weight[i] + f64::from(c.max_skew - 1);
+            }
+        }
+        Ok(score.round() as i64)
+    }
+
+    fn has_normalize(&self) -> bool {
+        true
+    }
+
+    fn normalize(&self, _h: &Handle<'_>, state: &CycleState, _pod: &PodInfo, scores: &mut [NodeScore<'_>]) -> Status {
+        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
+            return Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"));
+        };
+        let mut min_score = i64::MAX;
+        let mut max_score = 0;
+        let ignored: Vec<bool> = scores.iter().map(|sc| s.ignored_nodes.contains(sc.name)).collect();
+        for (sc, ign) in scores.iter().zip(&ignored) {
+            if *ign {
+                continue;
+            }
+            min_score = min_score.min(sc.score);
+            max_score = max_score.max(sc.score);
+        }
+        for (sc, ign) in scores.iter_mut().zip(&ignored) {
+            if *ign {
+                sc.score = 0;
+                continue;
+            }
+            if max_score == 0 {
+                sc.score = MAX_NODE_SCORE;
+                continue;
+            }
+            sc.score = MAX_NODE_SCORE * (max_score + min_score - sc.score) / max_score;
+        }
+        Status::success()
+    }
+}
