@@ -3,6 +3,7 @@
 pub mod defaultbinder;
 pub mod dynamicresources;
 pub mod imagelocality;
+pub mod interpodaffinity;
 pub mod names;
 pub mod nodeaffinity;
 pub mod nodename;

@@ -16,7 +16,7 @@ use crate::plugins::noderesources::{
     BalancedAllocation, Fit, ResourceSpec, ScoringStrategy, default_resources,
 };
 use crate::plugins::{
-    defaultbinder, dynamicresources, imagelocality, names, nodeaffinity, nodename, nodeports,
+    defaultbinder, dynamicresources, imagelocality, interpodaffinity, names, nodeaffinity, nodename, nodeports,
     nodeunschedulable, podtopologyspread, queuesort, schedulinggates, tainttoleration,
 };
 
@@ -196,7 +196,14 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::VOLUME_BINDING => Arc::new(NotImplemented(names::VOLUME_BINDING)),
         names::VOLUME_ZONE => Arc::new(NotImplemented(names::VOLUME_ZONE)),
         names::POD_TOPOLOGY_SPREAD => Arc::new(podtopologyspread::PodTopologySpread),
-        names::INTER_POD_AFFINITY => Arc::new(NotImplemented(names::INTER_POD_AFFINITY)),
+        names::INTER_POD_AFFINITY => {
+            let weight = args.and_then(|a| a.get("hardPodAffinityWeight")).and_then(Value::as_i64).unwrap_or(1);
+            if !(0..=100).contains(&weight) {
+                return Err(err(name, format!("hardPodAffinityWeight: Invalid value: {weight}: not in valid range [0-100]")));
+            }
+            let ignore = args.and_then(|a| a.get("ignorePreferredTermsOfExistingPods")).and_then(Value::as_bool).unwrap_or(false);
+            Arc::new(interpodaffinity::InterPodAffinity::new(i32::try_from(weight).unwrap_or(1), ignore))
+        }
         names::DEFAULT_PREEMPTION => Arc::new(NotImplemented(names::DEFAULT_PREEMPTION)),
         _ => return Ok(None),
     };
