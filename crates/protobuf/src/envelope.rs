@@ -267,7 +267,7 @@ pub(crate) fn message_index_for(gvk: &GroupVersionKind) -> Option<usize> {
 }
 
 /// Whether a message is a kind (a struct embedding `TypeMeta`).
-fn is_kind(index: usize) -> bool {
+pub(crate) fn is_kind(index: usize) -> bool {
     message(index).fields.iter().any(|field| {
         field.inline
             && field.number == 0

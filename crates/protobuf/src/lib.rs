@@ -93,9 +93,12 @@ pub fn decode_with_defaults(
         kind: gvk.kind.clone(),
     })?;
     let mut object = decode_index(index, envelope.raw.as_deref().unwrap_or_default())?;
-    if let Json::Object(map) = &mut object {
+    if let Json::Object(map) = &mut object
+        && envelope::is_kind(index)
+    {
         // `unmarshalToObject` sets the GVK on the decoded object; TypeMeta's fields are
-        // `omitempty` and the kind and version are non-empty here.
+        // `omitempty` and the kind and version are non-empty here. (A struct without
+        // TypeMeta, such as WatchEvent, has nowhere to keep them.)
         map.insert("apiVersion".to_string(), Json::String(gvk.api_version()));
         map.insert("kind".to_string(), Json::String(gvk.kind.clone()));
     }
