@@ -1,0 +1,169 @@
+//! API benchmark: pod creates per second through HTTP with a real client (kube-rs), on the
+//! memory and redb stores, and watch fan-out latency with 100 watchers.
+//!
+//! `cargo run --release -p kubetwin-apiserver --example api_bench -- [PODS] [CONCURRENCY]`
+//!
+//! Timing uses the wall clock, which is allowed here only: this program measures, it decides nothing.
+#![allow(clippy::disallowed_methods)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, PostParams, WatchEvent, WatchParams};
+use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
+use kubetwin_core::clock::ManualClock;
+use kubetwin_store::{RedbOptions, Store};
+
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bench"}},
+        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]},
+    }))
+    .expect("valid pod")
+}
+
+async fn start(store: Store) -> (kube::Client, tokio::task::JoinHandle<()>) {
+    let server = ApiServer::new(
+        Storage::new(store),
+        Arc::new(ManualClock::at_default_epoch()),
+        1,
+        ApiServerConfig::default(),
+    );
+    server.bootstrap().await.expect("bootstrap");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = kubetwin_apiserver::router(server);
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let config = kube::Config::new(format!("http://{addr}").parse().expect("url"));
+    (kube::Client::try_from(config).expect("client"), handle)
+}
+
+async fn creates_per_second(
+    label: &str,
+    store: Store,
+    pods: usize,
+    concurrency: usize,
+    target: f64,
+) {
+    let (client, handle) = start(store).await;
+    let api: Api<Pod> = Api::namespaced(client, "default");
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let api = api.clone();
+        let next = Arc::clone(&next);
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= pods {
+                    return;
+                }
+                api.create(&PostParams::default(), &pod(&format!("p-{i}")))
+                    .await
+                    .expect("create");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{label:<40} {pods:>7} pods in {secs:>6.2} s = {:>8.0} creates/s   (target ≥ {target:.0}/s)",
+        pods as f64 / secs
+    );
+    handle.abort();
+}
+
+async fn watch_fan_out(watchers: usize, events: usize) {
+    let (client, handle) = start(Store::memory()).await;
+    let api: Api<Pod> = Api::namespaced(client, "default");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    for _ in 0..watchers {
+        let api = api.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut stream = api
+                .watch(&WatchParams::default().timeout(290), "0")
+                .await
+                .expect("watch")
+                .boxed();
+            while let Some(Ok(event)) = stream.next().await {
+                if let WatchEvent::Added(p) = event {
+                    let _ = tx.send((p.metadata.name.unwrap_or_default(), Instant::now()));
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut latencies = Vec::new();
+    for i in 0..events {
+        let name = format!("w-{i}");
+        let sent = Instant::now();
+        api.create(&PostParams::default(), &pod(&name))
+            .await
+            .expect("create");
+        let mut seen = 0;
+        while seen < watchers {
+            let (got, at) = rx.recv().await.expect("event");
+            if got == name {
+                latencies.push(at.duration_since(sent));
+                seen += 1;
+            }
+        }
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "watch fan-out: {watchers} watchers × {events} creates: p50 {:?}, p99 {:?}, max {:?} (create to delivery)",
+        pct(0.5),
+        pct(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    handle.abort();
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let pods: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);
+    println!(
+        "kubetwin API benchmark ({pods} pods, {concurrency} concurrent clients, kube-rs over loopback HTTP/1.1)"
+    );
+    creates_per_second("memory store", Store::memory(), pods, concurrency, 20_000.0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let redb =
+        Store::open_redb(dir.path().join("bench.redb"), RedbOptions::default()).expect("redb");
+    creates_per_second(
+        "redb store (fsync, group commit)",
+        redb,
+        pods,
+        concurrency,
+        5_000.0,
+    )
+    .await;
+    watch_fan_out(100, 100).await;
+    println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
+}
