@@ -110,6 +110,9 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
         | "application/json-patch+json" => serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })?,
+        // kubectl's typed clients (create namespace, drain, …) send protobuf.
+        "application/vnd.kubernetes.protobuf" => kubetwin_protobuf::decode_to_json(body)
+            .map_err(|e| ApiError::bad_request(format!("failed to decode protobuf body: {e}")))?,
         "application/yaml" | "application/apply-patch+yaml" | "text/yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the body of the request is not valid UTF-8"))?;
@@ -119,7 +122,7 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
         _ => {
             return Err(ApiError::unsupported_media_type(
                 content_type,
-                &["application/json", "application/yaml"],
+                &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
             ));
         }
     };
