@@ -180,7 +180,13 @@ fn decode_into(
                         }
                     }
                     Elem::S(scalar) => {
-                        items.push(read_scalar(&mut reader, scalar, key.wire_type, schema, field)?);
+                        items.push(read_scalar(
+                            &mut reader,
+                            scalar,
+                            key.wire_type,
+                            schema,
+                            field,
+                        )?);
                     }
                 }
                 match target.fields.get_mut(&field_index) {

@@ -215,7 +215,8 @@ pub(crate) fn resolve_gvk(
     envelope: &Envelope,
     defaults: Option<&GroupVersionKind>,
 ) -> Result<GroupVersionKind, ProtobufError> {
-    let mut actual = GroupVersionKind::from_api_version_and_kind(&envelope.api_version, &envelope.kind);
+    let mut actual =
+        GroupVersionKind::from_api_version_and_kind(&envelope.api_version, &envelope.kind);
     if let Some(defaults) = defaults {
         if actual.kind.is_empty() {
             actual.kind = defaults.kind.clone();

@@ -28,9 +28,8 @@ fn civil_from_unix(seconds: i64) -> Civil {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524
-        - day_of_era / 146_096)
-        / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
@@ -242,7 +241,10 @@ mod tests {
             ("3.3s", 3_300_000_000),
             ("4m5s", 4 * 60 * 1_000_000_000 + 5 * 1_000_000_000),
             ("4m5.001s", 4 * 60 * 1_000_000_000 + 5_001_000_000),
-            ("5h6m7.001s", 5 * 3_600_000_000_000 + 6 * 60_000_000_000 + 7_001_000_000),
+            (
+                "5h6m7.001s",
+                5 * 3_600_000_000_000 + 6 * 60_000_000_000 + 7_001_000_000,
+            ),
             ("8m0.000000001s", 8 * 60_000_000_000 + 1),
             ("2562047h47m16.854775807s", i64::MAX),
             ("-2562047h47m16.854775808s", i64::MIN),

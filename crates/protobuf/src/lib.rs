@@ -37,12 +37,14 @@
 //!
 //! # Known differences from the apiserver
 //! * `RawExtension`/`FieldsV1` holding CBOR are rejected (real clients send JSON there).
-//! * Map entries are read strictly (see [`decode`](crate) module docs); malformed input that
-//!   Go would half-accept is an error here.
+//! * Map entries are read strictly (key and value inside the entry, with their expected wire
+//!   types); malformed input that Go would half-accept is an error here.
 //! * Timestamps more than ~292 billion years before the epoch format with an exact
 //!   calendar where Go's arithmetic wraps.
 //! * Key order: `serde_json` objects are sorted; Go writes struct order. Semantically equal.
 
+#[cfg(test)]
+mod crosscheck;
 mod decode;
 mod envelope;
 mod error;
@@ -55,8 +57,7 @@ mod wire;
 
 pub use decode::MAX_DEPTH;
 pub use envelope::{
-    Envelope, GroupVersionKind, PROTOBUF_CONTENT_TYPE, PROTOBUF_MAGIC, decode_envelope,
-    is_protobuf,
+    Envelope, GroupVersionKind, PROTOBUF_CONTENT_TYPE, PROTOBUF_MAGIC, decode_envelope, is_protobuf,
 };
 pub use error::ProtobufError;
 

@@ -158,16 +158,14 @@ fn is_empty(field: &FieldSchema, value: Option<&FieldValue>) -> bool {
         (FieldType::List(_) | FieldType::Map(_), Some(_)) => false,
         (FieldType::One(Elem::S(_)), None) => true,
         (FieldType::One(Elem::S(_)), Some(FieldValue::One(scalar))) => is_empty_scalar(scalar),
-        (FieldType::One(Elem::M(child)), value) => {
-            // Structs are never empty, but a named slice type (StringList) is a slice.
-            if message(child).special == Special::StringList {
-                !matches!(
-                    value,
-                    Some(FieldValue::One(Value::Message(m))) if m.fields.contains_key(&0)
-                )
-            } else {
-                false
-            }
+        // Structs are never empty, but a named slice type (StringList) is a slice.
+        (FieldType::One(Elem::M(child)), value)
+            if message(child).special == Special::StringList =>
+        {
+            !matches!(
+                value,
+                Some(FieldValue::One(Value::Message(m))) if m.fields.contains_key(&0)
+            )
         }
         _ => false,
     }
@@ -340,7 +338,17 @@ fn render_raw_extension(raw: Option<&[u8]>) -> Result<Json, ProtobufError> {
     }
     match raw.first() {
         Some(
-            b'\t' | b'\r' | b'\n' | b' ' | b'{' | b'[' | b'n' | b't' | b'f' | b'"' | b'-'
+            b'\t'
+            | b'\r'
+            | b'\n'
+            | b' '
+            | b'{'
+            | b'['
+            | b'n'
+            | b't'
+            | b'f'
+            | b'"'
+            | b'-'
             | b'0'..=b'9',
         ) => parse_embedded_json(raw, "RawExtension"),
         _ => Err(ProtobufError::UnrecognizedRawContentType),

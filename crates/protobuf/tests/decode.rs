@@ -48,9 +48,10 @@ fn cases() -> Vec<Case> {
                     Msg::new()
                         .message(
                             1,
-                            Msg::new()
-                                .string(1, "scratch")
-                                .message(2, Msg::new().message(2, Msg::new().message(2, quantity("1Gi")))),
+                            Msg::new().string(1, "scratch").message(
+                                2,
+                                Msg::new().message(2, Msg::new().message(2, quantity("1Gi"))),
+                            ),
                         )
                         .message(
                             2,
@@ -73,14 +74,22 @@ fn cases() -> Vec<Case> {
                                             1,
                                             Msg::new().message(
                                                 2,
-                                                Msg::new().string(1, "/healthz").message(2, int_or_string_str("http")),
+                                                Msg::new()
+                                                    .string(1, "/healthz")
+                                                    .message(2, int_or_string_str("http")),
                                             ),
                                         )
                                         .int(2, 5),
                                 )
                                 .message(
                                     11,
-                                    Msg::new().message(1, Msg::new().message(3, Msg::new().message(1, int_or_string_int(8080)))),
+                                    Msg::new().message(
+                                        1,
+                                        Msg::new().message(
+                                            3,
+                                            Msg::new().message(1, int_or_string_int(8080)),
+                                        ),
+                                    ),
                                 ),
                         ),
                 ),
@@ -397,7 +406,8 @@ fn defaults_fill_a_missing_kind_and_version() {
     ));
     // A kind without a version takes the default's group and version.
     let encoded = body("", "ConfigMap", Msg::new());
-    let decoded = decode_with_defaults(&encoded, Some(&GroupVersionKind::new("", "v1", ""))).unwrap();
+    let decoded =
+        decode_with_defaults(&encoded, Some(&GroupVersionKind::new("", "v1", ""))).unwrap();
     assert_eq!(decoded.gvk, GroupVersionKind::new("", "v1", "ConfigMap"));
 }
 
@@ -409,7 +419,8 @@ fn bare_messages_and_kind_lookup() {
     )
     .unwrap();
     assert_eq!(quantity, json!("500m"));
-    let zero = decode_message_to_json("k8s.io.apimachinery.pkg.api.resource.Quantity", &[]).unwrap();
+    let zero =
+        decode_message_to_json("k8s.io.apimachinery.pkg.api.resource.Quantity", &[]).unwrap();
     assert_eq!(zero, json!("0"));
     let duration = decode_message_to_json(
         "k8s.io.apimachinery.pkg.apis.meta.v1.Duration",
@@ -429,7 +440,10 @@ fn bare_messages_and_kind_lookup() {
         message_name_for(&GroupVersionKind::new("batch", "v1", "Status")),
         Some("k8s.io.apimachinery.pkg.apis.meta.v1.Status")
     );
-    assert_eq!(message_name_for(&GroupVersionKind::new("", "v1", "PodSpec")), None);
+    assert_eq!(
+        message_name_for(&GroupVersionKind::new("", "v1", "PodSpec")),
+        None
+    );
 }
 
 /// Every kind the kubetwin apiserver serves has a message.
@@ -440,26 +454,52 @@ fn served_kinds_resolve() {
             "",
             "v1",
             &[
-                "Namespace", "Node", "Pod", "Service", "Endpoints", "ConfigMap", "Secret",
-                "Event", "ServiceAccount", "PersistentVolume", "PersistentVolumeClaim",
-                "ResourceQuota", "LimitRange", "Binding", "DeleteOptions",
+                "Namespace",
+                "Node",
+                "Pod",
+                "Service",
+                "Endpoints",
+                "ConfigMap",
+                "Secret",
+                "Event",
+                "ServiceAccount",
+                "PersistentVolume",
+                "PersistentVolumeClaim",
+                "ResourceQuota",
+                "LimitRange",
+                "Binding",
+                "DeleteOptions",
             ],
         ),
         (
             "apps",
             "v1",
-            &["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ControllerRevision"],
+            &[
+                "Deployment",
+                "ReplicaSet",
+                "StatefulSet",
+                "DaemonSet",
+                "ControllerRevision",
+            ],
         ),
         ("batch", "v1", &["Job", "CronJob"]),
         ("policy", "v1", &["PodDisruptionBudget", "Eviction"]),
         ("autoscaling", "v1", &["Scale", "HorizontalPodAutoscaler"]),
         ("autoscaling", "v2", &["HorizontalPodAutoscaler"]),
         ("scheduling.k8s.io", "v1", &["PriorityClass"]),
-        ("storage.k8s.io", "v1", &["StorageClass", "CSINode", "CSIDriver"]),
+        (
+            "storage.k8s.io",
+            "v1",
+            &["StorageClass", "CSINode", "CSIDriver"],
+        ),
         ("coordination.k8s.io", "v1", &["Lease"]),
         ("discovery.k8s.io", "v1", &["EndpointSlice"]),
         ("events.k8s.io", "v1", &["Event"]),
-        ("networking.k8s.io", "v1", &["Ingress", "IngressClass", "NetworkPolicy"]),
+        (
+            "networking.k8s.io",
+            "v1",
+            &["Ingress", "IngressClass", "NetworkPolicy"],
+        ),
         (
             "rbac.authorization.k8s.io",
             "v1",

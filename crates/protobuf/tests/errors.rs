@@ -19,28 +19,40 @@ fn malformed_bodies_are_errors() {
     let configmap = |raw: Msg| body("v1", "ConfigMap", raw);
     let cases: Vec<(&str, Vec<u8>, Check)> = vec![
         ("empty data", vec![], |e| *e == ProtobufError::EmptyData),
-        ("JSON is not protobuf", b"{\"kind\":\"Pod\"}".to_vec(), |e| {
+        (
+            "JSON is not protobuf",
+            b"{\"kind\":\"Pod\"}".to_vec(),
+            |e| *e == ProtobufError::BadPrefix,
+        ),
+        ("short prefix", b"k8s".to_vec(), |e| {
             *e == ProtobufError::BadPrefix
         }),
-        ("short prefix", b"k8s".to_vec(), |e| *e == ProtobufError::BadPrefix),
-        ("magic only", b"k8s\0".to_vec(), |e| *e == ProtobufError::EmptyBody),
+        ("magic only", b"k8s\0".to_vec(), |e| {
+            *e == ProtobufError::EmptyBody
+        }),
         ("truncated length varint", prefixed(&[0x0a]), |e| {
             *e == ProtobufError::UnexpectedEof
         }),
-        ("truncated continuation byte", prefixed(&[0x0a, 0x80]), |e| {
-            *e == ProtobufError::UnexpectedEof
-        }),
+        (
+            "truncated continuation byte",
+            prefixed(&[0x0a, 0x80]),
+            |e| *e == ProtobufError::UnexpectedEof,
+        ),
         ("length past the end", prefixed(&[0x12, 0x05, 0x01]), |e| {
             *e == ProtobufError::UnexpectedEof
         }),
         (
             "eleven-byte varint",
-            prefixed(&[0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            prefixed(&[
+                0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ]),
             |e| *e == ProtobufError::IntegerOverflow,
         ),
         (
             "negative length",
-            prefixed(&[0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            prefixed(&[
+                0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ]),
             |e| *e == ProtobufError::InvalidLength,
         ),
         ("typeMeta as a varint", prefixed(&[0x08, 0x01]), |e| {
@@ -64,18 +76,24 @@ fn malformed_bodies_are_errors() {
         ("no version", body("", "Pod", Msg::new()), |e| {
             matches!(e, ProtobufError::MissingVersion(_))
         }),
-        ("two slashes in apiVersion", body("a/b/c", "Pod", Msg::new()), |e| {
-            matches!(e, ProtobufError::MissingVersion(_))
-        }),
+        (
+            "two slashes in apiVersion",
+            body("a/b/c", "Pod", Msg::new()),
+            |e| matches!(e, ProtobufError::MissingVersion(_)),
+        ),
         ("unknown kind", body("v1", "Frobnicator", Msg::new()), |e| {
             matches!(e, ProtobufError::NotRegistered { .. })
         }),
-        ("unknown group version", body("example.com/v1", "Widget", Msg::new()), |e| {
-            matches!(e, ProtobufError::NotRegistered { .. })
-        }),
-        ("a nested struct is not a kind", body("v1", "PodSpec", Msg::new()), |e| {
-            matches!(e, ProtobufError::NotRegistered { .. })
-        }),
+        (
+            "unknown group version",
+            body("example.com/v1", "Widget", Msg::new()),
+            |e| matches!(e, ProtobufError::NotRegistered { .. }),
+        ),
+        (
+            "a nested struct is not a kind",
+            body("v1", "PodSpec", Msg::new()),
+            |e| matches!(e, ProtobufError::NotRegistered { .. }),
+        ),
         (
             "string field sent as varint",
             configmap(Msg::new().message(1, Msg::new().varint(1, 5))),
@@ -119,18 +137,38 @@ fn malformed_bodies_are_errors() {
         ),
         (
             "RawExtension that is not JSON",
-            body("apps/v1", "ControllerRevision", Msg::new().message(2, Msg::new().bytes(1, b"xyz"))),
+            body(
+                "apps/v1",
+                "ControllerRevision",
+                Msg::new().message(2, Msg::new().bytes(1, b"xyz")),
+            ),
             |e| *e == ProtobufError::UnrecognizedRawContentType,
         ),
         (
             "empty RawExtension",
-            body("apps/v1", "ControllerRevision", Msg::new().message(2, Msg::new().bytes(1, b""))),
+            body(
+                "apps/v1",
+                "ControllerRevision",
+                Msg::new().message(2, Msg::new().bytes(1, b"")),
+            ),
             |e| *e == ProtobufError::UnrecognizedRawContentType,
         ),
         (
             "RawExtension with broken JSON",
-            body("apps/v1", "ControllerRevision", Msg::new().message(2, Msg::new().bytes(1, b"{\"a\""))),
-            |e| matches!(e, ProtobufError::InvalidEmbeddedJson { what: "RawExtension", .. }),
+            body(
+                "apps/v1",
+                "ControllerRevision",
+                Msg::new().message(2, Msg::new().bytes(1, b"{\"a\"")),
+            ),
+            |e| {
+                matches!(
+                    e,
+                    ProtobufError::InvalidEmbeddedJson {
+                        what: "RawExtension",
+                        ..
+                    }
+                )
+            },
         ),
         (
             "RawExtension holding CBOR",
@@ -155,7 +193,15 @@ fn malformed_bodies_are_errors() {
                 1,
                 meta("cm", "").message(17, Msg::new().message(7, Msg::new().bytes(1, b""))),
             )),
-            |e| matches!(e, ProtobufError::InvalidEmbeddedJson { what: "FieldsV1", .. }),
+            |e| {
+                matches!(
+                    e,
+                    ProtobufError::InvalidEmbeddedJson {
+                        what: "FieldsV1",
+                        ..
+                    }
+                )
+            },
         ),
     ];
     for (name, bytes, check) in cases {

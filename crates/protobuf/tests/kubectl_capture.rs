@@ -21,10 +21,12 @@ fn captured_kubectl_bodies_decode_like_kubectl_json() {
     names.sort();
     assert_eq!(names.len(), 18, "fixtures: {names:?}");
     for name in names {
-        let body = common::from_hex(&std::fs::read_to_string(dir.join(format!("{name}.hex"))).unwrap());
-        let want: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap())
-                .unwrap();
+        let body =
+            common::from_hex(&std::fs::read_to_string(dir.join(format!("{name}.hex"))).unwrap());
+        let want: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
         assert!(is_protobuf(&body), "{name}");
         let envelope = decode_envelope(&body).unwrap();
         assert_eq!(envelope.api_version, want["apiVersion"], "{name}");

@@ -143,7 +143,7 @@ fn base64(bytes: &[u8]) -> String {
     for byte in bytes {
         bits.push_str(&format!("{byte:08b}"));
     }
-    while bits.len() % 6 != 0 {
+    while !bits.len().is_multiple_of(6) {
         bits.push('0');
     }
     let mut out: String = bits
@@ -154,7 +154,7 @@ fn base64(bytes: &[u8]) -> String {
             char::from(ALPHABET[index])
         })
         .collect();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out

@@ -39,13 +39,27 @@ fn upstream_protobuf_fixtures_decode_to_their_json() {
         let mut parts: Vec<&str> = stem.split('.').collect();
         let kind = parts.pop().unwrap_or_default().to_string();
         let version = parts.pop().unwrap_or_default().to_string();
-        let group = if parts == ["core"] { String::new() } else { parts.join(".") };
-        let defaults = GroupVersionKind { group, version, kind };
+        let group = if parts == ["core"] {
+            String::new()
+        } else {
+            parts.join(".")
+        };
+        let defaults = GroupVersionKind {
+            group,
+            version,
+            kind,
+        };
         match decode_with_defaults(&body, Some(&defaults)) {
             Ok(decoded) if decoded.object == want => {}
             Ok(decoded) => failures.push(format!("{stem}: got {}", decoded.object)),
             Err(error) => failures.push(format!("{stem}: {error}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), bodies.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        bodies.len(),
+        failures.join("\n")
+    );
 }

@@ -105,7 +105,10 @@ pub fn timestamp(seconds: i64, nanos: i32) -> Msg {
 
 /// `intstr.IntOrString` holding an int.
 pub fn int_or_string_int(value: i32) -> Msg {
-    Msg::new().varint(1, 0).int(2, i64::from(value)).string(3, "")
+    Msg::new()
+        .varint(1, 0)
+        .int(2, i64::from(value))
+        .string(3, "")
 }
 
 /// `intstr.IntOrString` holding a string.
