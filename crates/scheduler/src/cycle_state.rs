@@ -3,8 +3,8 @@
 //!
 //! Upstream: staging/src/k8s.io/kube-scheduler/framework/cycle_state.go.
 
-use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::any::{Any, TypeId};
+use std::collections::BTreeSet;
 
 /// Data a plugin keeps in the cycle state; cloned when the state is cloned (preemption dry runs,
 /// nominated pods).
@@ -20,17 +20,29 @@ impl<T: Any + Send + Sync + Clone> StateData for T {
 }
 
 /// The cycle state (`CycleState`).
+///
+/// Entries are found by the value's type first (a plugin's state has its own type), then by key,
+/// so the per-node reads of Filter and Score cost no string comparison in the common case.
 #[derive(Default)]
 pub struct CycleState {
-    data: BTreeMap<&'static str, Box<dyn StateData>>,
+    data: Vec<(TypeId, &'static str, Box<dyn StateData>)>,
     skip_filter_plugins: BTreeSet<&'static str>,
     skip_score_plugins: BTreeSet<&'static str>,
+    skip_filter_mask: u64,
+    skip_score_mask: u64,
+}
+
+fn same_key(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
 impl std::fmt::Debug for CycleState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CycleState")
-            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field(
+                "keys",
+                &self.data.iter().map(|(_, k, _)| *k).collect::<Vec<_>>(),
+            )
             .field("skip_filter_plugins", &self.skip_filter_plugins)
             .field("skip_score_plugins", &self.skip_score_plugins)
             .finish()
@@ -43,10 +55,12 @@ impl Clone for CycleState {
             data: self
                 .data
                 .iter()
-                .map(|(k, v)| (*k, (**v).clone_data()))
+                .map(|(t, k, v)| (*t, *k, (**v).clone_data()))
                 .collect(),
             skip_filter_plugins: self.skip_filter_plugins.clone(),
             skip_score_plugins: self.skip_score_plugins.clone(),
+            skip_filter_mask: self.skip_filter_mask,
+            skip_score_mask: self.skip_score_mask,
         }
     }
 }
@@ -59,24 +73,38 @@ impl CycleState {
 
     /// Stores `value` under `key` (`Write`).
     pub fn write<T: StateData>(&mut self, key: &'static str, value: T) {
-        self.data.insert(key, Box::new(value));
+        let t = TypeId::of::<T>();
+        match self.data.iter_mut().find(|(_, k, _)| same_key(k, key)) {
+            Some(slot) => *slot = (t, key, Box::new(value)),
+            None => self.data.push((t, key, Box::new(value))),
+        }
     }
 
     /// Reads the value under `key` if it has type `T` (`Read`).
     pub fn read<T: StateData>(&self, key: &'static str) -> Option<&T> {
-        let data: &dyn Any = self.data.get(key)?.as_ref();
+        let t = TypeId::of::<T>();
+        let (_, _, v) = self
+            .data
+            .iter()
+            .find(|(ty, k, _)| *ty == t && same_key(k, key))?;
+        let data: &dyn Any = v.as_ref();
         data.downcast_ref::<T>()
     }
 
     /// Mutable access to the value under `key` if it has type `T`.
     pub fn read_mut<T: StateData>(&mut self, key: &'static str) -> Option<&mut T> {
-        let data: &mut dyn Any = self.data.get_mut(key)?.as_mut();
+        let t = TypeId::of::<T>();
+        let (_, _, v) = self
+            .data
+            .iter_mut()
+            .find(|(ty, k, _)| *ty == t && same_key(k, key))?;
+        let data: &mut dyn Any = v.as_mut();
         data.downcast_mut::<T>()
     }
 
     /// Removes the value under `key` (`Delete`).
     pub fn delete(&mut self, key: &'static str) {
-        self.data.remove(key);
+        self.data.retain(|(_, k, _)| !same_key(k, key));
     }
 
     /// The plugins whose Filter is skipped this cycle.
@@ -87,6 +115,26 @@ impl CycleState {
     /// Sets the plugins whose Filter is skipped.
     pub fn set_skip_filter_plugins(&mut self, set: BTreeSet<&'static str>) {
         self.skip_filter_plugins = set;
+    }
+
+    /// Bit `i` set: the framework's plugin number `i` skips Filter (the fast form of the set).
+    pub fn skip_filter_mask(&self) -> u64 {
+        self.skip_filter_mask
+    }
+
+    /// Sets the Filter skip bits.
+    pub fn set_skip_filter_mask(&mut self, mask: u64) {
+        self.skip_filter_mask = mask;
+    }
+
+    /// Bit `i` set: the framework's plugin number `i` skips Score.
+    pub fn skip_score_mask(&self) -> u64 {
+        self.skip_score_mask
+    }
+
+    /// Sets the Score skip bits.
+    pub fn set_skip_score_mask(&mut self, mask: u64) {
+        self.skip_score_mask = mask;
     }
 
     /// The plugins whose Score is skipped this cycle.

@@ -485,6 +485,7 @@ pub trait BindPlugin {
 struct WeightedPlugin {
     plugin: Arc<dyn Plugin>,
     weight: i64,
+    bit: u64,
 }
 
 /// One node's (raw, normalized, weighted) score per plugin.
@@ -517,6 +518,11 @@ pub struct Framework {
     pre_bind: Vec<Arc<dyn Plugin>>,
     bind: Vec<Arc<dyn Plugin>>,
     percentage_of_nodes_to_score: Option<i32>,
+    /// Plugin names by bit number (the skip masks of the cycle state use these bits).
+    bit_names: Vec<&'static str>,
+    pre_filter_bits: Vec<u64>,
+    filter_bits: Vec<u64>,
+    pre_score_bits: Vec<u64>,
 }
 
 impl fmt::Debug for Framework {
@@ -609,16 +615,27 @@ impl Framework {
         if !ok {
             return false;
         }
+        let bit = self.bit_for(plugin.name());
         match point {
             ExtensionPoint::PreEnqueue => self.pre_enqueue.push(plugin),
             ExtensionPoint::QueueSort => self.queue_sort = Some(plugin),
-            ExtensionPoint::PreFilter => self.pre_filter.push(plugin),
-            ExtensionPoint::Filter => self.filter.push(plugin),
+            ExtensionPoint::PreFilter => {
+                self.pre_filter.push(plugin);
+                self.pre_filter_bits.push(bit);
+            }
+            ExtensionPoint::Filter => {
+                self.filter.push(plugin);
+                self.filter_bits.push(bit);
+            }
             ExtensionPoint::PostFilter => self.post_filter.push(plugin),
-            ExtensionPoint::PreScore => self.pre_score.push(plugin),
+            ExtensionPoint::PreScore => {
+                self.pre_score.push(plugin);
+                self.pre_score_bits.push(bit);
+            }
             ExtensionPoint::Score => self.score.push(WeightedPlugin {
                 plugin,
                 weight: if weight == 0 { 1 } else { weight },
+                bit,
             }),
             ExtensionPoint::Reserve => self.reserve.push(plugin),
             ExtensionPoint::Permit => self.permit.push(plugin),
@@ -626,6 +643,18 @@ impl Framework {
             ExtensionPoint::Bind => self.bind.push(plugin),
         }
         true
+    }
+
+    fn bit_for(&mut self, name: &'static str) -> u64 {
+        let i = match self.bit_names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                self.bit_names.push(name);
+                self.bit_names.len() - 1
+            }
+        };
+        // More than 64 distinct plugins share the last bit; the name sets stay exact.
+        1u64 << i.min(63)
     }
 
     /// The plugin names enabled at `point`, in order (with weights for Score).
@@ -694,16 +723,20 @@ impl Framework {
         pod: &PodInfo,
     ) -> (Option<PreFilterResult>, Status, BTreeSet<String>) {
         let mut skip = BTreeSet::new();
+        let mut mask = 0u64;
+        state.set_skip_filter_mask(0);
         let mut result: Option<PreFilterResult> = None;
         let mut plugins_with_nodes = BTreeSet::new();
         let mut return_status = Status::success();
-        for p in &self.pre_filter {
+        for (p, bit) in self.pre_filter.iter().zip(&self.pre_filter_bits) {
             let Some(pf) = p.as_pre_filter() else {
                 continue;
             };
             let (r, s) = pf.pre_filter(h, state, pod);
             if s.is_skip() {
                 skip.insert(p.name());
+                mask |= bit;
+                state.set_skip_filter_mask(mask);
                 continue;
             }
             if !s.is_success() {
@@ -766,8 +799,8 @@ impl Framework {
         to_add: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        for p in &self.pre_filter {
-            if state.skip_filter_plugins().contains(p.name()) {
+        for (p, bit) in self.pre_filter.iter().zip(&self.pre_filter_bits) {
+            if state.skip_filter_mask() & bit != 0 {
                 continue;
             }
             let Some(pf) = p.as_pre_filter() else {
@@ -797,8 +830,8 @@ impl Framework {
         to_remove: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        for p in &self.pre_filter {
-            if state.skip_filter_plugins().contains(p.name()) {
+        for (p, bit) in self.pre_filter.iter().zip(&self.pre_filter_bits) {
+            if state.skip_filter_mask() & bit != 0 {
                 continue;
             }
             let Some(pf) = p.as_pre_filter() else {
@@ -827,8 +860,9 @@ impl Framework {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        for p in &self.filter {
-            if state.skip_filter_plugins().contains(p.name()) {
+        let skip = state.skip_filter_mask();
+        for (p, bit) in self.filter.iter().zip(&self.filter_bits) {
+            if skip & bit != 0 {
                 continue;
             }
             let Some(f) = p.as_filter() else { continue };
@@ -929,14 +963,17 @@ impl Framework {
         nodes: &[&NodeInfo],
     ) -> Status {
         let mut skip = BTreeSet::new();
-        for p in &self.pre_score {
+        let mut mask = 0u64;
+        for (p, bit) in self.pre_score.iter().zip(&self.pre_score_bits) {
             let Some(ps) = p.as_pre_score() else { continue };
             let s = ps.pre_score(h, state, pod, nodes);
             if s.is_skip() {
                 skip.insert(p.name());
+                mask |= bit;
                 continue;
             }
             if !s.is_success() {
+                state.set_skip_score_mask(mask);
                 state.set_skip_score_plugins(skip);
                 return Status::error(format!(
                     "running PreScore plugin {:?}: {}",
@@ -945,6 +982,7 @@ impl Framework {
                 ));
             }
         }
+        state.set_skip_score_mask(mask);
         state.set_skip_score_plugins(skip);
         Status::success()
     }
@@ -956,12 +994,49 @@ impl Framework {
         state: &CycleState,
         pod: &PodInfo,
         nodes: &[&NodeInfo],
-        mut breakdown: Option<&mut ScoreBreakdown>,
+        breakdown: Option<&mut ScoreBreakdown>,
     ) -> Result<Vec<NodePluginScores>, Status> {
+        let mut per_node: Vec<Vec<PluginScore>> = vec![Vec::new(); nodes.len()];
+        let totals =
+            self.run_score_plugins_inner(h, state, pod, nodes, breakdown, Some(&mut per_node))?;
+        Ok(nodes
+            .iter()
+            .zip(per_node)
+            .zip(totals)
+            .map(|((n, scores), total_score)| NodePluginScores {
+                name: n.name().to_owned(),
+                scores,
+                total_score,
+            })
+            .collect())
+    }
+
+    /// As [`Framework::run_score_plugins`], returning only each node's total (in `nodes` order).
+    pub fn run_score_plugins_totals(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        breakdown: Option<&mut ScoreBreakdown>,
+    ) -> Result<Vec<i64>, Status> {
+        self.run_score_plugins_inner(h, state, pod, nodes, breakdown, None)
+    }
+
+    fn run_score_plugins_inner(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        mut breakdown: Option<&mut ScoreBreakdown>,
+        mut per_node: Option<&mut Vec<Vec<PluginScore>>>,
+    ) -> Result<Vec<i64>, Status> {
+        let skip_mask = state.skip_score_mask();
         let plugins: Vec<&WeightedPlugin> = self
             .score
             .iter()
-            .filter(|w| !state.skip_score_plugins().contains(w.plugin.name()))
+            .filter(|w| skip_mask & w.bit == 0)
             .collect();
         if let Some(b) = breakdown.as_deref_mut() {
             b.plugins = plugins
@@ -971,17 +1046,19 @@ impl Framework {
             b.skipped = self
                 .score
                 .iter()
-                .filter(|w| state.skip_score_plugins().contains(w.plugin.name()))
+                .filter(|w| skip_mask & w.bit != 0)
                 .map(|w| w.plugin.name())
                 .collect();
         }
-        let mut per_plugin: Vec<Vec<NodeScore<'_>>> = Vec::with_capacity(plugins.len());
+        let mut totals = vec![0i64; nodes.len()];
         let mut raw: Vec<Vec<i64>> = Vec::new();
+        let mut normalized: Vec<Vec<i64>> = Vec::new();
+        let mut list: Vec<NodeScore<'_>> = Vec::with_capacity(nodes.len());
         for w in &plugins {
             let Some(sp) = w.plugin.as_score() else {
                 continue;
             };
-            let mut list = Vec::with_capacity(nodes.len());
+            list.clear();
             for n in nodes {
                 let score = sp.score(h, state, pod, n).map_err(|s| {
                     Status::error(format!(
@@ -1008,14 +1085,8 @@ impl Framework {
                     )));
                 }
             }
-            per_plugin.push(list);
-        }
-        let mut out = Vec::with_capacity(nodes.len());
-        for (i, n) in nodes.iter().enumerate() {
-            let mut scores = Vec::with_capacity(plugins.len());
-            let mut total = 0;
-            for (j, w) in plugins.iter().enumerate() {
-                let score = per_plugin[j][i].score;
+            for (i, ns) in list.iter().enumerate() {
+                let score = ns.score;
                 if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(&score) {
                     return Err(Status::error(format!(
                         "applying score defaultWeights on Score plugins: plugin {:?} returns an invalid score {score}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing",
@@ -1023,29 +1094,29 @@ impl Framework {
                     )));
                 }
                 let weighted = score * w.weight;
-                scores.push(PluginScore {
-                    name: w.plugin.name(),
-                    score: weighted,
-                });
-                total += weighted;
+                totals[i] += weighted;
+                if let Some(pn) = per_node.as_deref_mut() {
+                    pn[i].push(PluginScore {
+                        name: w.plugin.name(),
+                        score: weighted,
+                    });
+                }
             }
-            out.push(NodePluginScores {
-                name: n.name().to_owned(),
-                scores,
-                total_score: total,
-            });
+            if breakdown.is_some() {
+                normalized.push(list.iter().map(|s| s.score).collect());
+            }
         }
         if let Some(b) = breakdown {
             b.nodes = nodes
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
-                    let per = (0..plugins.len())
+                    let per = (0..raw.len())
                         .map(|j| {
                             (
                                 raw[j][i],
-                                per_plugin[j][i].score,
-                                per_plugin[j][i].score * plugins[j].weight,
+                                normalized[j][i],
+                                normalized[j][i] * plugins[j].weight,
                             )
                         })
                         .collect();
@@ -1053,7 +1124,7 @@ impl Framework {
                 })
                 .collect();
         }
-        Ok(out)
+        Ok(totals)
     }
 
     /// Runs Reserve plugins; on failure unreserves all in reverse (`RunReservePluginsReserve`).

@@ -146,14 +146,16 @@ pub fn schedule_pod(
             feasible_nodes: 1,
         });
     }
-    let priority_list = prioritize_nodes(cx, state, pod, &feasible, explain.as_deref_mut())?;
+    let totals = prioritize_nodes(cx, state, pod, &feasible, explain.as_deref_mut())?;
     if let Some(e) = explain {
-        e.totals = priority_list
+        e.totals = feasible
             .iter()
-            .map(|n| (n.name.clone(), n.total_score))
+            .zip(&totals)
+            .map(|(n, t)| (n.name().to_owned(), *t))
             .collect();
     }
-    let host = select_host(priority_list, cx.handle.rng).map_err(ScheduleFailure::Error)?;
+    let index = select_host_index(&totals, cx.handle.rng).map_err(ScheduleFailure::Error)?;
+    let host = feasible[index].name().to_owned();
     Ok(ScheduleResult {
         suggested_host: host,
         evaluated_nodes: feasible.len() + diagnosis.node_to_status.len(),
@@ -202,9 +204,9 @@ fn find_nodes_that_fit_pod<'s>(
         }
     }
 
-    let all_nodes: Vec<&NodeInfo> = h.snapshot.list().collect();
+    let num_all_nodes = h.snapshot.num_nodes();
     let nodes: Vec<&NodeInfo> = match pre_res.as_ref().and_then(|r| r.node_names.as_ref()) {
-        None => all_nodes.clone(),
+        None => h.snapshot.list().collect(),
         Some(names) => {
             // Upstream iterates a Go set (random order); we use name order.
             let list: Vec<&NodeInfo> = names.iter().filter_map(|n| h.snapshot.get(n)).collect();
@@ -217,8 +219,9 @@ fn find_nodes_that_fit_pod<'s>(
                 ));
             if let Some(e) = explain.as_deref_mut() {
                 let kept: BTreeSet<&str> = list.iter().map(|n| n.name()).collect();
-                e.pre_filter_excluded = all_nodes
-                    .iter()
+                e.pre_filter_excluded = h
+                    .snapshot
+                    .list()
                     .map(|n| n.name())
                     .filter(|n| !kept.contains(n))
                     .map(str::to_owned)
@@ -231,7 +234,7 @@ fn find_nodes_that_fit_pod<'s>(
     let feasible =
         find_nodes_that_pass_filters(cx, &mut start, state, pod, &mut diagnosis, &nodes, explain);
     let processed = feasible.len() + diagnosis.node_to_status.len();
-    *next_start_node_index = (*next_start_node_index + processed) % all_nodes.len();
+    *next_start_node_index = (*next_start_node_index + processed) % num_all_nodes;
     Ok((feasible, diagnosis))
 }
 
@@ -312,17 +315,10 @@ fn prioritize_nodes(
     pod: &PodInfo,
     nodes: &[&NodeInfo],
     explain: Option<&mut Explanation>,
-) -> Result<Vec<NodePluginScores>, ScheduleFailure> {
+) -> Result<Vec<i64>, ScheduleFailure> {
     let fw = cx.framework;
     if !fw.has_score_plugins() {
-        return Ok(nodes
-            .iter()
-            .map(|n| NodePluginScores {
-                name: n.name().to_owned(),
-                scores: Vec::new(),
-                total_score: 1,
-            })
-            .collect());
+        return Ok(vec![1; nodes.len()]);
     }
     let s = fw.run_pre_score_plugins(&cx.handle, state, pod, nodes);
     if !s.is_success() {
@@ -330,7 +326,7 @@ fn prioritize_nodes(
     }
     let mut breakdown = explain.is_some().then(ScoreBreakdown::default);
     let scores = fw
-        .run_score_plugins(&cx.handle, state, pod, nodes, breakdown.as_mut())
+        .run_score_plugins_totals(&cx.handle, state, pod, nodes, breakdown.as_mut())
         .map_err(|s| ScheduleFailure::Error(s.message()))?;
     if let Some(e) = explain {
         e.scores = breakdown;
@@ -338,12 +334,12 @@ fn prioritize_nodes(
     Ok(scores)
 }
 
-fn heap_less(h: &[NodePluginScores], i: usize, j: usize) -> bool {
-    h[i].total_score > h[j].total_score
+fn heap_less(h: &[(i64, usize)], i: usize, j: usize) -> bool {
+    h[i].0 > h[j].0
 }
 
 /// container/heap's `down`.
-fn heap_down(h: &mut [NodePluginScores], i0: usize, n: usize) {
+fn heap_down(h: &mut [(i64, usize)], i0: usize, n: usize) {
     let mut i = i0;
     loop {
         let j1 = 2 * i + 1;
@@ -363,7 +359,7 @@ fn heap_down(h: &mut [NodePluginScores], i0: usize, n: usize) {
     }
 }
 
-fn heap_pop(h: &mut Vec<NodePluginScores>) -> Option<NodePluginScores> {
+fn heap_pop(h: &mut Vec<(i64, usize)>) -> Option<(i64, usize)> {
     let n = h.len().checked_sub(1)?;
     h.swap(0, n);
     heap_down(h, 0, n);
@@ -372,27 +368,34 @@ fn heap_pop(h: &mut Vec<NodePluginScores>) -> Option<NodePluginScores> {
 
 /// Picks the host uniformly among the highest scores by reservoir sampling over a max-heap, as
 /// upstream, drawing from the injected RNG (`selectHost`).
-pub fn select_host(mut list: Vec<NodePluginScores>, rng: &SharedRng) -> Result<String, String> {
-    if list.is_empty() {
+pub fn select_host(list: Vec<NodePluginScores>, rng: &SharedRng) -> Result<String, String> {
+    let totals: Vec<i64> = list.iter().map(|n| n.total_score).collect();
+    let i = select_host_index(&totals, rng)?;
+    Ok(list.into_iter().nth(i).map(|n| n.name).unwrap_or_default())
+}
+
+/// [`select_host`] over totals; returns the index of the chosen node.
+pub fn select_host_index(totals: &[i64], rng: &SharedRng) -> Result<usize, String> {
+    if totals.is_empty() {
         return Err("empty priorityList".into());
     }
-    let n = list.len();
+    let mut heap: Vec<(i64, usize)> = totals.iter().copied().zip(0..).collect();
+    let n = heap.len();
     for i in (0..n / 2).rev() {
-        heap_down(&mut list, i, n);
+        heap_down(&mut heap, i, n);
     }
-    let Some(first) = heap_pop(&mut list) else {
+    let Some((top, first)) = heap_pop(&mut heap) else {
         return Err("empty priorityList".into());
     };
-    let top = first.total_score;
-    let mut selected = first.name;
+    let mut selected = first;
     let mut count_of_max: u64 = 1;
-    while let Some(ns) = heap_pop(&mut list) {
-        if ns.total_score != top {
+    while let Some((score, index)) = heap_pop(&mut heap) {
+        if score != top {
             break;
         }
         count_of_max += 1;
         if rng.with(|r| r.below(count_of_max)) == 0 {
-            selected = ns.name;
+            selected = index;
         }
     }
     Ok(selected)

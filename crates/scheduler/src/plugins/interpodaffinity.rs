@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
-    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult,
+    PreScorePlugin, ScorePlugin,
 };
 use crate::objects::ClusterObjects;
 use crate::plugins::names;
@@ -16,7 +17,8 @@ use crate::status::{Code, Status};
 use crate::types::{AffinityTerm, NodeInfo, PodInfo, WeightedAffinityTerm};
 
 /// Existing pods' anti-affinity forbids the node (`ErrReasonExistingAntiAffinityRulesNotMatch`).
-pub const ERR_REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+pub const ERR_REASON_EXISTING_ANTI_AFFINITY: &str =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
 /// The pod's affinity is not satisfied (`ErrReasonAffinityRulesNotMatch`).
 pub const ERR_REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 /// The pod's anti-affinity is not satisfied (`ErrReasonAntiAffinityRulesNotMatch`).
@@ -42,7 +44,13 @@ fn pod_matches_all_terms(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(pod, &BTreeMap::new()))
 }
 
-fn update_with_affinity_terms(m: &mut Counts, terms: &[AffinityTerm], pod: &PodInfo, node: &NodeInfo, value: i64) {
+fn update_with_affinity_terms(
+    m: &mut Counts,
+    terms: &[AffinityTerm],
+    pod: &PodInfo,
+    node: &NodeInfo,
+    value: i64,
+) {
     if pod_matches_all_terms(terms, pod) {
         for t in terms {
             update(m, node, &t.topology_key, value);
@@ -90,7 +98,13 @@ struct PreFilterState {
 }
 
 impl PreFilterState {
-    fn update_with_pod(&mut self, p: &PodInfo, incoming: &PodInfo, node: &NodeInfo, multiplier: i64) {
+    fn update_with_pod(
+        &mut self,
+        p: &PodInfo,
+        incoming: &PodInfo,
+        node: &NodeInfo,
+        multiplier: i64,
+    ) {
         let ns_labels = self.namespace_labels.clone();
         update_with_anti_affinity_terms(
             &mut self.existing_anti_affinity_counts,
@@ -103,7 +117,14 @@ impl PreFilterState {
         let aff = self.required_affinity_terms.clone();
         update_with_affinity_terms(&mut self.affinity_counts, &aff, p, node, multiplier);
         let anti = self.required_anti_affinity_terms.clone();
-        update_with_anti_affinity_terms(&mut self.anti_affinity_counts, &anti, p, &BTreeMap::new(), node, multiplier);
+        update_with_anti_affinity_terms(
+            &mut self.anti_affinity_counts,
+            &anti,
+            p,
+            &BTreeMap::new(),
+            node,
+            multiplier,
+        );
     }
 }
 
@@ -116,14 +137,23 @@ pub struct InterPodAffinity {
 
 impl Default for InterPodAffinity {
     fn default() -> Self {
-        Self { hard_pod_affinity_weight: 1, ignore_preferred_terms_of_existing_pods: false }
+        Self {
+            hard_pod_affinity_weight: 1,
+            ignore_preferred_terms_of_existing_pods: false,
+        }
     }
 }
 
 impl InterPodAffinity {
     /// Builds the plugin from `InterPodAffinityArgs`.
-    pub fn new(hard_pod_affinity_weight: i32, ignore_preferred_terms_of_existing_pods: bool) -> Self {
-        Self { hard_pod_affinity_weight, ignore_preferred_terms_of_existing_pods }
+    pub fn new(
+        hard_pod_affinity_weight: i32,
+        ignore_preferred_terms_of_existing_pods: bool,
+    ) -> Self {
+        Self {
+            hard_pod_affinity_weight,
+            ignore_preferred_terms_of_existing_pods,
+        }
     }
 }
 
@@ -146,7 +176,12 @@ impl Plugin for InterPodAffinity {
 }
 
 impl PreFilterPlugin for InterPodAffinity {
-    fn pre_filter(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+    fn pre_filter(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
         let mut aff = pod.required_affinity_terms.clone();
         let mut anti = pod.required_anti_affinity_terms.clone();
         for t in aff.iter_mut().chain(anti.iter_mut()) {
@@ -156,7 +191,14 @@ impl PreFilterPlugin for InterPodAffinity {
         let mut existing = Counts::new();
         for node in h.snapshot.have_pods_with_required_anti_affinity() {
             for p in &node.pods_with_required_anti_affinity {
-                update_with_anti_affinity_terms(&mut existing, &p.required_anti_affinity_terms, pod, &namespace_labels, node, 1);
+                update_with_anti_affinity_terms(
+                    &mut existing,
+                    &p.required_anti_affinity_terms,
+                    pod,
+                    &namespace_labels,
+                    node,
+                    1,
+                );
             }
         }
         let mut affinity_counts = Counts::new();
@@ -165,7 +207,14 @@ impl PreFilterPlugin for InterPodAffinity {
             for node in h.snapshot.list() {
                 for p in &node.pods {
                     update_with_affinity_terms(&mut affinity_counts, &aff, p, node, 1);
-                    update_with_anti_affinity_terms(&mut anti_affinity_counts, &anti, p, &BTreeMap::new(), node, 1);
+                    update_with_anti_affinity_terms(
+                        &mut anti_affinity_counts,
+                        &anti,
+                        p,
+                        &BTreeMap::new(),
+                        node,
+                        1,
+                    );
                 }
             }
         }
@@ -190,23 +239,41 @@ impl PreFilterPlugin for InterPodAffinity {
         true
     }
 
-    fn add_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_add: &PodInfo, node: &NodeInfo) -> Status {
+    fn add_pod(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        to_add: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
             Some(s) => {
                 s.update_with_pod(to_add, pod, node, 1);
                 Status::success()
             }
-            None => Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            None => Status::error(format!(
+                "error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            )),
         }
     }
 
-    fn remove_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_remove: &PodInfo, node: &NodeInfo) -> Status {
+    fn remove_pod(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        to_remove: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
             Some(s) => {
                 s.update_with_pod(to_remove, pod, node, -1);
                 Status::success()
             }
-            None => Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            None => Status::error(format!(
+                "error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            )),
         }
     }
 }
@@ -215,7 +282,11 @@ fn satisfy_existing_pods_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> b
     if s.existing_anti_affinity_counts.is_empty() {
         return true;
     }
-    !node.node.labels.iter().any(|(k, v)| s.existing_anti_affinity_counts.get(&(k.clone(), v.clone())).is_some_and(|c| *c > 0))
+    !node.node.labels.iter().any(|(k, v)| {
+        s.existing_anti_affinity_counts
+            .get(&(k.clone(), v.clone()))
+            .is_some_and(|c| *c > 0)
+    })
 }
 
 fn satisfy_pod_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
@@ -224,7 +295,9 @@ fn satisfy_pod_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
     }
     for t in &s.required_anti_affinity_terms {
         if let Some(v) = node.node.labels.get(&t.topology_key)
-            && s.anti_affinity_counts.get(&(t.topology_key.clone(), v.clone())).is_some_and(|c| *c > 0)
+            && s.anti_affinity_counts
+                .get(&(t.topology_key.clone(), v.clone()))
+                .is_some_and(|c| *c > 0)
         {
             return false;
         }
@@ -237,7 +310,10 @@ fn satisfy_pod_affinity(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> b
     for t in &s.required_affinity_terms {
         match node.node.labels.get(&t.topology_key) {
             Some(v) => {
-                if s.affinity_counts.get(&(t.topology_key.clone(), v.clone())).is_none_or(|c| *c <= 0) {
+                if s.affinity_counts
+                    .get(&(t.topology_key.clone(), v.clone()))
+                    .is_none_or(|c| *c <= 0)
+                {
                     pods_exist = false;
                 }
             }
@@ -246,15 +322,24 @@ fn satisfy_pod_affinity(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> b
     }
     if !pods_exist {
         // The first pod of a group may go anywhere when nothing matches yet and it matches itself.
-        return s.affinity_counts.is_empty() && pod_matches_all_terms(&s.required_affinity_terms, pod);
+        return s.affinity_counts.is_empty()
+            && pod_matches_all_terms(&s.required_affinity_terms, pod);
     }
     true
 }
 
 impl FilterPlugin for InterPodAffinity {
-    fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            ));
         };
         if !satisfy_pod_affinity(s, pod, node) {
             return Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_AFFINITY);
@@ -271,15 +356,33 @@ impl FilterPlugin for InterPodAffinity {
 
 type ScoreMap = BTreeMap<String, BTreeMap<String, i64>>;
 
-fn process_term(m: &mut ScoreMap, term: &AffinityTerm, weight: i32, pod: &PodInfo, ns_labels: &BTreeMap<String, String>, node: &NodeInfo, multiplier: i32) {
+fn process_term(
+    m: &mut ScoreMap,
+    term: &AffinityTerm,
+    weight: i32,
+    pod: &PodInfo,
+    ns_labels: &BTreeMap<String, String>,
+    node: &NodeInfo,
+    multiplier: i32,
+) {
     if term.matches(pod, ns_labels)
         && let Some(v) = node.node.labels.get(&term.topology_key)
     {
-        *m.entry(term.topology_key.clone()).or_default().entry(v.clone()).or_insert(0) += i64::from(weight * multiplier);
+        *m.entry(term.topology_key.clone())
+            .or_default()
+            .entry(v.clone())
+            .or_insert(0) += i64::from(weight * multiplier);
     }
 }
 
-fn process_terms(m: &mut ScoreMap, terms: &[WeightedAffinityTerm], pod: &PodInfo, ns_labels: &BTreeMap<String, String>, node: &NodeInfo, multiplier: i32) {
+fn process_terms(
+    m: &mut ScoreMap,
+    terms: &[WeightedAffinityTerm],
+    pod: &PodInfo,
+    ns_labels: &BTreeMap<String, String>,
+    node: &NodeInfo,
+    multiplier: i32,
+) {
     for t in terms {
         process_term(m, &t.term, t.weight, pod, ns_labels, node, multiplier);
     }
@@ -291,8 +394,15 @@ struct PreScoreState {
 }
 
 impl PreScorePlugin for InterPodAffinity {
-    fn pre_score(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, _nodes: &[&NodeInfo]) -> Status {
-        let has_constraints = !pod.preferred_affinity_terms.is_empty() || !pod.preferred_anti_affinity_terms.is_empty();
+    fn pre_score(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+    ) -> Status {
+        let has_constraints = !pod.preferred_affinity_terms.is_empty()
+            || !pod.preferred_anti_affinity_terms.is_empty();
         if self.ignore_preferred_terms_of_existing_pods && !has_constraints {
             return Status::skip();
         }
@@ -305,10 +415,17 @@ impl PreScorePlugin for InterPodAffinity {
         let empty = BTreeMap::new();
         let mut topology_score = ScoreMap::new();
         let mut any = false;
-        let nodes: Box<dyn Iterator<Item = &NodeInfo>> =
-            if has_constraints { Box::new(h.snapshot.list()) } else { Box::new(h.snapshot.have_pods_with_affinity()) };
+        let nodes: Box<dyn Iterator<Item = &NodeInfo>> = if has_constraints {
+            Box::new(h.snapshot.list())
+        } else {
+            Box::new(h.snapshot.have_pods_with_affinity())
+        };
         for node in nodes {
-            let pods = if has_constraints { &node.pods } else { &node.pods_with_affinity };
+            let pods = if has_constraints {
+                &node.pods
+            } else {
+                &node.pods_with_affinity
+            };
             let mut local = ScoreMap::new();
             for existing in pods {
                 // Upstream: processExistingPod.
@@ -319,11 +436,33 @@ impl PreScorePlugin for InterPodAffinity {
                 process_terms(&mut local, &pref_anti, existing, &empty, node, -1);
                 if self.hard_pod_affinity_weight > 0 {
                     for t in &existing.required_affinity_terms {
-                        process_term(&mut local, t, self.hard_pod_affinity_weight, pod, &ns_labels, node, 1);
+                        process_term(
+                            &mut local,
+                            t,
+                            self.hard_pod_affinity_weight,
+                            pod,
+                            &ns_labels,
+                            node,
+                            1,
+                        );
                     }
                 }
-                process_terms(&mut local, &existing.preferred_affinity_terms, pod, &ns_labels, node, 1);
-                process_terms(&mut local, &existing.preferred_anti_affinity_terms, pod, &ns_labels, node, -1);
+                process_terms(
+                    &mut local,
+                    &existing.preferred_affinity_terms,
+                    pod,
+                    &ns_labels,
+                    node,
+                    1,
+                );
+                process_terms(
+                    &mut local,
+                    &existing.preferred_anti_affinity_terms,
+                    pod,
+                    &ns_labels,
+                    node,
+                    -1,
+                );
             }
             if !local.is_empty() {
                 any = true;
@@ -344,10 +483,20 @@ impl PreScorePlugin for InterPodAffinity {
 }
 
 impl ScorePlugin for InterPodAffinity {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        _pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let s = state
             .read::<PreScoreState>(PRE_SCORE_STATE_KEY)
-            .ok_or_else(|| Status::error(format!("failed to read {PRE_SCORE_STATE_KEY:?} from cycleState: not found")))?;
+            .ok_or_else(|| {
+                Status::error(format!(
+                    "failed to read {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
+                ))
+            })?;
         let mut score = 0;
         for (key, values) in &s.topology_score {
             if let Some(v) = node.node.labels.get(key) {
@@ -361,9 +510,17 @@ impl ScorePlugin for InterPodAffinity {
         true
     }
 
-    fn normalize(&self, _h: &Handle<'_>, state: &CycleState, _pod: &PodInfo, scores: &mut [NodeScore<'_>]) -> Status {
+    fn normalize(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        _pod: &PodInfo,
+        scores: &mut [NodeScore<'_>],
+    ) -> Status {
         let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Status::error(format!("failed to read {PRE_SCORE_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "failed to read {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
+            ));
         };
         if s.topology_score.is_empty() {
             return Status::success();
@@ -372,7 +529,11 @@ impl ScorePlugin for InterPodAffinity {
         let max = scores.iter().map(|x| x.score).max().unwrap_or(0);
         let diff = max - min;
         for x in scores.iter_mut() {
-            let f = if diff > 0 { MAX_NODE_SCORE as f64 * ((x.score - min) as f64 / diff as f64) } else { 0.0 };
+            let f = if diff > 0 {
+                MAX_NODE_SCORE as f64 * ((x.score - min) as f64 / diff as f64)
+            } else {
+                0.0
+            };
             x.score = f as i64;
         }
         Status::success()

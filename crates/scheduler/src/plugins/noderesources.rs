@@ -206,9 +206,22 @@ impl AllocationScorer {
         }
     }
 
+    /// Requested and allocatable per scored resource (at most [`MAX_SCORED`] resources are scored
+    /// without allocating).
     fn vectors(&self, node: &NodeInfo, pod_requests: &[i64]) -> (Vec<i64>, Vec<i64>) {
         let mut requested = vec![0; self.resources.len()];
         let mut allocatable = vec![0; self.resources.len()];
+        self.fill(node, pod_requests, &mut requested, &mut allocatable);
+        (requested, allocatable)
+    }
+
+    fn fill(
+        &self,
+        node: &NodeInfo,
+        pod_requests: &[i64],
+        requested: &mut [i64],
+        allocatable: &mut [i64],
+    ) {
         for (i, r) in self.resources.iter().enumerate() {
             let (a, q) =
                 self.alloc_and_request(node, &r.name, pod_requests.get(i).copied().unwrap_or(0));
@@ -218,9 +231,30 @@ impl AllocationScorer {
             allocatable[i] = a;
             requested[i] = q;
         }
-        (requested, allocatable)
+    }
+
+    /// Calls `f` with the requested and allocatable slices, on the stack when they are short.
+    fn with_vectors<R>(
+        &self,
+        node: &NodeInfo,
+        pod_requests: &[i64],
+        f: impl FnOnce(&[i64], &[i64]) -> R,
+    ) -> R {
+        let n = self.resources.len();
+        if n <= MAX_SCORED {
+            let mut req = [0i64; MAX_SCORED];
+            let mut alloc = [0i64; MAX_SCORED];
+            self.fill(node, pod_requests, &mut req[..n], &mut alloc[..n]);
+            f(&req[..n], &alloc[..n])
+        } else {
+            let (req, alloc) = self.vectors(node, pod_requests);
+            f(&req, &alloc)
+        }
     }
 }
+
+/// Scored resources handled without allocation.
+const MAX_SCORED: usize = 8;
 
 /// `leastRequestedScore`.
 pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
@@ -289,7 +323,7 @@ pub fn requested_to_capacity_ratio_score(
 
 /// The BalancedAllocation score (`balancedResourceScorer`).
 pub fn balanced_resource_score(requested: &[i64], allocatable: &[i64]) -> i64 {
-    let mut fractions = Vec::with_capacity(requested.len());
+    let mut fractions: Vec<f64> = Vec::new();
     let mut total = 0.0_f64;
     for (r, a) in requested.iter().zip(allocatable) {
         if *a == 0 {
@@ -562,7 +596,8 @@ impl ScorePlugin for BalancedAllocation {
         if self.scorer.resources.is_empty() {
             return Err(Status::error("resources not found"));
         }
-        let (req, alloc) = self.scorer.vectors(node, reqs);
-        Ok(balanced_resource_score(&req, &alloc))
+        Ok(self
+            .scorer
+            .with_vectors(node, reqs, balanced_resource_score))
     }
 }

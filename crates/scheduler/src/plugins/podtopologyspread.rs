@@ -18,7 +18,8 @@ use kubetwin_core::labels::Selector;
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
-    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+    FilterPlugin, Handle, MAX_NODE_SCORE, NodeScore, Plugin, PreFilterPlugin, PreFilterResult,
+    PreScorePlugin, ScorePlugin,
 };
 use crate::helpers::nodeaffinity::RequiredNodeAffinity;
 use crate::helpers::taints::{do_not_schedule_taints_filter, find_matching_untolerated_taint};
@@ -27,9 +28,11 @@ use crate::status::{Code, Status};
 use crate::types::{NodeInfo, PodInfo};
 
 /// The constraints are not satisfied (`ErrReasonConstraintsNotMatch`).
-pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints";
 /// The node lacks a topology key (`ErrReasonNodeLabelNotMatch`).
-pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
 const PRE_FILTER_STATE_KEY: &str = "PreFilterPodTopologySpread";
 const PRE_SCORE_STATE_KEY: &str = "PreScorePodTopologySpread";
 const HOSTNAME: &str = "kubernetes.io/hostname";
@@ -47,12 +50,22 @@ pub struct Constraint {
 
 impl Constraint {
     /// Whether the node counts for this constraint (`matchNodeInclusionPolicies`).
-    fn includes_node(&self, pod: &PodInfo, node: &NodeInfo, required: &RequiredNodeAffinity) -> bool {
+    fn includes_node(
+        &self,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        required: &RequiredNodeAffinity,
+    ) -> bool {
         if self.node_affinity_honor && !required.matches(&node.node.labels, node.name()) {
             return false;
         }
         if self.node_taints_honor
-            && find_matching_untolerated_taint(&node.node.taints, &pod.tolerations, do_not_schedule_taints_filter).is_some()
+            && find_matching_untolerated_taint(
+                &node.node.taints,
+                &pod.tolerations,
+                do_not_schedule_taints_filter,
+            )
+            .is_some()
         {
             return false;
         }
@@ -63,19 +76,26 @@ impl Constraint {
 /// Parses the pod's constraints with `when` (`filterTopologySpreadConstraints`).
 fn filter_constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, String> {
     let mut out = Vec::new();
-    let list: &[TopologySpreadConstraint] = pod.spec().and_then(|s| s.topology_spread_constraints.as_deref()).unwrap_or_default();
+    let list: &[TopologySpreadConstraint] = pod
+        .spec()
+        .and_then(|s| s.topology_spread_constraints.as_deref())
+        .unwrap_or_default();
     for c in list {
         if c.when_unsatisfiable != when {
             continue;
         }
-        let mut selector = Selector::from_label_selector(c.label_selector.as_ref()).map_err(|e| e.to_string())?;
+        let mut selector =
+            Selector::from_label_selector(c.label_selector.as_ref()).map_err(|e| e.to_string())?;
         // MatchLabelKeysInPodTopologySpread (beta, on): merge the pod's values for those keys.
         let keys = c.match_label_keys.as_deref().unwrap_or_default();
         if !keys.is_empty() {
-            let match_labels: BTreeMap<String, String> =
-                keys.iter().filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone()))).collect();
+            let match_labels: BTreeMap<String, String> = keys
+                .iter()
+                .filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone())))
+                .collect();
             if !match_labels.is_empty() && !selector.is_nothing() {
-                selector = Selector::from_set(&match_labels).add(selector.requirements().iter().cloned());
+                selector =
+                    Selector::from_set(&match_labels).add(selector.requirements().iter().cloned());
             }
         }
         out.push(Constraint {
@@ -91,7 +111,9 @@ fn filter_constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, Stri
 }
 
 fn node_labels_match(node: &NodeInfo, constraints: &[Constraint]) -> bool {
-    constraints.iter().all(|c| node.node.labels.contains_key(&c.topology_key))
+    constraints
+        .iter()
+        .all(|c| node.node.labels.contains_key(&c.topology_key))
 }
 
 /// Pods on the node in `ns`, not terminating, matching the selector (`countPodsMatchSelector`).
@@ -99,7 +121,11 @@ fn count_pods_match_selector(node: &NodeInfo, selector: &Selector, ns: &str) -> 
     if selector.is_empty() {
         return 0;
     }
-    let n = node.pods.iter().filter(|p| !p.terminating && p.namespace == ns && selector.matches(&p.labels)).count();
+    let n = node
+        .pods
+        .iter()
+        .filter(|p| !p.terminating && p.namespace == ns && selector.matches(&p.labels))
+        .count();
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -109,7 +135,10 @@ struct CriticalPaths([(String, i64); 2]);
 
 impl CriticalPaths {
     fn new() -> Self {
-        Self([(String::new(), i64::from(i32::MAX)), (String::new(), i64::from(i32::MAX))])
+        Self([
+            (String::new(), i64::from(i32::MAX)),
+            (String::new(), i64::from(i32::MAX)),
+        ])
     }
 
     fn update(&mut self, value: &str, num: i64) {
@@ -150,19 +179,36 @@ struct PreFilterState {
 impl PreFilterState {
     fn min_match_num(&self, i: usize, min_domains: i32) -> i64 {
         let domains = self.tp_value_to_match_num[i].len();
-        if (domains as i64) < i64::from(min_domains) { 0 } else { self.critical_paths[i].0[0].1 }
+        if (domains as i64) < i64::from(min_domains) {
+            0
+        } else {
+            self.critical_paths[i].0[0].1
+        }
     }
 
-    fn update_with_pod(&mut self, updated: &PodInfo, preemptor: &PodInfo, node: &NodeInfo, delta: i64) {
+    fn update_with_pod(
+        &mut self,
+        updated: &PodInfo,
+        preemptor: &PodInfo,
+        node: &NodeInfo,
+        delta: i64,
+    ) {
         if updated.namespace != preemptor.namespace || !node_labels_match(node, &self.constraints) {
             return;
         }
         let constraints = self.constraints.clone();
         for (i, c) in constraints.iter().enumerate() {
-            if !c.selector.matches(&updated.labels) || !c.includes_node(preemptor, node, &preemptor.required_node_affinity) {
+            if !c.selector.matches(&updated.labels)
+                || !c.includes_node(preemptor, node, &preemptor.required_node_affinity)
+            {
                 continue;
             }
-            let v = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+            let v = node
+                .node
+                .labels
+                .get(&c.topology_key)
+                .cloned()
+                .unwrap_or_default();
             let entry = self.tp_value_to_match_num[i].entry(v.clone()).or_insert(0);
             *entry += delta;
             let n = *entry;
@@ -209,10 +255,20 @@ impl PodTopologySpread {
 }
 
 impl PreFilterPlugin for PodTopologySpread {
-    fn pre_filter(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo) -> (Option<PreFilterResult>, Status) {
+    fn pre_filter(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+    ) -> (Option<PreFilterResult>, Status) {
         let constraints = match Self::constraints(pod, "DoNotSchedule") {
             Ok(c) => c,
-            Err(e) => return (None, Status::error(format!("get constraints from pod: {e}"))),
+            Err(e) => {
+                return (
+                    None,
+                    Status::error(format!("get constraints from pod: {e}")),
+                );
+            }
         };
         if constraints.is_empty() {
             return (None, Status::skip());
@@ -226,7 +282,12 @@ impl PreFilterPlugin for PodTopologySpread {
                 if !c.includes_node(pod, node, &pod.required_node_affinity) {
                     continue;
                 }
-                let value = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+                let value = node
+                    .node
+                    .labels
+                    .get(&c.topology_key)
+                    .cloned()
+                    .unwrap_or_default();
                 let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
                 *tp[i].entry(value).or_insert(0) += count;
             }
@@ -243,7 +304,11 @@ impl PreFilterPlugin for PodTopologySpread {
             .collect();
         state.write(
             PRE_FILTER_STATE_KEY,
-            PreFilterState { constraints: Arc::new(constraints), critical_paths, tp_value_to_match_num: tp },
+            PreFilterState {
+                constraints: Arc::new(constraints),
+                critical_paths,
+                tp_value_to_match_num: tp,
+            },
         );
         (None, Status::success())
     }
@@ -252,35 +317,64 @@ impl PreFilterPlugin for PodTopologySpread {
         true
     }
 
-    fn add_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_add: &PodInfo, node: &NodeInfo) -> Status {
+    fn add_pod(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        to_add: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
             Some(s) => {
                 s.update_with_pod(to_add, pod, node, 1);
                 Status::success()
             }
-            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            None => Status::error(format!(
+                "reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            )),
         }
     }
 
-    fn remove_pod(&self, _h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, to_remove: &PodInfo, node: &NodeInfo) -> Status {
+    fn remove_pod(
+        &self,
+        _h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        to_remove: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
             Some(s) => {
                 s.update_with_pod(to_remove, pod, node, -1);
                 Status::success()
             }
-            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            None => Status::error(format!(
+                "reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            )),
         }
     }
 }
 
 impl FilterPlugin for PodTopologySpread {
-    fn filter(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
+            ));
         };
         for (i, c) in s.constraints.iter().enumerate() {
             let Some(tp_val) = node.node.labels.get(&c.topology_key) else {
-                return Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_NODE_LABEL_NOT_MATCH);
+                return Status::with_reason(
+                    Code::UnschedulableAndUnresolvable,
+                    ERR_REASON_NODE_LABEL_NOT_MATCH,
+                );
             };
             let min_match = s.min_match_num(i, c.min_domains);
             let self_match = i64::from(c.selector.matches(&pod.labels));
@@ -300,13 +394,23 @@ fn topology_normalizing_weight(size: usize) -> f64 {
 }
 
 impl PreScorePlugin for PodTopologySpread {
-    fn pre_score(&self, h: &Handle<'_>, state: &mut CycleState, pod: &PodInfo, filtered: &[&NodeInfo]) -> Status {
+    fn pre_score(
+        &self,
+        h: &Handle<'_>,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        filtered: &[&NodeInfo],
+    ) -> Status {
         if h.snapshot.num_nodes() == 0 {
             return Status::skip();
         }
         let constraints = match Self::constraints(pod, "ScheduleAnyway") {
             Ok(c) => c,
-            Err(e) => return Status::error(format!("calculating preScoreState: obtaining pod's soft topology spread constraints: {e}")),
+            Err(e) => {
+                return Status::error(format!(
+                    "calculating preScoreState: obtaining pod's soft topology spread constraints: {e}"
+                ));
+            }
         };
         if constraints.is_empty() {
             return Status::skip();
@@ -325,7 +429,12 @@ impl PreScorePlugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME {
                     continue;
                 }
-                let value = node.node.labels.get(&c.topology_key).cloned().unwrap_or_default();
+                let value = node
+                    .node
+                    .labels
+                    .get(&c.topology_key)
+                    .cloned()
+                    .unwrap_or_default();
                 if !counts[i].contains_key(&value) {
                     counts[i].insert(value, 0);
                     topo_size[i] += 1;
@@ -336,7 +445,11 @@ impl PreScorePlugin for PodTopologySpread {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let size = if c.topology_key == HOSTNAME { filtered.len() - ignored.len() } else { topo_size[i] };
+                let size = if c.topology_key == HOSTNAME {
+                    filtered.len() - ignored.len()
+                } else {
+                    topo_size[i]
+                };
                 topology_normalizing_weight(size)
             })
             .collect();
@@ -348,7 +461,12 @@ impl PreScorePlugin for PodTopologySpread {
                 if !c.includes_node(pod, node, &pod.required_node_affinity) {
                     continue;
                 }
-                let value = node.node.labels.get(&c.topology_key).map(String::as_str).unwrap_or("");
+                let value = node
+                    .node
+                    .labels
+                    .get(&c.topology_key)
+                    .map(String::as_str)
+                    .unwrap_or("");
                 if let Some(slot) = counts[i].get_mut(value) {
                     *slot += count_pods_match_selector(node, &c.selector, &pod.namespace);
                 }
@@ -368,10 +486,20 @@ impl PreScorePlugin for PodTopologySpread {
 }
 
 impl ScorePlugin for PodTopologySpread {
-    fn score(&self, _h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+    fn score(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<i64, Status> {
         let s = state
             .read::<PreScoreState>(PRE_SCORE_STATE_KEY)
-            .ok_or_else(|| Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found")))?;
+            .ok_or_else(|| {
+                Status::error(format!(
+                    "error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
+                ))
+            })?;
         if s.ignored_nodes.contains(node.name()) {
             return Ok(0);
         }
@@ -381,7 +509,10 @@ impl ScorePlugin for PodTopologySpread {
                 let cnt = if c.topology_key == HOSTNAME {
                     count_pods_match_selector(node, &c.selector, &pod.namespace)
                 } else {
-                    s.topology_value_to_pod_counts[i].get(tp_val).copied().unwrap_or(0)
+                    s.topology_value_to_pod_counts[i]
+                        .get(tp_val)
+                        .copied()
+                        .unwrap_or(0)
                 };
                 // Upstream: scoreForCount.
                 score += cnt as f64 * s.topology_normalizing_weight[i] + f64::from(c.max_skew - 1);
@@ -394,13 +525,24 @@ impl ScorePlugin for PodTopologySpread {
         true
     }
 
-    fn normalize(&self, _h: &Handle<'_>, state: &CycleState, _pod: &PodInfo, scores: &mut [NodeScore<'_>]) -> Status {
+    fn normalize(
+        &self,
+        _h: &Handle<'_>,
+        state: &CycleState,
+        _pod: &PodInfo,
+        scores: &mut [NodeScore<'_>],
+    ) -> Status {
         let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"));
+            return Status::error(format!(
+                "error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
+            ));
         };
         let mut min_score = i64::MAX;
         let mut max_score = 0;
-        let ignored: Vec<bool> = scores.iter().map(|sc| s.ignored_nodes.contains(sc.name)).collect();
+        let ignored: Vec<bool> = scores
+            .iter()
+            .map(|sc| s.ignored_nodes.contains(sc.name))
+            .collect();
         for (sc, ign) in scores.iter().zip(&ignored) {
             if *ign {
                 continue;

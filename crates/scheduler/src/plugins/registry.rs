@@ -16,8 +16,9 @@ use crate::plugins::noderesources::{
     BalancedAllocation, Fit, ResourceSpec, ScoringStrategy, default_resources,
 };
 use crate::plugins::{
-    defaultbinder, dynamicresources, imagelocality, interpodaffinity, names, nodeaffinity, nodename, nodeports,
-    nodeunschedulable, podtopologyspread, queuesort, schedulinggates, tainttoleration,
+    defaultbinder, dynamicresources, imagelocality, interpodaffinity, names, nodeaffinity,
+    nodename, nodeports, nodeunschedulable, podtopologyspread, queuesort, schedulinggates,
+    tainttoleration,
 };
 
 /// A plugin of the default profile that kubetwin does not implement yet: it extends no point.
@@ -197,12 +198,26 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::VOLUME_ZONE => Arc::new(NotImplemented(names::VOLUME_ZONE)),
         names::POD_TOPOLOGY_SPREAD => Arc::new(podtopologyspread::PodTopologySpread),
         names::INTER_POD_AFFINITY => {
-            let weight = args.and_then(|a| a.get("hardPodAffinityWeight")).and_then(Value::as_i64).unwrap_or(1);
+            let weight = args
+                .and_then(|a| a.get("hardPodAffinityWeight"))
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             if !(0..=100).contains(&weight) {
-                return Err(err(name, format!("hardPodAffinityWeight: Invalid value: {weight}: not in valid range [0-100]")));
+                return Err(err(
+                    name,
+                    format!(
+                        "hardPodAffinityWeight: Invalid value: {weight}: not in valid range [0-100]"
+                    ),
+                ));
             }
-            let ignore = args.and_then(|a| a.get("ignorePreferredTermsOfExistingPods")).and_then(Value::as_bool).unwrap_or(false);
-            Arc::new(interpodaffinity::InterPodAffinity::new(i32::try_from(weight).unwrap_or(1), ignore))
+            let ignore = args
+                .and_then(|a| a.get("ignorePreferredTermsOfExistingPods"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Arc::new(interpodaffinity::InterPodAffinity::new(
+                i32::try_from(weight).unwrap_or(1),
+                ignore,
+            ))
         }
         names::DEFAULT_PREEMPTION => Arc::new(NotImplemented(names::DEFAULT_PREEMPTION)),
         _ => return Ok(None),
