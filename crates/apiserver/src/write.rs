@@ -122,7 +122,11 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
         _ => {
             return Err(ApiError::unsupported_media_type(
                 content_type,
-                &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+                &[
+                    "application/json",
+                    "application/yaml",
+                    "application/vnd.kubernetes.protobuf",
+                ],
             ));
         }
     };
