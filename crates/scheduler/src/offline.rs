@@ -242,6 +242,73 @@ fn is_terminal(pod: &Pod) -> bool {
 
 const NANOS: i128 = 1_000_000_000;
 
+/// Computes `status.disruptionsAllowed` of PDBs given without a status, as the disruption
+/// controller would from the running pods (`pkg/controller/disruption/disruption.go`,
+/// simplified: every running matching pod is healthy and the expected count is the number of
+/// matching pods).
+fn fill_pdb_status(sched: &mut Scheduler) {
+    use k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let scaled = |v: &IntOrString, total: i64| -> i64 {
+        match v {
+            IntOrString::Int(n) => i64::from(*n),
+            IntOrString::String(s) => {
+                let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(0);
+                // Rounded up, as GetScaledValueFromIntOrPercent(…, true).
+                (pct * total + 99) / 100
+            }
+        }
+    };
+    let keys: Vec<String> = sched
+        .objects
+        .pod_disruption_budgets
+        .keys()
+        .cloned()
+        .collect();
+    for key in keys {
+        let Some(pdb) = sched.objects.pod_disruption_budgets.get(&key) else {
+            continue;
+        };
+        if pdb.status.is_some() {
+            continue;
+        }
+        let ns = pdb
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let spec = pdb.spec.clone().unwrap_or_default();
+        let Ok(sel) = kubetwin_core::labels::Selector::from_label_selector(spec.selector.as_ref())
+        else {
+            continue;
+        };
+        let healthy = i64::try_from(
+            sched
+                .snapshot
+                .all_pods()
+                .filter(|p| p.namespace == ns && !sel.is_empty() && sel.matches(&p.labels))
+                .count(),
+        )
+        .unwrap_or(i64::MAX);
+        let desired = match (&spec.min_available, &spec.max_unavailable) {
+            (Some(m), _) => scaled(m, healthy),
+            (None, Some(m)) => healthy - scaled(m, healthy),
+            (None, None) => 0,
+        };
+        let allowed = i32::try_from((healthy - desired).max(0)).unwrap_or(i32::MAX);
+        let status = PodDisruptionBudgetStatus {
+            current_healthy: i32::try_from(healthy).unwrap_or(i32::MAX),
+            desired_healthy: i32::try_from(desired).unwrap_or(i32::MAX),
+            disruptions_allowed: allowed,
+            expected_pods: i32::try_from(healthy).unwrap_or(i32::MAX),
+            ..Default::default()
+        };
+        if let Some(pdb) = sched.objects.pod_disruption_budgets.get_mut(&key) {
+            pdb.status = Some(status);
+        }
+    }
+}
+
 /// Runs the offline scheduler over `input`.
 pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>, OfflineError> {
     let config = opts.config.clone().unwrap_or_default();
@@ -346,6 +413,7 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
         }
     }
     pending.sort_by_key(|(i, p)| (p.creation_timestamp, *i));
+    fill_pdb_status(&mut sched);
 
     let mut queue = SchedulingQueue::new(
         config.pod_initial_backoff_seconds,

@@ -69,6 +69,8 @@ pub struct Snapshot {
     images: BTreeMap<String, ImageState>,
     pod_nodes: BTreeMap<String, usize>,
     pvc_users: BTreeMap<String, usize>,
+    pods_with_affinity: usize,
+    pods_with_required_anti_affinity: usize,
 }
 
 impl Snapshot {
@@ -94,7 +96,10 @@ impl Snapshot {
 
     /// Nodes with at least one pod with (anti-)affinity, in list order.
     pub fn have_pods_with_affinity(&self) -> impl Iterator<Item = &NodeInfo> + '_ {
-        self.list().filter(|n| !n.pods_with_affinity.is_empty())
+        let any = self.pods_with_affinity > 0;
+        self.list()
+            .take_while(move |_| any)
+            .filter(|n| !n.pods_with_affinity.is_empty())
     }
 
     /// Nodes with at least one pod with required anti-affinity, in list order.
@@ -176,6 +181,10 @@ impl Snapshot {
                 }
             }
         }
+        for p in &self.infos[idx].pods {
+            self.pods_with_affinity -= usize::from(p.has_affinity);
+            self.pods_with_required_anti_affinity -= usize::from(p.has_required_anti_affinity);
+        }
         let keys: Vec<String> = self.infos[idx].pods.iter().map(|p| p.key.clone()).collect();
         for k in keys {
             self.pod_nodes.remove(&k);
@@ -212,11 +221,12 @@ impl Snapshot {
     fn rebuild_order(&mut self) {
         // Upstream: nodeTree.list — round-robin over zones in first-seen order.
         self.order.clear();
+        let lists: Vec<&Vec<usize>> = self.zones.iter().filter_map(|z| self.tree.get(z)).collect();
         let mut index = 0;
         loop {
             let mut any = false;
-            for z in &self.zones {
-                if let Some(&i) = self.tree.get(z).and_then(|l| l.get(index)) {
+            for l in &lists {
+                if let Some(&i) = l.get(index) {
                     self.order.push(i);
                     any = true;
                 }
@@ -239,6 +249,8 @@ impl Snapshot {
             .copied()
             .ok_or_else(|| SnapshotError::NodeNotFound(pod.node_name.clone()))?;
         self.pod_nodes.insert(pod.key.clone(), idx);
+        self.pods_with_affinity += usize::from(pod.has_affinity);
+        self.pods_with_required_anti_affinity += usize::from(pod.has_required_anti_affinity);
         for k in &pod.pvc_keys {
             *self.pvc_users.entry(k.clone()).or_insert(0) += 1;
         }
@@ -255,6 +267,8 @@ impl Snapshot {
         let pod = self.infos[idx]
             .remove_pod(key)
             .ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
+        self.pods_with_affinity -= usize::from(pod.has_affinity);
+        self.pods_with_required_anti_affinity -= usize::from(pod.has_required_anti_affinity);
         for k in &pod.pvc_keys {
             if let Some(n) = self.pvc_users.get_mut(k) {
                 *n = n.saturating_sub(1);

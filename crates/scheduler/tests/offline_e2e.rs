@@ -38,3 +38,25 @@ fn expect(name: &str) {
 fn basic() {
     expect("basic.yaml");
 }
+
+#[test]
+fn preemption_with_pdb() {
+    expect("preemption.yaml");
+}
+
+#[test]
+fn hybrid_spread_and_anti_affinity() {
+    expect("hybrid.yaml");
+}
+
+/// The same input and seed give byte-identical output, with and without explanations.
+#[test]
+fn deterministic() {
+    for name in ["basic.yaml", "preemption.yaml", "hybrid.yaml"] {
+        for explain in [false, true] {
+            let a = run_file(name, 42, explain);
+            let b = run_file(name, 42, explain);
+            assert_eq!(a, b, "{name} explain={explain}");
+        }
+    }
+}

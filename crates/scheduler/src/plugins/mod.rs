@@ -1,6 +1,7 @@
 //! The in-tree plugins of the default profile, one module each.
 
 pub mod defaultbinder;
+pub mod defaultpreemption;
 pub mod dynamicresources;
 pub mod imagelocality;
 pub mod interpodaffinity;

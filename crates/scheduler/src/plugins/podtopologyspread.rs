@@ -435,8 +435,8 @@ impl PreScorePlugin for PodTopologySpread {
                     .get(&c.topology_key)
                     .cloned()
                     .unwrap_or_default();
-                if !counts[i].contains_key(&value) {
-                    counts[i].insert(value, 0);
+                if let std::collections::btree_map::Entry::Vacant(e) = counts[i].entry(value) {
+                    e.insert(0);
                     topo_size[i] += 1;
                 }
             }

@@ -16,9 +16,9 @@ use crate::plugins::noderesources::{
     BalancedAllocation, Fit, ResourceSpec, ScoringStrategy, default_resources,
 };
 use crate::plugins::{
-    defaultbinder, dynamicresources, imagelocality, interpodaffinity, names, nodeaffinity,
-    nodename, nodeports, nodeunschedulable, podtopologyspread, queuesort, schedulinggates,
-    tainttoleration,
+    defaultbinder, defaultpreemption, dynamicresources, imagelocality, interpodaffinity, names,
+    nodeaffinity, nodename, nodeports, nodeunschedulable, podtopologyspread, queuesort,
+    schedulinggates, tainttoleration,
 };
 
 /// A plugin of the default profile that kubetwin does not implement yet: it extends no point.
@@ -219,7 +219,39 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
                 ignore,
             ))
         }
-        names::DEFAULT_PREEMPTION => Arc::new(NotImplemented(names::DEFAULT_PREEMPTION)),
+        names::DEFAULT_PREEMPTION => {
+            let pct = args
+                .and_then(|a| a.get("minCandidateNodesPercentage"))
+                .and_then(Value::as_i64)
+                .unwrap_or(10);
+            let abs = args
+                .and_then(|a| a.get("minCandidateNodesAbsolute"))
+                .and_then(Value::as_i64)
+                .unwrap_or(100);
+            if !(0..=100).contains(&pct) {
+                return Err(err(
+                    name,
+                    format!(
+                        "minCandidateNodesPercentage: Invalid value: {pct}: not in valid range [0, 100]"
+                    ),
+                ));
+            }
+            if abs < 0 {
+                return Err(err(
+                    name,
+                    format!(
+                        "minCandidateNodesAbsolute: Invalid value: {abs}: not in valid range [0, inf)"
+                    ),
+                ));
+            }
+            if pct == 0 && abs == 0 {
+                return Err(err(
+                    name,
+                    "minCandidateNodesAbsolute: Invalid value: 0: cannot be zero at the same time as minCandidateNodesPercentage",
+                ));
+            }
+            Arc::new(defaultpreemption::DefaultPreemption::new(pct, abs))
+        }
         _ => return Ok(None),
     };
     Ok(Some(p))
