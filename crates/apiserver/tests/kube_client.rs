@@ -467,7 +467,7 @@ async fn patch_merge_json_and_strategic() {
 }
 
 #[tokio::test]
-async fn server_side_apply_creates_updates_and_reports_conflicts() {
+async fn server_side_apply_tracks_managers_and_conflicts() {
     let t = start().await;
     let api = config_maps(&t);
     let manifest = json!({
@@ -487,6 +487,64 @@ async fn server_side_apply_creates_updates_and_reports_conflicts() {
         data_of(&created),
         json!({"owned": "by-alice", "shared": "alice"})
     );
+    server_side_apply_field_ownership(&api, &created).await;
+}
+
+#[tokio::test]
+async fn server_side_apply_creates_then_updates() {
+    let t = start().await;
+    let api = config_maps(&t);
+    let first = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "applied", "labels": {"via": "ssa"}},
+        "data": {"a": "1"}
+    });
+    let created = api
+        .patch(
+            "applied",
+            &PatchParams::apply("alice"),
+            &Patch::Apply(&first),
+        )
+        .await
+        .expect("apply creates a missing object");
+    assert!(created.metadata.uid.is_some());
+    assert_eq!(data_of(&created), json!({"a": "1"}));
+    let second = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "applied", "labels": {"via": "ssa"}},
+        "data": {"a": "2", "b": "3"}
+    });
+    let updated = api
+        .patch(
+            "applied",
+            &PatchParams::apply("alice"),
+            &Patch::Apply(&second),
+        )
+        .await
+        .expect("apply updates");
+    assert_eq!(updated.metadata.uid, created.metadata.uid);
+    assert_eq!(data_of(&updated), json!({"a": "2", "b": "3"}));
+    assert!(rv_of(&updated.metadata) > rv_of(&created.metadata));
+    // Applying without a field manager is a 422 on PatchOptions.
+    // Upstream: staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go
+    // (ValidatePatchOptions: "is required for apply patch").
+    let answer = t
+        .raw(
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/applied",
+            "application/apply-patch+yaml",
+            serde_json::to_vec(&second).expect("json"),
+        )
+        .await;
+    let status = assert_status(&answer, 422, "Invalid");
+    assert_eq!(status["details"]["kind"], "PatchOptions");
+    assert_eq!(status["details"]["causes"][0]["field"], "fieldManager");
+}
+
+/// Field ownership of server-side apply: managedFields, conflicts between managers, forcing,
+/// and removal of fields a manager stops applying.
+/// Upstream: staging/src/k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager (structured-merge-diff).
+async fn server_side_apply_field_ownership(api: &Api<ConfigMap>, created: &ConfigMap) {
     let managers: Vec<(String, String)> = created
         .metadata
         .managed_fields
