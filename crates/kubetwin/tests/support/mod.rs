@@ -128,6 +128,8 @@ struct SharedServer {
     endpoint: Endpoint,
     /// Held open for the life of the test process; its closing stops the server.
     _stdin: ChildStdin,
+    /// The wrapper shell; it exits (and is reaped by the system) with the test process.
+    _wrapper: Child,
 }
 
 const SHARED_WRAPPER: &str = r#"
@@ -165,6 +167,7 @@ fn start_shared(options: &ServeOptions) -> SharedServer {
     SharedServer {
         endpoint,
         _stdin: stdin,
+        _wrapper: child,
     }
 }
 
