@@ -1040,6 +1040,51 @@ async fn too_old_resource_version_after_compaction_is_410_expired() {
     }
 }
 
+#[tokio::test]
+async fn future_resource_versions_and_invalid_list_options() {
+    let t = start().await;
+    let base = "/api/v1/namespaces/default/configmaps";
+    let future = t.server.storage.revision() + 1000;
+    // Upstream: staging/src/k8s.io/apiserver/pkg/storage/errors.go
+    // (NewTooLargeResourceVersionError: 504 Timeout, cause ResourceVersionTooLarge).
+    for query in [
+        format!("watch=true&resourceVersion={future}&timeoutSeconds=1"),
+        format!("resourceVersion={future}"),
+    ] {
+        let status = assert_status(&t.get(&format!("{base}?{query}")).await, 504, "Timeout");
+        assert!(
+            status["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&format!("Too large resource version: {future}"))),
+            "{status}"
+        );
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "ResourceVersionTooLarge"
+        );
+    }
+    // Upstream: staging/src/k8s.io/apimachinery/pkg/apis/meta/internalversion/validation/validation.go.
+    let status = assert_status(
+        &t.get(&format!("{base}?resourceVersionMatch=Exact")).await,
+        422,
+        "Invalid",
+    );
+    assert_eq!(status["details"]["kind"], "ListOptions");
+    assert_eq!(status["details"]["group"], "meta.k8s.io");
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "resourceVersionMatch"
+    );
+    assert_status(
+        &t.get(&format!(
+            "{base}?resourceVersion=0&resourceVersionMatch=Exact"
+        ))
+        .await,
+        422,
+        "Invalid",
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // bad input: Status bodies
 
@@ -1134,15 +1179,22 @@ async fn wrong_kind_or_group_version_is_400() {
         "apiVersion": "apps/v1", "kind": "ConfigMap",
         "metadata": {"name": "wrong-group"}
     });
-    assert_status(
+    let status = assert_status(
         &t.raw_json("POST", path, &other_group).await,
         400,
         "BadRequest",
     );
-    let no_kind_at_all = t
-        .get("/api/v1/namespaces/default/configmaps/wrong-kind")
-        .await;
-    assert_status(&no_kind_at_all, 404, "NotFound");
+    // Upstream: handlers/create.go (AcceptsGroupVersion check).
+    assert_eq!(
+        status["message"],
+        "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    );
+    for name in ["wrong-kind", "wrong-group"] {
+        let missing = t
+            .get(&format!("/api/v1/namespaces/default/configmaps/{name}"))
+            .await;
+        assert_status(&missing, 404, "NotFound");
+    }
 
     // A body namespace that differs from the URL's.
     let elsewhere = json!({
@@ -1276,7 +1328,12 @@ async fn oversized_body_is_413() {
     body.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
     body.extend_from_slice(br#""}}"#);
     let answer = t.raw("POST", path, "application/json", body).await;
-    assert_status(&answer, 413, "RequestEntityTooLarge");
+    let status = assert_status(&answer, 413, "RequestEntityTooLarge");
+    // Upstream: handlers/rest.go limitedReadBody + errors.NewRequestEntityTooLargeError.
+    assert_eq!(
+        status["message"],
+        "Request entity too large: limit is 3145728"
+    );
     let missing = t.get(&format!("{path}/huge")).await;
     assert_status(&missing, 404, "NotFound");
 
