@@ -242,6 +242,130 @@ fn reapply_after_edit_is_a_three_way_strategic_merge(minor: u32) {
     assert_eq!(config["data"], json!({"color": "green"}), "size removed");
 }
 
+fn diff_and_server_dry_run_do_not_persist(minor: u32) {
+    let k = kubectl_for("diff", minor, false);
+    k.ok_with(&["apply", "-f", "-"], Some(&app(&k)), &[]);
+    let before = k.get_json(&["deployment", "web"]);
+
+    // `diff` sends the apply patch with dryRun=All: exit 1 and a unified diff when the file
+    // differs, exit 0 and nothing when it does not.
+    let same = k.run_with(&["diff", "-f", "-"], Some(&app(&k)), &[]);
+    assert!(same.success && same.stdout.trim().is_empty(), "{same}");
+    let changed = k.run_with(&["diff", "-f", "-"], Some(&app_edited(&k)), &[]);
+    assert_eq!(changed.stderr.trim(), "", "{changed}");
+    for line in [
+        "-  replicas: 2",
+        "+  replicas: 4",
+        "-        image: nginx:1.25",
+        "+        image: nginx:1.27",
+    ] {
+        assert!(
+            changed.stdout.lines().any(|l| l.trim_end() == line),
+            "diff lacks {line:?}:\n{changed}"
+        );
+    }
+    let after = k.get_json(&["deployment", "web"]);
+    assert_eq!(
+        after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"],
+        "diff must not write"
+    );
+
+    // --dry-run=server: the server answers as if it wrote, and writes nothing.
+    let out = k.ok_with(
+        &["apply", "--dry-run=server", "-f", "-"],
+        Some(&app_edited(&k)),
+        &[],
+    );
+    assert!(
+        out.contains("deployment.apps/web configured (server dry run)"),
+        "{out}"
+    );
+    assert_eq!(k.get_json(&["deployment", "web"])["spec"]["replicas"], 2);
+    let out = k.ok_with(
+        &["create", "--dry-run=server", "-f", "-"],
+        Some(&config_map("dry", &[])),
+        &[],
+    );
+    assert!(
+        out.contains("configmap/dry created (server dry run)"),
+        "{out}"
+    );
+    assert!(!k.exists("configmap", "dry"));
+}
+
+fn server_side_apply_updates_and_prunes(minor: u32) {
+    let k = kubectl_for("ssa", minor, false);
+    let out = k.ok_with(&["apply", "--server-side", "-f", "-"], Some(&app(&k)), &[]);
+    assert!(
+        out.contains("deployment.apps/web serverside-applied"),
+        "{out}"
+    );
+    let created = k.get_json(&["deployment", "web"]);
+    assert_eq!(created["spec"]["replicas"], 2);
+
+    let out = k.ok_with(
+        &["apply", "--server-side", "-f", "-"],
+        Some(&app_edited(&k)),
+        &[],
+    );
+    assert!(
+        out.contains("deployment.apps/web serverside-applied"),
+        "{out}"
+    );
+    let updated = k.get_json(&["deployment", "web"]);
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+    assert_eq!(updated["spec"]["replicas"], 4);
+    assert_eq!(image_of(&updated, "nginx"), "nginx:1.27");
+    // Fields the sole manager stopped applying are removed.
+    // Upstream: structured-merge-diff apply semantics (fieldmanager).
+    assert_eq!(
+        updated["spec"]["template"]["spec"]["containers"][0]["env"],
+        json!([{"name": "MODE", "value": "green"}]),
+        "LEVEL is no longer applied by anyone"
+    );
+    assert_eq!(
+        k.get_json(&["configmap", "web-config"])["data"],
+        json!({"color": "green"}),
+        "size is no longer applied by anyone"
+    );
+    let with_fields = k.ok(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "json",
+        "--show-managed-fields",
+    ]);
+    let with_fields: Value = serde_json::from_str(&with_fields).expect("json");
+    let managers: Vec<&str> = with_fields["metadata"]["managedFields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| f["manager"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(managers.contains(&"kubectl"), "{with_fields}");
+
+    // A conflicting client-side change is reported unless forced.
+    k.ok(&["scale", "deployment", "web", "--replicas=7"]);
+    let conflict = k.fails_with(
+        &["apply", "--server-side", "-f", "-"],
+        Some(&app_edited(&k)),
+    );
+    assert!(
+        conflict.contains("conflict") && conflict.contains(".spec.replicas"),
+        "{conflict}"
+    );
+    k.ok_with(
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(&app_edited(&k)),
+        &[],
+    );
+    assert_eq!(k.get_json(&["deployment", "web"])["spec"]["replicas"], 4);
+}
+
 // ---------------------------------------------------------------------------------------
 // get
 
@@ -1486,6 +1610,8 @@ macro_rules! for_each_kubectl_minor {
 for_each_kubectl_minor!(
     apply_multi_document_creates_every_object,
     reapply_after_edit_is_a_three_way_strategic_merge,
+    diff_and_server_dry_run_do_not_persist,
+    server_side_apply_updates_and_prunes,
     get_output_formats,
     get_with_label_selectors,
     get_with_field_selectors,
