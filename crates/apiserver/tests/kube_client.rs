@@ -321,23 +321,47 @@ async fn replace_with_stale_resource_version_is_409_conflict() {
 }
 
 #[tokio::test]
-async fn update_cannot_change_uid_or_creation_timestamp() {
+async fn update_keeps_creation_timestamp_and_rejects_a_different_uid() {
     let t = start().await;
     let api = config_maps(&t);
     let created = api
         .create(&PostParams::default(), &config_map("immutable", &[], &[]))
         .await
         .expect("create");
-    let mut changed = created.clone();
+    // Upstream: staging/src/k8s.io/apiserver/pkg/registry/rest/update.go (BeforeUpdate)
+    // silently keeps the stored creationTimestamp.
+    let mut backdated = created.clone();
+    backdated.metadata.creation_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2001-01-01T00:00:00Z".parse().expect("timestamp"),
+        ));
+    let replaced = api
+        .replace("immutable", &PostParams::default(), &backdated)
+        .await
+        .expect("replace");
+    assert_eq!(
+        replaced.metadata.creation_timestamp,
+        created.metadata.creation_timestamp
+    );
+
+    let mut changed = replaced.clone();
     changed.metadata.uid = Some("00000000-0000-0000-0000-000000000000".into());
-    let result = api
-        .replace("immutable", &PostParams::default(), &changed)
-        .await;
-    // Upstream rejects a different uid as a precondition failure (409) or keeps the stored
-    // one; either way the stored uid survives.
-    if let Ok(replaced) = &result {
-        assert_eq!(replaced.metadata.uid, created.metadata.uid);
-    }
+    // Upstream: the update handler turns the body's uid into a precondition
+    // (rest.DefaultUpdatedObjectInfo.Preconditions), which storage checks
+    // (storage.Preconditions.Check) and the registry reports as 409 Conflict.
+    let status = api_error(
+        api.replace("immutable", &PostParams::default(), &changed)
+            .await,
+    );
+    assert_eq!(status.code, 409);
+    assert_eq!(status.reason, "Conflict");
+    assert!(
+        status.message.contains(
+            "Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000"
+        ),
+        "{}",
+        status.message
+    );
     assert_eq!(
         api.get("immutable").await.expect("get").metadata.uid,
         created.metadata.uid
