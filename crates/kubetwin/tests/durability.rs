@@ -126,6 +126,11 @@ fn acknowledged_creates_survive_sigkill() {
             Outcome::InFlight { .. } => None,
         })
         .collect();
+    eprintln!(
+        "{} creates acknowledged, {} cut off by the kill",
+        acknowledged.len(),
+        outcomes.len() - acknowledged.len()
+    );
     assert!(acknowledged.len() >= ACKS_BEFORE_KILL);
     assert!(
         outcomes
@@ -133,6 +138,27 @@ fn acknowledged_creates_survive_sigkill() {
             .any(|o| matches!(o, Outcome::InFlight { .. })),
         "the kill landed mid-stream: some create was in flight"
     );
+
+    // The file itself, read with the store library before any server touches it again:
+    // each acknowledged object is there with the uid the client was told.
+    {
+        let store = kubetwin_store::Store::open_redb(
+            data_dir.path().join("store.redb"),
+            kubetwin_store::RedbOptions::default(),
+        )
+        .expect("reopen the store file");
+        let configmaps =
+            kubetwin_apiserver::registry::lookup("", "v1", "configmaps").expect("configmaps");
+        for (index, uid) in &acknowledged {
+            let key = configmaps.key(Some("default"), &format!("durable-{index:05}"));
+            let stored = store
+                .get(&key)
+                .expect("store read")
+                .unwrap_or_else(|| panic!("acknowledged {key} missing from the store file"));
+            let object: Value = serde_json::from_slice(&stored.value).expect("stored JSON");
+            assert_eq!(object["metadata"]["uid"], uid.as_str(), "{key}");
+        }
+    }
 
     let restarted = OwnedServer::start(data_dir.path(), &redb());
     let address = restarted.endpoint.address.clone();
