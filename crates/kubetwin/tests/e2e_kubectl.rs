@@ -1186,6 +1186,58 @@ fn delete_by_name_label_and_all(minor: u32) {
     assert!(!k.exists("configmap", "web-config"));
 }
 
+fn delete_pods_and_namespaces_gracefully(minor: u32) {
+    let k = kubectl_for("delete-graceful", minor, true);
+    // Upstream: pkg/registry/core/pod/strategy.go (CheckGracefulDelete): a pod that was never
+    // scheduled is deleted at once; a bound pod waits for its kubelet (grace period 30 s).
+    k.apply(POD);
+    let out = k.ok(&["delete", "pod", "solo"]);
+    assert!(out.contains("pod \"solo\" deleted"), "{out}");
+    assert!(!k.exists("pod", "solo"));
+
+    let bound = POD
+        .replace("name: solo", "name: bound")
+        .replace("spec:\n", "spec:\n  nodeName: no-kubelet-here\n");
+    k.apply(&bound);
+    k.ok(&["delete", "pod", "bound", "--wait=false"]);
+    let pod = k.get_json(&["pod", "bound"]);
+    assert!(pod["metadata"]["deletionTimestamp"].is_string(), "{pod}");
+    assert_eq!(pod["metadata"]["deletionGracePeriodSeconds"], 30);
+    let table = k.ok(&["get", "pods"]);
+    assert!(row(&table, "bound").contains("Terminating"), "{table}");
+    let out = k.run(&["delete", "pod", "bound", "--grace-period=0", "--force"]);
+    assert!(out.stdout.contains("force deleted"), "{out}");
+    assert!(!k.exists("pod", "bound"));
+
+    // A deleted namespace is Terminating (its `kubernetes` finalizer is a controller's job)
+    // and refuses new content with 403 Forbidden.
+    // Upstream: plugin/pkg/admission/namespace/lifecycle/admission.go.
+    let doomed = format!("doomed-{minor}");
+    k.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {doomed}\n"
+    ));
+    k.ok(&["delete", "namespace", &doomed, "--wait=false"]);
+    let namespace = k.run(&["get", "namespace", &doomed, "-o", "json"]);
+    if namespace.success {
+        let namespace: Value = serde_json::from_str(&namespace.stdout).expect("json");
+        assert_eq!(namespace["status"]["phase"], "Terminating", "{namespace}");
+        assert!(namespace["metadata"]["deletionTimestamp"].is_string());
+        let refused = k.fails_with(
+            &["apply", "--namespace", &doomed, "-f", "-"],
+            Some(&config_map("late", &[])),
+        );
+        assert!(
+            refused.contains("Forbidden")
+                && refused.contains(&format!(
+                    "unable to create new content in namespace {doomed} because it is being terminated"
+                )),
+            "{refused}"
+        );
+    } else {
+        assert!(namespace.stderr.contains("NotFound"), "{namespace}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // watch
 
@@ -1626,6 +1678,7 @@ for_each_kubectl_minor!(
     cordon_and_uncordon,
     scale_deployment,
     delete_by_name_label_and_all,
+    delete_pods_and_namespaces_gracefully,
     watch_sees_added_modified_deleted,
     watch_one_object_by_name,
     watch_ends_at_request_timeout,
