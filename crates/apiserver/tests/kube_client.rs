@@ -258,6 +258,131 @@ async fn not_found_is_404_for_every_verb() {
     );
 }
 
+#[tokio::test]
+async fn metadata_only_lists_and_gets() {
+    let t = start().await;
+    let api = config_maps(&t);
+    api.create(
+        &PostParams::default(),
+        &config_map("meta", &[("k", "v")], &[("big", "data")]),
+    )
+    .await
+    .expect("create");
+    // kube-rs asks for `as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`.
+    let list = api
+        .list_metadata(&ListParams::default())
+        .await
+        .expect("list_metadata");
+    assert!(list.metadata.resource_version.is_some());
+    let item = list.items.first().expect("one item");
+    assert_eq!(item.metadata.name.as_deref(), Some("meta"));
+    assert_eq!(
+        item.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("k"))
+            .map(String::as_str),
+        Some("v")
+    );
+    let one = api.get_metadata("meta").await.expect("get_metadata");
+    assert_eq!(one.metadata.uid, item.metadata.uid);
+}
+
+#[tokio::test]
+async fn discovery_serves_every_issue_resource() {
+    let t = start().await;
+    for discovery in [
+        kube::Discovery::new(t.client.clone())
+            .run()
+            .await
+            .expect("legacy discovery"),
+        kube::Discovery::new(t.client.clone())
+            .run_aggregated()
+            .await
+            .expect("aggregated discovery"),
+    ] {
+        // (group, version, kind, namespaced)
+        let expected = [
+            ("", "v1", "Namespace", false),
+            ("", "v1", "Node", false),
+            ("", "v1", "Pod", true),
+            ("", "v1", "Service", true),
+            ("", "v1", "Endpoints", true),
+            ("", "v1", "ConfigMap", true),
+            ("", "v1", "Secret", true),
+            ("", "v1", "Event", true),
+            ("", "v1", "ServiceAccount", true),
+            ("", "v1", "PersistentVolume", false),
+            ("", "v1", "PersistentVolumeClaim", true),
+            ("", "v1", "ResourceQuota", true),
+            ("", "v1", "LimitRange", true),
+            ("events.k8s.io", "v1", "Event", true),
+            ("apps", "v1", "Deployment", true),
+            ("apps", "v1", "ReplicaSet", true),
+            ("apps", "v1", "StatefulSet", true),
+            ("apps", "v1", "DaemonSet", true),
+            ("apps", "v1", "ControllerRevision", true),
+            ("batch", "v1", "Job", true),
+            ("batch", "v1", "CronJob", true),
+            ("policy", "v1", "PodDisruptionBudget", true),
+            ("scheduling.k8s.io", "v1", "PriorityClass", false),
+            ("storage.k8s.io", "v1", "StorageClass", false),
+            ("coordination.k8s.io", "v1", "Lease", true),
+            ("discovery.k8s.io", "v1", "EndpointSlice", true),
+            ("autoscaling", "v2", "HorizontalPodAutoscaler", true),
+            ("networking.k8s.io", "v1", "Ingress", true),
+            ("networking.k8s.io", "v1", "IngressClass", false),
+            ("networking.k8s.io", "v1", "NetworkPolicy", true),
+            ("rbac.authorization.k8s.io", "v1", "Role", true),
+            ("rbac.authorization.k8s.io", "v1", "RoleBinding", true),
+            ("rbac.authorization.k8s.io", "v1", "ClusterRole", false),
+            (
+                "rbac.authorization.k8s.io",
+                "v1",
+                "ClusterRoleBinding",
+                false,
+            ),
+        ];
+        for (group, version, kind, namespaced) in expected {
+            let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+            let (resource, caps) = discovery
+                .resolve_gvk(&gvk)
+                .unwrap_or_else(|| panic!("{group}/{version} {kind} not discovered"));
+            assert_eq!(
+                caps.scope == kube::discovery::Scope::Namespaced,
+                namespaced,
+                "{kind} scope"
+            );
+            for verb in [
+                "create", "get", "list", "watch", "delete", "patch", "update",
+            ] {
+                assert!(
+                    caps.supports_operation(verb),
+                    "{kind} ({}) lacks {verb}: {:?}",
+                    resource.plural,
+                    caps.operations
+                );
+            }
+        }
+        let (_, deployment) = discovery
+            .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+                "apps",
+                "v1",
+                "Deployment",
+            ))
+            .expect("deployments");
+        let subresources: BTreeSet<String> = deployment
+            .subresources
+            .iter()
+            .map(|(r, _)| r.plural.clone())
+            .collect();
+        assert!(
+            subresources.contains("scale") && subresources.contains("status"),
+            "{subresources:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // update / conflicts
 

@@ -80,7 +80,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|item| item.to_string()).collect()
 }
 
-/// The whitespace-separated cells of the first line (the table header).
+/// The first line of a table (its header).
 fn header(table: &str) -> &str {
     table.lines().next().unwrap_or_default()
 }
