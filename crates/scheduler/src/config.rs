@@ -180,7 +180,7 @@ pub fn merge_plugin_set(default: &PluginSet, custom: &PluginSet) -> PluginSet {
             if disabled_names.contains(&p.name) {
                 continue;
             }
-            match custom.enabled.iter().position(|c| c.name == p.name) {
+            match custom.enabled.iter().rposition(|c| c.name == p.name) {
                 Some(i) => {
                     replaced.insert(i);
                     enabled.push(custom.enabled[i].clone());

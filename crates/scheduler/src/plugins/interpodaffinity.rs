@@ -26,18 +26,44 @@ pub const ERR_REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affini
 const PRE_FILTER_STATE_KEY: &str = "PreFilterInterPodAffinity";
 const PRE_SCORE_STATE_KEY: &str = "PreScoreInterPodAffinity";
 
-type TopologyPair = (String, String);
-type Counts = BTreeMap<TopologyPair, i64>;
+/// Counts per topology pair, as topology key → value → count (`topologyToMatchedTermCount`).
+type Counts = BTreeMap<String, BTreeMap<String, i64>>;
+
+fn count_of(m: &Counts, key: &str, value: &str) -> i64 {
+    m.get(key).and_then(|vs| vs.get(value)).copied().unwrap_or(0)
+}
 
 fn update(m: &mut Counts, node: &NodeInfo, key: &str, value: i64) {
     if let Some(v) = node.node.labels.get(key) {
-        let pair = (key.to_owned(), v.clone());
-        let entry = m.entry(pair.clone()).or_insert(0);
+        let values = m.entry(key.to_owned()).or_default();
+        let entry = values.entry(v.clone()).or_insert(0);
         *entry += value;
         if *entry == 0 {
-            m.remove(&pair);
+            values.remove(v);
+            if values.is_empty() {
+                m.remove(key);
+            }
         }
     }
+}
+
+/// Borrowed-key counts used while building the PreFilter state.
+type BorrowedCounts<'a> = BTreeMap<(&'a str, &'a str), i64>;
+
+fn add_borrowed<'a>(m: &mut BorrowedCounts<'a>, node: &'a NodeInfo, key: &'a str, value: i64) {
+    if let Some(v) = node.node.labels.get(key) {
+        *m.entry((key, v.as_str())).or_insert(0) += value;
+    }
+}
+
+fn own(m: BorrowedCounts<'_>) -> Counts {
+    let mut out = Counts::new();
+    for ((k, v), n) in m {
+        if n != 0 {
+            out.entry(k.to_owned()).or_default().insert(v.to_owned(), n);
+        }
+    }
+    out
 }
 
 fn pod_matches_all_terms(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
@@ -188,36 +214,38 @@ impl PreFilterPlugin for InterPodAffinity {
             merge_namespaces(t, h.objects);
         }
         let namespace_labels = h.objects.namespace_labels(&pod.namespace);
-        let mut existing = Counts::new();
+        let mut existing_b = BorrowedCounts::new();
         for node in h.snapshot.have_pods_with_required_anti_affinity() {
             for p in &node.pods_with_required_anti_affinity {
-                update_with_anti_affinity_terms(
-                    &mut existing,
-                    &p.required_anti_affinity_terms,
-                    pod,
-                    &namespace_labels,
-                    node,
-                    1,
-                );
-            }
-        }
-        let mut affinity_counts = Counts::new();
-        let mut anti_affinity_counts = Counts::new();
-        if !aff.is_empty() || !anti.is_empty() {
-            for node in h.snapshot.list() {
-                for p in &node.pods {
-                    update_with_affinity_terms(&mut affinity_counts, &aff, p, node, 1);
-                    update_with_anti_affinity_terms(
-                        &mut anti_affinity_counts,
-                        &anti,
-                        p,
-                        &BTreeMap::new(),
-                        node,
-                        1,
-                    );
+                for t in &p.required_anti_affinity_terms {
+                    if t.matches(pod, &namespace_labels) {
+                        add_borrowed(&mut existing_b, node, &t.topology_key, 1);
+                    }
                 }
             }
         }
+        let existing = own(existing_b);
+        let mut affinity_b = BorrowedCounts::new();
+        let mut anti_b = BorrowedCounts::new();
+        if !aff.is_empty() || !anti.is_empty() {
+            let empty = BTreeMap::new();
+            for node in h.snapshot.list() {
+                for p in &node.pods {
+                    if pod_matches_all_terms(&aff, p) {
+                        for t in &aff {
+                            add_borrowed(&mut affinity_b, node, &t.topology_key, 1);
+                        }
+                    }
+                    for t in &anti {
+                        if t.matches(p, &empty) {
+                            add_borrowed(&mut anti_b, node, &t.topology_key, 1);
+                        }
+                    }
+                }
+            }
+        }
+        let affinity_counts = own(affinity_b);
+        let anti_affinity_counts = own(anti_b);
         if existing.is_empty() && aff.is_empty() && anti.is_empty() {
             return (None, Status::skip());
         }
@@ -282,11 +310,7 @@ fn satisfy_existing_pods_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> b
     if s.existing_anti_affinity_counts.is_empty() {
         return true;
     }
-    !node.node.labels.iter().any(|(k, v)| {
-        s.existing_anti_affinity_counts
-            .get(&(k.clone(), v.clone()))
-            .is_some_and(|c| *c > 0)
-    })
+    !node.node.labels.iter().any(|(k, v)| count_of(&s.existing_anti_affinity_counts, k, v) > 0)
 }
 
 fn satisfy_pod_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
@@ -295,9 +319,7 @@ fn satisfy_pod_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
     }
     for t in &s.required_anti_affinity_terms {
         if let Some(v) = node.node.labels.get(&t.topology_key)
-            && s.anti_affinity_counts
-                .get(&(t.topology_key.clone(), v.clone()))
-                .is_some_and(|c| *c > 0)
+            && count_of(&s.anti_affinity_counts, &t.topology_key, v) > 0
         {
             return false;
         }
@@ -310,10 +332,7 @@ fn satisfy_pod_affinity(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> b
     for t in &s.required_affinity_terms {
         match node.node.labels.get(&t.topology_key) {
             Some(v) => {
-                if s.affinity_counts
-                    .get(&(t.topology_key.clone(), v.clone()))
-                    .is_none_or(|c| *c <= 0)
-                {
+                if count_of(&s.affinity_counts, &t.topology_key, v) <= 0 {
                     pods_exist = false;
                 }
             }

@@ -118,7 +118,7 @@ fn node_labels_match(node: &NodeInfo, constraints: &[Constraint]) -> bool {
 
 /// Pods on the node in `ns`, not terminating, matching the selector (`countPodsMatchSelector`).
 fn count_pods_match_selector(node: &NodeInfo, selector: &Selector, ns: &str) -> i64 {
-    if selector.is_empty() {
+    if node.pods.is_empty() || selector.is_empty() {
         return 0;
     }
     let n = node
@@ -273,25 +273,27 @@ impl PreFilterPlugin for PodTopologySpread {
         if constraints.is_empty() {
             return (None, Status::skip());
         }
-        let mut tp: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
-        for node in h.snapshot.list() {
-            if !node_labels_match(node, &constraints) {
-                continue;
+        // Count with borrowed topology values, then own them once (there are few domains).
+        let mut counting: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut values: Vec<&str> = Vec::with_capacity(constraints.len());
+        'nodes: for node in h.snapshot.list() {
+            values.clear();
+            for c in &constraints {
+                match node.node.labels.get(&c.topology_key) {
+                    Some(v) => values.push(v),
+                    None => continue 'nodes,
+                }
             }
             for (i, c) in constraints.iter().enumerate() {
                 if !c.includes_node(pod, node, &pod.required_node_affinity) {
                     continue;
                 }
-                let value = node
-                    .node
-                    .labels
-                    .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
                 let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
-                *tp[i].entry(value).or_insert(0) += count;
+                *counting[i].entry(values[i]).or_insert(0) += count;
             }
         }
+        let tp: Vec<BTreeMap<String, i64>> =
+            counting.into_iter().map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).collect();
         let critical_paths = tp
             .iter()
             .map(|m| {
