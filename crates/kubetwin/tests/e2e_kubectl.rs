@@ -1590,6 +1590,46 @@ fn not_found_and_already_exists(minor: u32) {
     );
 }
 
+fn stale_resource_version_conflicts(minor: u32) {
+    let k = kubectl_for("stale-rv", minor, true);
+    k.apply(&config_map("cas", &[]));
+    let old = k.ok(&["get", "configmap", "cas", "-o", "json"]);
+    k.ok(&["label", "configmap", "cas", "changed=yes"]);
+
+    // `replace` sends the object with its (now stale) resourceVersion: 409 Conflict.
+    let stale = old.replace("\"value\"", "\"overwritten\"");
+    let conflict = k.fails_with(&["replace", "-f", "-"], Some(&stale));
+    assert!(
+        conflict.contains("Conflict")
+            && conflict.contains(
+                "Operation cannot be fulfilled on configmaps \"cas\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+        "{conflict}"
+    );
+    let current = k.get_json(&["configmap", "cas"]);
+    assert_eq!(current["data"]["key"], "value");
+    assert_eq!(current["metadata"]["labels"]["changed"], "yes");
+
+    // A patch carrying a resourceVersion is a precondition.
+    let old_rv: Value =
+        serde_json::from_str::<Value>(&old).expect("json")["metadata"]["resourceVersion"].clone();
+    let patch =
+        json!({"metadata": {"resourceVersion": old_rv}, "data": {"key": "patched"}}).to_string();
+    let conflict = k.fails(&["patch", "configmap", "cas", "--type", "merge", "-p", &patch]);
+    assert!(conflict.contains("Conflict"), "{conflict}");
+    assert_eq!(k.get_json(&["configmap", "cas"])["data"]["key"], "value");
+
+    // Without a resourceVersion, replace is unconditional.
+    let mut fresh = k.get_json(&["configmap", "cas"]);
+    fresh["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("resourceVersion");
+    fresh["data"]["key"] = json!("replaced");
+    k.ok_with(&["replace", "-f", "-"], Some(&fresh.to_string()), &[]);
+    assert_eq!(k.get_json(&["configmap", "cas"])["data"]["key"], "replaced");
+}
+
 fn raw_bad_bodies_are_rejected(minor: u32) {
     let k = kubectl_for("raw-bodies", minor, true);
     let path = format!("/api/v1/namespaces/{}/configmaps", k.namespace());
@@ -1687,5 +1727,6 @@ for_each_kubectl_minor!(
     invalid_objects_are_rejected,
     unknown_fields_follow_the_validate_flag,
     not_found_and_already_exists,
+    stale_resource_version_conflicts,
     raw_bad_bodies_are_rejected,
 );
