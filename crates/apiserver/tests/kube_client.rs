@@ -761,6 +761,117 @@ async fn server_side_apply_field_ownership(api: &Api<ConfigMap>, created: &Confi
     assert_eq!(data_of(&pruned), json!({"shared": "bob"}));
 }
 
+#[tokio::test]
+async fn status_scale_and_binding_subresources() {
+    let t = start().await;
+    let deployments: Api<Deployment> = Api::namespaced(t.client.clone(), "default");
+    let created = deployments
+        .create(&PostParams::default(), &deployment("sub", "nginx", 2))
+        .await
+        .expect("create");
+    assert_eq!(created.metadata.generation, Some(1));
+
+    // status: only status changes, and generation does not move.
+    // Upstream: pkg/registry/apps/deployment/strategy.go (deploymentStatusStrategy).
+    let after_status = deployments
+        .patch_status(
+            "sub",
+            &PatchParams::default(),
+            &Patch::Merge(json!({
+                "spec": {"replicas": 9},
+                "status": {"observedGeneration": 1, "replicas": 2}
+            })),
+        )
+        .await
+        .expect("patch status");
+    assert_eq!(after_status.spec.as_ref().and_then(|s| s.replicas), Some(2));
+    assert_eq!(
+        after_status.status.as_ref().and_then(|s| s.replicas),
+        Some(2)
+    );
+    assert_eq!(after_status.metadata.generation, Some(1));
+
+    // A main-resource update cannot change status.
+    let after_main = deployments
+        .patch(
+            "sub",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 7}, "metadata": {"labels": {"x": "y"}}})),
+        )
+        .await
+        .expect("patch");
+    assert_eq!(after_main.status.as_ref().and_then(|s| s.replicas), Some(2));
+
+    // scale: autoscaling/v1 Scale over spec.replicas; writing it bumps generation.
+    let scale = deployments.get_scale("sub").await.expect("get scale");
+    assert_eq!(scale.spec.as_ref().and_then(|s| s.replicas), Some(2));
+    assert_eq!(
+        scale.status.as_ref().and_then(|s| s.selector.as_deref()),
+        Some("app=sub")
+    );
+    let scaled = deployments
+        .patch_scale(
+            "sub",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .expect("patch scale");
+    assert_eq!(scaled.spec.as_ref().and_then(|s| s.replicas), Some(5));
+    let fetched = deployments.get("sub").await.expect("get");
+    assert_eq!(fetched.spec.as_ref().and_then(|s| s.replicas), Some(5));
+    assert_eq!(fetched.metadata.generation, Some(2));
+    let status = api_error(
+        deployments
+            .patch_scale(
+                "sub",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": -1}})),
+            )
+            .await,
+    );
+    assert_eq!(status.code, 422);
+
+    // pods/binding sets spec.nodeName once; a second binding is a 409.
+    // Upstream: pkg/registry/core/pod/storage/storage.go (BindingREST, assignPod).
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(t.client.clone(), "default");
+    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "bindme"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}
+    }))
+    .expect("pod");
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create pod");
+    let binding = json!({
+        "apiVersion": "v1", "kind": "Binding",
+        "metadata": {"name": "bindme"},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"}
+    });
+    let answer = t
+        .raw_json(
+            "POST",
+            "/api/v1/namespaces/default/pods/bindme/binding",
+            &binding,
+        )
+        .await;
+    assert_eq!(answer.code, 201, "{}", answer.text);
+    let bound = pods.get("bindme").await.expect("get pod");
+    assert_eq!(
+        bound.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+        Some("node-a")
+    );
+    let again = t
+        .raw_json(
+            "POST",
+            "/api/v1/namespaces/default/pods/bindme/binding",
+            &binding,
+        )
+        .await;
+    assert_status(&again, 409, "Conflict");
+}
+
 // ---------------------------------------------------------------------------------------
 // list: selectors and paging
 
