@@ -17,21 +17,55 @@ fn names(list: Vec<(&'static str, i64)>) -> Vec<&'static str> {
 /// yet (VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone).
 #[test]
 fn default_profile_expansion() {
-    let fws = SchedulerConfiguration::default().build_frameworks().expect("default");
+    let fws = SchedulerConfiguration::default()
+        .build_frameworks()
+        .expect("default");
     let fw = &fws[0];
     assert_eq!(fw.profile_name(), "default-scheduler");
     let cases: Vec<(ExtensionPoint, Vec<&str>)> = vec![
-        (ExtensionPoint::PreEnqueue, vec!["SchedulingGates", "DynamicResources"]),
+        (
+            ExtensionPoint::PreEnqueue,
+            vec!["SchedulingGates", "DynamicResources"],
+        ),
         (ExtensionPoint::QueueSort, vec!["PrioritySort"]),
-        (ExtensionPoint::PreFilter, vec!["NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "DynamicResources"]),
+        (
+            ExtensionPoint::PreFilter,
+            vec![
+                "NodeAffinity",
+                "NodePorts",
+                "NodeResourcesFit",
+                "PodTopologySpread",
+                "InterPodAffinity",
+                "DynamicResources",
+            ],
+        ),
         (
             ExtensionPoint::Filter,
-            vec!["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
+            vec![
+                "NodeUnschedulable",
+                "NodeName",
+                "TaintToleration",
+                "NodeAffinity",
+                "NodePorts",
+                "NodeResourcesFit",
+                "PodTopologySpread",
+                "InterPodAffinity",
+            ],
         ),
-        (ExtensionPoint::PostFilter, vec!["DynamicResources", "DefaultPreemption"]),
+        (
+            ExtensionPoint::PostFilter,
+            vec!["DynamicResources", "DefaultPreemption"],
+        ),
         (
             ExtensionPoint::PreScore,
-            vec!["TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "NodeResourcesBalancedAllocation"],
+            vec![
+                "TaintToleration",
+                "NodeAffinity",
+                "NodeResourcesFit",
+                "PodTopologySpread",
+                "InterPodAffinity",
+                "NodeResourcesBalancedAllocation",
+            ],
         ),
         (ExtensionPoint::Bind, vec!["DefaultBinder"]),
     ];
@@ -54,35 +88,66 @@ fn default_profile_expansion() {
 }
 
 fn p(name: &str, weight: i64) -> PluginRef {
-    PluginRef { name: name.into(), weight }
+    PluginRef {
+        name: name.into(),
+        weight,
+    }
 }
 
 /// Upstream: TestMergePlugins (default_plugins_test.go).
 #[test]
 fn merge_plugins() {
-    let default = PluginSet { enabled: vec![p("DefaultPlugin1", 0), p("DefaultPlugin2", 0)], disabled: vec![] };
+    let default = PluginSet {
+        enabled: vec![p("DefaultPlugin1", 0), p("DefaultPlugin2", 0)],
+        disabled: vec![],
+    };
     let cases: Vec<(&str, PluginSet, Vec<PluginRef>)> = vec![
         (
             "AppendCustomPlugin",
-            PluginSet { enabled: vec![p("CustomPlugin", 0)], disabled: vec![] },
-            vec![p("DefaultPlugin1", 0), p("DefaultPlugin2", 0), p("CustomPlugin", 0)],
+            PluginSet {
+                enabled: vec![p("CustomPlugin", 0)],
+                disabled: vec![],
+            },
+            vec![
+                p("DefaultPlugin1", 0),
+                p("DefaultPlugin2", 0),
+                p("CustomPlugin", 0),
+            ],
         ),
         (
             "InsertAfterDefaultPlugins2",
-            PluginSet { enabled: vec![p("CustomPlugin", 0), p("DefaultPlugin2", 0)], disabled: vec![p("DefaultPlugin2", 0)] },
-            vec![p("DefaultPlugin1", 0), p("CustomPlugin", 0), p("DefaultPlugin2", 0)],
+            PluginSet {
+                enabled: vec![p("CustomPlugin", 0), p("DefaultPlugin2", 0)],
+                disabled: vec![p("DefaultPlugin2", 0)],
+            },
+            vec![
+                p("DefaultPlugin1", 0),
+                p("CustomPlugin", 0),
+                p("DefaultPlugin2", 0),
+            ],
         ),
         (
             "InsertBeforeAllPlugins",
             PluginSet {
-                enabled: vec![p("CustomPlugin", 0), p("DefaultPlugin1", 0), p("DefaultPlugin2", 0)],
+                enabled: vec![
+                    p("CustomPlugin", 0),
+                    p("DefaultPlugin1", 0),
+                    p("DefaultPlugin2", 0),
+                ],
                 disabled: vec![p("*", 0)],
             },
-            vec![p("CustomPlugin", 0), p("DefaultPlugin1", 0), p("DefaultPlugin2", 0)],
+            vec![
+                p("CustomPlugin", 0),
+                p("DefaultPlugin1", 0),
+                p("DefaultPlugin2", 0),
+            ],
         ),
         (
             "ReorderDefaultPlugins",
-            PluginSet { enabled: vec![p("DefaultPlugin2", 0), p("DefaultPlugin1", 0)], disabled: vec![p("*", 0)] },
+            PluginSet {
+                enabled: vec![p("DefaultPlugin2", 0), p("DefaultPlugin1", 0)],
+                disabled: vec![p("*", 0)],
+            },
             vec![p("DefaultPlugin2", 0), p("DefaultPlugin1", 0)],
         ),
         (
@@ -92,19 +157,36 @@ fn merge_plugins() {
         ),
         (
             "CustomPluginOverrideDefaultPlugin",
-            PluginSet { enabled: vec![p("DefaultPlugin1", 2)], disabled: vec![] },
+            PluginSet {
+                enabled: vec![p("DefaultPlugin1", 2)],
+                disabled: vec![],
+            },
             vec![p("DefaultPlugin1", 2), p("DefaultPlugin2", 0)],
         ),
         (
             "OrderPreserveAfterOverride",
-            PluginSet { enabled: vec![p("DefaultPlugin2", 2), p("DefaultPlugin1", 1)], disabled: vec![] },
+            PluginSet {
+                enabled: vec![p("DefaultPlugin2", 2), p("DefaultPlugin1", 1)],
+                disabled: vec![],
+            },
             vec![p("DefaultPlugin1", 1), p("DefaultPlugin2", 2)],
         ),
         (
             "RepeatedCustomPlugin",
-            PluginSet { enabled: vec![p("DefaultPlugin1", 0), p("DefaultPlugin2", 2), p("DefaultPlugin2", 4)], disabled: vec![] },
+            PluginSet {
+                enabled: vec![
+                    p("DefaultPlugin1", 0),
+                    p("DefaultPlugin2", 2),
+                    p("DefaultPlugin2", 4),
+                ],
+                disabled: vec![],
+            },
             // The last repetition replaces the default in place; the others are appended.
-            vec![p("DefaultPlugin1", 0), p("DefaultPlugin2", 4), p("DefaultPlugin2", 2)],
+            vec![
+                p("DefaultPlugin1", 0),
+                p("DefaultPlugin2", 4),
+                p("DefaultPlugin2", 2),
+            ],
         ),
     ];
     for (name, custom, want) in cases {
@@ -145,14 +227,27 @@ profiles:
     assert_eq!(cfg.percentage_of_nodes_to_score, 50);
     let fws = cfg.build_frameworks().expect("frameworks");
     let score = fws[0].list_plugins(ExtensionPoint::Score);
-    assert!(!score.iter().any(|(n, _)| *n == "ImageLocality"), "ImageLocality disabled: {score:?}");
-    assert_eq!(score[0], ("TaintToleration", 7), "explicit Score weight wins and comes first");
-    assert!(score.contains(&("NodeResourcesBalancedAllocation", 5)), "MultiPoint weight override");
+    assert!(
+        !score.iter().any(|(n, _)| *n == "ImageLocality"),
+        "ImageLocality disabled: {score:?}"
+    );
+    assert_eq!(
+        score[0],
+        ("TaintToleration", 7),
+        "explicit Score weight wins and comes first"
+    );
+    assert!(
+        score.contains(&("NodeResourcesBalancedAllocation", 5)),
+        "MultiPoint weight override"
+    );
     assert_eq!(fws[1].profile_name(), "bin-packer");
     assert_eq!(fws[1].percentage_of_nodes_to_score(), Some(100));
     for (bad, why) in [
         ("apiVersion: v1\nkind: Pod\n", "kind"),
-        ("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 101\n", "range"),
+        (
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 101\n",
+            "range",
+        ),
         (
             "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins: {score: {enabled: [{name: NoSuchPlugin}]}}\n",
             "unknown plugin",
@@ -162,7 +257,8 @@ profiles:
             "strategy",
         ),
     ] {
-        let r = SchedulerConfiguration::from_yaml(bad).and_then(|c| c.build_frameworks().map(|_| ()));
+        let r =
+            SchedulerConfiguration::from_yaml(bad).and_then(|c| c.build_frameworks().map(|_| ()));
         assert!(r.is_err(), "{why}");
     }
 }
@@ -172,14 +268,30 @@ profiles:
 fn calculate_num_candidates() {
     let cases: &[(&str, i64, i64, i64, i64)] = &[
         ("no nodes", 5, 50, 0, 0),
-        ("nodes*minCandidateNodesPercentage >= minCandidateNodesAbsolute", 50, 10, 100, 50),
-        ("nodes*minCandidateNodesPercentage < minCandidateNodesAbsolute", 10, 500, 1000, 500),
+        (
+            "nodes*minCandidateNodesPercentage >= minCandidateNodesAbsolute",
+            50,
+            10,
+            100,
+            50,
+        ),
+        (
+            "nodes*minCandidateNodesPercentage < minCandidateNodesAbsolute",
+            10,
+            500,
+            1000,
+            500,
+        ),
         ("nodes < minCandidateNodesAbsolute", 10, 500, 200, 200),
         ("minCandidateNodesPercentage=0", 0, 10, 100, 10),
         ("minCandidateNodesAbsolute=0", 50, 0, 100, 50),
         ("all nodes", 100, 0, 100, 100),
     ];
     for (name, pct, abs, nodes, want) in cases {
-        assert_eq!(DefaultPreemption::new(*pct, *abs).calculate_num_candidates(*nodes), *want, "{name}");
+        assert_eq!(
+            DefaultPreemption::new(*pct, *abs).calculate_num_candidates(*nodes),
+            *want,
+            "{name}"
+        );
     }
 }

@@ -30,7 +30,10 @@ const PRE_SCORE_STATE_KEY: &str = "PreScoreInterPodAffinity";
 type Counts = BTreeMap<String, BTreeMap<String, i64>>;
 
 fn count_of(m: &Counts, key: &str, value: &str) -> i64 {
-    m.get(key).and_then(|vs| vs.get(value)).copied().unwrap_or(0)
+    m.get(key)
+        .and_then(|vs| vs.get(value))
+        .copied()
+        .unwrap_or(0)
 }
 
 fn update(m: &mut Counts, node: &NodeInfo, key: &str, value: i64) {
@@ -310,7 +313,11 @@ fn satisfy_existing_pods_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> b
     if s.existing_anti_affinity_counts.is_empty() {
         return true;
     }
-    !node.node.labels.iter().any(|(k, v)| count_of(&s.existing_anti_affinity_counts, k, v) > 0)
+    !node
+        .node
+        .labels
+        .iter()
+        .any(|(k, v)| count_of(&s.existing_anti_affinity_counts, k, v) > 0)
 }
 
 fn satisfy_pod_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {

@@ -292,8 +292,10 @@ impl PreFilterPlugin for PodTopologySpread {
                 *counting[i].entry(values[i]).or_insert(0) += count;
             }
         }
-        let tp: Vec<BTreeMap<String, i64>> =
-            counting.into_iter().map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).collect();
+        let tp: Vec<BTreeMap<String, i64>> = counting
+            .into_iter()
+            .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .collect();
         let critical_paths = tp
             .iter()
             .map(|m| {
