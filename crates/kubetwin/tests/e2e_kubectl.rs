@@ -135,6 +135,36 @@ fn taints(node: &Value) -> Vec<(String, String, String)> {
 }
 
 // ---------------------------------------------------------------------------------------
+// the premise: the dispatcher runs kubectl 1.<minor>
+
+fn dispatcher_runs_the_matching_kubectl(minor: u32) {
+    let k = kubectl_for("version", minor, false);
+    let version: Value =
+        serde_json::from_str(&k.ok(&["version", "-o", "json"])).expect("version JSON");
+    assert_eq!(version["serverVersion"]["major"], "1");
+    assert_eq!(version["serverVersion"]["minor"], minor.to_string());
+    // The dispatcher itself is a 1.32 build and reports "32+" when it runs itself.
+    assert_eq!(
+        version["clientVersion"]["minor"]
+            .as_str()
+            .map(|m| m.trim_end_matches('+')),
+        Some(minor.to_string().as_str()),
+        "the suite for {minor} must really run kubectl 1.{minor}: {version}"
+    );
+    let raw: Value =
+        serde_json::from_str(&k.ok(&["get", "--raw", "/version"])).expect("/version JSON");
+    assert!(
+        raw["gitVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with(&format!("v1.{minor}."))),
+        "{raw}"
+    );
+    for probe in ["/healthz", "/livez", "/readyz"] {
+        assert_eq!(k.ok(&["get", "--raw", probe]).trim(), "ok", "{probe}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // apply
 
 fn apply_multi_document_creates_every_object(minor: u32) {
@@ -1702,6 +1732,7 @@ macro_rules! for_each_kubectl_minor {
 }
 
 for_each_kubectl_minor!(
+    dispatcher_runs_the_matching_kubectl,
     apply_multi_document_creates_every_object,
     reapply_after_edit_is_a_three_way_strategic_merge,
     diff_and_server_dry_run_do_not_persist,
