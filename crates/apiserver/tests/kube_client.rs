@@ -872,6 +872,87 @@ async fn status_scale_and_binding_subresources() {
     assert_status(&again, 409, "Conflict");
 }
 
+#[tokio::test]
+async fn finalizers_hold_deletion_until_removed() {
+    let t = start().await;
+    let api = config_maps(&t);
+    let mut held = config_map("held", &[], &[]);
+    held.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+    api.create(&PostParams::default(), &held)
+        .await
+        .expect("create");
+    let from = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    let mut stream = api
+        .watch(&WatchParams::default().timeout(60), &from)
+        .await
+        .expect("watch")
+        .boxed();
+
+    // Upstream: staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go
+    // (Delete with finalizers: set deletionTimestamp, keep the object, answer 200 with it).
+    let deleted = api
+        .delete("held", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let pending = deleted
+        .left()
+        .expect("the object comes back while finalizers remain");
+    assert!(pending.metadata.deletion_timestamp.is_some());
+    let still_there = api.get("held").await.expect("still readable");
+    assert!(still_there.metadata.deletion_timestamp.is_some());
+    assert_eq!(still_there.metadata.deletion_grace_period_seconds, Some(0));
+
+    // New finalizers cannot be added once deletion started.
+    // Upstream: staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go
+    // (ValidateObjectMetaUpdate: "no new finalizers can be added if the object is being deleted").
+    let status = api_error(
+        api.patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"finalizers": ["example.com/hold", "example.com/more"]}}),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(status.code, 422, "{status:?}");
+    assert_eq!(
+        status.details.expect("details").causes[0].field,
+        "metadata.finalizers"
+    );
+
+    // Removing the last finalizer completes the deletion.
+    api.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .expect("remove finalizers");
+    assert_eq!(api_error(api.get("held").await).code, 404);
+
+    let mut kinds = Vec::new();
+    while kinds.last() != Some(&"DELETED") {
+        match next_within(&mut stream, "a watch event")
+            .await
+            .expect("event")
+        {
+            WatchEvent::Modified(_) => kinds.push("MODIFIED"),
+            WatchEvent::Deleted(_) => kinds.push("DELETED"),
+            WatchEvent::Added(_) => kinds.push("ADDED"),
+            WatchEvent::Bookmark(_) => {}
+            WatchEvent::Error(status) => panic!("watch error: {status:?}"),
+        }
+    }
+    assert_eq!(kinds, ["MODIFIED", "DELETED"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // list: selectors and paging
 
