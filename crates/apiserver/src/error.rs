@@ -118,6 +118,21 @@ impl ApiError {
         )
     }
 
+    /// 409 for a server-side apply that would change fields other managers own
+    /// (`errors.NewApplyConflict`, message from `managedfields/internal/conflict.go`).
+    pub fn apply_conflict(conflicts: &[crate::managed::Conflict]) -> Self {
+        let mut err = Self::new(409, "Conflict", crate::managed::conflict_message(conflicts));
+        err.causes = conflicts
+            .iter()
+            .map(|c| Cause {
+                reason: "FieldManagerConflict".into(),
+                message: format!("conflict with {}", c.manager),
+                field: c.path.clone(),
+            })
+            .collect();
+        err
+    }
+
     /// 422 `Kind.group "name" is invalid: …`, with one cause per field error (`errors.NewInvalid`).
     pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
         let mut err = Self::new(

@@ -326,7 +326,11 @@ async fn resource_request(
             Ok(response)
         }
         "create" => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let obj = parse_body(&body, &content_type(headers))?;
             if res.resource == "bindings" {
                 let name = object::name(&obj).to_string();
@@ -345,7 +349,11 @@ async fn resource_request(
             ))
         }
         "update" => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let obj = parse_body(&body, &content_type(headers))?;
             let out = server
                 .update(res, namespace, &info.name, "", obj, &opts)
@@ -361,7 +369,11 @@ async fn resource_request(
             ))
         }
         "patch" => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let out = server
                 .patch(
                     res,
@@ -462,7 +474,11 @@ async fn subresource_request(
             &[],
         )),
         ("status", "update") | ("finalize", "update") => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let obj = parse_body(body, &ct)?;
             if sub.name == "finalize" {
                 let finalizers = obj["spec"]["finalizers"].clone();
@@ -482,7 +498,11 @@ async fn subresource_request(
             Ok(json_response(StatusCode::OK, &out.object, &out.warnings))
         }
         ("status", "patch") => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let out = server
                 .patch(res, namespace, name, "status", &ct, body, &opts)
                 .await?;
@@ -494,7 +514,11 @@ async fn subresource_request(
             &[],
         )),
         ("scale", "update") => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let desired = parse_body(body, &ct)?;
             let f = move |_: &Value| Ok(desired.clone());
             Ok(json_response(
@@ -504,7 +528,11 @@ async fn subresource_request(
             ))
         }
         ("scale", "patch") => {
-            let opts = WriteOptions::parse(query)?;
+            let opts = WriteOptions::parse(query)?.with_user_agent(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            );
             let essence = ct
                 .split(';')
                 .next()

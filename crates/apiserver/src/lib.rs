@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod list;
+pub mod managed;
 pub mod object;
 pub mod openapi;
 pub mod registry;

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::registry::{self, ResourceInfo};
 use crate::request::Query;
 use crate::storage::StorageError;
-use crate::{ApiServer, defaults, object, typed};
+use crate::{ApiServer, defaults, managed, object, typed};
 
 /// `fieldValidation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,9 @@ pub struct WriteOptions {
     pub dry_run: bool,
     /// `fieldManager`.
     pub field_manager: Option<String>,
+    /// The manager recorded when `fieldManager` is absent: the User-Agent up to its first `/`
+    /// (`managedfields/internal/fieldmanager.go` `prefixFromUserAgent`).
+    pub user_agent_manager: String,
     /// `fieldValidation`.
     pub field_validation: FieldValidation,
     /// `force` (apply patches).
@@ -44,6 +47,7 @@ impl Default for WriteOptions {
         Self {
             dry_run: false,
             field_manager: None,
+            user_agent_manager: "unknown".into(),
             field_validation: FieldValidation::Warn,
             force: false,
         }
@@ -76,9 +80,45 @@ impl WriteOptions {
         Ok(Self {
             dry_run,
             field_manager: query.get("fieldManager").map(str::to_string),
+            user_agent_manager: "unknown".into(),
             field_validation,
             force,
         })
+    }
+}
+
+impl WriteOptions {
+    /// Sets the fallback manager from a User-Agent header.
+    pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
+        if let Some(ua) = user_agent.filter(|u| !u.is_empty()) {
+            let prefix: String = ua
+                .split('/')
+                .next()
+                .unwrap_or(ua)
+                .chars()
+                .take(128)
+                .collect();
+            self.user_agent_manager = prefix;
+        }
+        self
+    }
+
+    /// The manager that owns what this write changes.
+    pub fn manager(&self) -> &str {
+        self.field_manager
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .unwrap_or(&self.user_agent_manager)
+    }
+}
+
+fn part_of(info: &ResourceInfo, subresource: &str) -> managed::Part {
+    if subresource == "status" {
+        managed::Part::Status
+    } else {
+        managed::Part::Main {
+            status_is_subresource: info.has_status_subresource(),
+        }
     }
 }
 
@@ -315,6 +355,18 @@ impl ApiServer {
             self.check_namespace(info, &ns, &name)?;
         }
         self.admit_create(info, &mut obj)?;
+        if obj["metadata"]["managedFields"].is_null() {
+            let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
+            managed::track_update(
+                None,
+                &mut obj,
+                opts.manager(),
+                schema,
+                part_of(info, ""),
+                &info.api_version(),
+                &now,
+            );
+        }
         if opts.dry_run {
             return Ok(WriteOutcome {
                 object: obj,
@@ -531,6 +583,18 @@ impl ApiServer {
             if !pinned.is_empty() && pinned != current_rev.to_string() {
                 return Err(ApiError::stale(info, name));
             }
+            // A uid in the body is a precondition (`rest.DefaultUpdatedObjectInfo.Preconditions`).
+            let body_uid = object::meta_str(&desired, "uid");
+            let current_uid = object::meta_str(&current, "uid");
+            if !body_uid.is_empty() && body_uid != current_uid {
+                return Err(ApiError::conflict(
+                    info,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {body_uid}, UID in object meta: {current_uid}"
+                    ),
+                ));
+            }
             if object::name(&desired) != name {
                 return Err(ApiError::bad_request(format!(
                     "the name of the object ({}) does not match the name on the URL ({name})",
@@ -546,6 +610,17 @@ impl ApiServer {
                     created: false,
                 });
             }
+            let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
+            let now = self.now_string();
+            managed::track_update(
+                Some(&current),
+                &mut next,
+                opts.manager(),
+                schema,
+                part_of(info, subresource),
+                &info.api_version(),
+                &now,
+            );
             if opts.dry_run {
                 return Ok(WriteOutcome {
                     object: next,
@@ -753,6 +828,18 @@ impl ApiServer {
                 if object::name(&obj).is_empty() {
                     object::set_meta_str(&mut obj, "name", name);
                 }
+                let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
+                let obj = managed::apply(
+                    None,
+                    &obj,
+                    opts.manager(),
+                    opts.force,
+                    schema,
+                    part_of(info, ""),
+                    &info.api_version(),
+                    &self.now_string(),
+                )
+                .map_err(|e| apply_error(info, name, e))?;
                 return self.create(info, namespace, obj, opts).await;
             }
         } else if opts.force {
@@ -765,16 +852,30 @@ impl ApiServer {
                 )],
             ));
         }
-        let group = info.group;
-        let version = info.version;
-        let kind_name = info.kind;
+        let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
+        let now = self.now_string();
+        let manager = opts.manager().to_string();
+        let force = opts.force;
+        let part = part_of(info, subresource);
         let mutate = move |current: &Value| -> Result<Value, ApiError> {
             let result = match kind {
                 PatchKind::Json => kubetwin_patch::json_patch(current, &patch),
                 PatchKind::Merge => kubetwin_patch::merge_patch(current, &patch),
-                PatchKind::Strategic | PatchKind::Apply => {
-                    let schema = kubetwin_patch::schema_for(group, version, kind_name);
+                PatchKind::Strategic => {
                     kubetwin_patch::strategic_merge_patch(current, &patch, schema)
+                }
+                PatchKind::Apply => {
+                    return managed::apply(
+                        Some(current),
+                        &patch,
+                        &manager,
+                        force,
+                        schema,
+                        part,
+                        &info.api_version(),
+                        &now,
+                    )
+                    .map_err(|e| apply_error(info, name, e));
                 }
             };
             result.map_err(|e| patch_error(info, name, &e))
@@ -931,6 +1032,13 @@ pub fn patch_error(info: &ResourceInfo, name: &str, err: &kubetwin_patch::PatchE
         413 => ApiError::too_large(&err.to_string()),
         400 => ApiError::bad_request(err.to_string()),
         _ => ApiError::internal(err),
+    }
+}
+
+fn apply_error(info: &ResourceInfo, name: &str, err: managed::ApplyError) -> ApiError {
+    match err {
+        managed::ApplyError::Conflicts(conflicts) => ApiError::apply_conflict(&conflicts),
+        managed::ApplyError::Patch(e) => patch_error(info, name, &e),
     }
 }
 
