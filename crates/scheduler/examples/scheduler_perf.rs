@@ -291,7 +291,17 @@ fn run(w: &Workload) {
     #[allow(clippy::disallowed_methods)] // A benchmark program measures wall-clock time.
     let start = std::time::Instant::now();
     for p in &pods {
-        let out = sched.schedule_one(p, false);
+        let mut out = sched.schedule_one(p, false);
+        if out.node.is_none()
+            && let Some(nominated) = out.nominated_node.clone()
+        {
+            // The preemptor is retried once its victims are gone, as upstream after they terminate.
+            let mut retry = (**p).clone();
+            retry.nominated_node_name = nominated;
+            let preempted = std::mem::take(&mut out.preempted);
+            out = sched.schedule_one(&Arc::new(retry), false);
+            out.preempted = preempted;
+        }
         if let Some(n) = &out.node {
             placed += 1;
             fnv(&mut hash, n.as_bytes());
