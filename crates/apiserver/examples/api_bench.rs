@@ -84,6 +84,30 @@ async fn creates_per_second(
     handle.abort();
 }
 
+/// Creates through the in-process API (no HTTP, no client): the server's own cost per create.
+async fn in_process_creates(pods: usize) {
+    let server = ApiServer::new(
+        Storage::new(Store::memory()),
+        Arc::new(ManualClock::at_default_epoch()),
+        1,
+        ApiServerConfig::default(),
+    );
+    server.bootstrap().await.expect("bootstrap");
+    let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
+    let opts = kubetwin_apiserver::write::WriteOptions::default();
+    let started = Instant::now();
+    for i in 0..pods {
+        let body = serde_json::to_value(pod(&format!("p-{i}"))).expect("json");
+        server.create(info, Some("default"), body, &opts).await.expect("create");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{:<40} {pods:>7} pods in {secs:>6.2} s = {:>8.0} creates/s   (one task, no HTTP)",
+        "in-process, memory store",
+        pods as f64 / secs
+    );
+}
+
 async fn watch_fan_out(watchers: usize, events: usize) {
     let (client, handle) = start(Store::memory()).await;
     let api: Api<Pod> = Api::namespaced(client, "default");
@@ -152,6 +176,7 @@ async fn main() {
     println!(
         "kubetwin API benchmark ({pods} pods, {concurrency} concurrent clients, kube-rs over loopback HTTP/1.1)"
     );
+    in_process_creates(pods).await;
     creates_per_second("memory store", Store::memory(), pods, concurrency, 20_000.0).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let redb =

@@ -3,7 +3,10 @@
 //! This is the one crate allowed to read the wall clock and the OS's entropy: it builds the
 //! injected [`Clock`](kubetwin_core::clock::Clock) for `serve`.
 
+mod schedule_cmd;
 mod serve;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -19,11 +22,23 @@ struct Cli {
 enum Command {
     /// Runs the twin: an API server that kubectl uses, over a durable store.
     Serve(serve::ServeArgs),
+    /// Places the unbound pods in the files onto the nodes in the files, as kube-scheduler would.
+    Schedule(schedule_cmd::ScheduleArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| 0),
+        Command::Schedule(args) => schedule_cmd::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
     }
 }
