@@ -16,6 +16,10 @@ use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_core::clock::ManualClock;
 use kubetwin_store::{RedbOptions, Store};
 
+// As in the `kubetwin` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn pod(name: &str) -> Pod {
     serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -84,6 +88,112 @@ async fn creates_per_second(
     handle.abort();
 }
 
+/// Starts a server and returns its address (for the raw HTTP client).
+async fn start_raw(store: Store) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let server = ApiServer::new(
+        Storage::new(store),
+        Arc::new(ManualClock::at_default_epoch()),
+        1,
+        ApiServerConfig::default(),
+    );
+    server.bootstrap().await.expect("bootstrap");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = kubetwin_apiserver::router(server);
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, handle)
+}
+
+/// A minimal keep-alive HTTP/1.1 client: POSTs a body and reads the response (status line,
+/// headers, `content-length` body). Its cost is small next to the server's, so the figure is
+/// the server's throughput.
+struct RawClient {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+}
+
+impl RawClient {
+    async fn connect(addr: std::net::SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Self {
+            stream: tokio::io::BufReader::new(stream),
+        }
+    }
+
+    async fn post(&mut self, path: &str, body: &[u8]) -> u16 {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let s = self.stream.get_mut();
+        s.write_all(head.as_bytes()).await.expect("write");
+        s.write_all(body).await.expect("write");
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await.expect("status");
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await.expect("header");
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).await.expect("body");
+        status
+    }
+}
+
+async fn raw_creates_per_second(
+    label: &str,
+    store: Store,
+    pods: usize,
+    concurrency: usize,
+    target: f64,
+) {
+    let (addr, handle) = start_raw(store).await;
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let next = Arc::clone(&next);
+        tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= pods {
+                    return;
+                }
+                let body = serde_json::to_vec(&pod(&format!("p-{i}"))).expect("json");
+                let status = client.post("/api/v1/namespaces/default/pods", &body).await;
+                assert_eq!(status, 201, "create p-{i}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{label:<40} {pods:>7} pods in {secs:>6.2} s = {:>8.0} creates/s   (target ≥ {target:.0}/s)",
+        pods as f64 / secs
+    );
+    handle.abort();
+}
+
 /// Creates through the in-process API (no HTTP, no client): the server's own cost per create.
 async fn in_process_creates(pods: usize) {
     let server = ApiServer::new(
@@ -98,7 +208,10 @@ async fn in_process_creates(pods: usize) {
     let started = Instant::now();
     for i in 0..pods {
         let body = serde_json::to_value(pod(&format!("p-{i}"))).expect("json");
-        server.create(info, Some("default"), body, &opts).await.expect("create");
+        server
+            .create(info, Some("default"), body, &opts)
+            .await
+            .expect("create");
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -174,16 +287,39 @@ async fn main() {
     let pods: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);
     println!(
-        "kubetwin API benchmark ({pods} pods, {concurrency} concurrent clients, kube-rs over loopback HTTP/1.1)"
+        "kubetwin API benchmark ({pods} pods, {concurrency} concurrent clients over loopback; clients share the machine with the server)"
     );
     in_process_creates(pods).await;
-    creates_per_second("memory store", Store::memory(), pods, concurrency, 20_000.0).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let redb =
-        Store::open_redb(dir.path().join("bench.redb"), RedbOptions::default()).expect("redb");
+    let open =
+        |name: &str| Store::open_redb(dir.path().join(name), RedbOptions::default()).expect("redb");
+    raw_creates_per_second(
+        "HTTP/1.1 keep-alive, memory store",
+        Store::memory(),
+        pods,
+        concurrency,
+        20_000.0,
+    )
+    .await;
+    raw_creates_per_second(
+        "HTTP/1.1 keep-alive, redb (fsync, group)",
+        open("raw.redb"),
+        pods,
+        concurrency,
+        5_000.0,
+    )
+    .await;
     creates_per_second(
-        "redb store (fsync, group commit)",
-        redb,
+        "kube-rs client, memory store",
+        Store::memory(),
+        pods,
+        concurrency,
+        20_000.0,
+    )
+    .await;
+    creates_per_second(
+        "kube-rs client, redb (fsync, group)",
+        open("kube.redb"),
         pods,
         concurrency,
         5_000.0,

@@ -127,6 +127,10 @@ pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
 
 /// Encodes an object for storage: canonical JSON (sorted keys) without resourceVersion.
 pub fn encode(obj: &Value) -> Bytes {
+    let meta = &obj["metadata"];
+    if meta.get("resourceVersion").is_none() && meta.get("selfLink").is_none() {
+        return Bytes::from(serde_json::to_vec(obj).unwrap_or_default());
+    }
     let mut obj = obj.clone();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");

@@ -10,6 +10,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The API server allocates a little for every JSON node; mimalloc serves that faster than glibc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A Kubernetes-compatible digital twin of a hybrid-cloud cluster.
 #[derive(Debug, Parser)]
 #[command(name = "kubetwin", version, about)]
