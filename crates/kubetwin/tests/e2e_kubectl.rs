@@ -164,6 +164,147 @@ fn dispatcher_runs_the_matching_kubectl(minor: u32) {
     }
 }
 
+fn api_resources_lists_every_issue_resource(minor: u32) {
+    let k = kubectl_for("api-resources", minor, false);
+    let table = k.ok(&["api-resources"]);
+    // (name, short names, apiVersion, namespaced, kind); short names from each resource's
+    // upstream REST storage (`ShortNames()` in pkg/registry/**/storage/storage.go).
+    let expected: [(&str, &str, &str, &str, &str); 34] = [
+        ("configmaps", "cm", "v1", "true", "ConfigMap"),
+        ("endpoints", "ep", "v1", "true", "Endpoints"),
+        ("events", "ev", "v1", "true", "Event"),
+        ("limitranges", "limits", "v1", "true", "LimitRange"),
+        ("namespaces", "ns", "v1", "false", "Namespace"),
+        ("nodes", "no", "v1", "false", "Node"),
+        (
+            "persistentvolumeclaims",
+            "pvc",
+            "v1",
+            "true",
+            "PersistentVolumeClaim",
+        ),
+        ("persistentvolumes", "pv", "v1", "false", "PersistentVolume"),
+        ("pods", "po", "v1", "true", "Pod"),
+        ("resourcequotas", "quota", "v1", "true", "ResourceQuota"),
+        ("secrets", "", "v1", "true", "Secret"),
+        ("serviceaccounts", "sa", "v1", "true", "ServiceAccount"),
+        ("services", "svc", "v1", "true", "Service"),
+        (
+            "controllerrevisions",
+            "",
+            "apps/v1",
+            "true",
+            "ControllerRevision",
+        ),
+        ("daemonsets", "ds", "apps/v1", "true", "DaemonSet"),
+        ("deployments", "deploy", "apps/v1", "true", "Deployment"),
+        ("replicasets", "rs", "apps/v1", "true", "ReplicaSet"),
+        ("statefulsets", "sts", "apps/v1", "true", "StatefulSet"),
+        (
+            "horizontalpodautoscalers",
+            "hpa",
+            "autoscaling/v2",
+            "true",
+            "HorizontalPodAutoscaler",
+        ),
+        ("cronjobs", "cj", "batch/v1", "true", "CronJob"),
+        ("jobs", "", "batch/v1", "true", "Job"),
+        ("leases", "", "coordination.k8s.io/v1", "true", "Lease"),
+        (
+            "endpointslices",
+            "",
+            "discovery.k8s.io/v1",
+            "true",
+            "EndpointSlice",
+        ),
+        ("events", "ev", "events.k8s.io/v1", "true", "Event"),
+        (
+            "ingressclasses",
+            "",
+            "networking.k8s.io/v1",
+            "false",
+            "IngressClass",
+        ),
+        (
+            "ingresses",
+            "ing",
+            "networking.k8s.io/v1",
+            "true",
+            "Ingress",
+        ),
+        (
+            "networkpolicies",
+            "netpol",
+            "networking.k8s.io/v1",
+            "true",
+            "NetworkPolicy",
+        ),
+        (
+            "poddisruptionbudgets",
+            "pdb",
+            "policy/v1",
+            "true",
+            "PodDisruptionBudget",
+        ),
+        (
+            "clusterrolebindings",
+            "",
+            "rbac.authorization.k8s.io/v1",
+            "false",
+            "ClusterRoleBinding",
+        ),
+        (
+            "clusterroles",
+            "",
+            "rbac.authorization.k8s.io/v1",
+            "false",
+            "ClusterRole",
+        ),
+        (
+            "rolebindings",
+            "",
+            "rbac.authorization.k8s.io/v1",
+            "true",
+            "RoleBinding",
+        ),
+        ("roles", "", "rbac.authorization.k8s.io/v1", "true", "Role"),
+        (
+            "priorityclasses",
+            "pc",
+            "scheduling.k8s.io/v1",
+            "false",
+            "PriorityClass",
+        ),
+        (
+            "storageclasses",
+            "sc",
+            "storage.k8s.io/v1",
+            "false",
+            "StorageClass",
+        ),
+    ];
+    let rows: BTreeSet<Vec<String>> = table
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().map(String::from).collect())
+        .collect();
+    for (name, short, api_version, namespaced, kind) in expected {
+        let mut cells = vec![name.to_string()];
+        if !short.is_empty() {
+            cells.push(short.to_string());
+        }
+        cells.extend([api_version, namespaced, kind].map(String::from));
+        assert!(rows.contains(&cells), "no row {cells:?} in:\n{table}");
+    }
+    // Short names resolve through discovery.
+    assert_eq!(names(&k, &["deploy,svc,cm"]), set(&[]));
+    let namespaces = names(&k, &["ns"]);
+    assert!(
+        namespaces.contains("namespace/kube-system"),
+        "{namespaces:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // apply
 
@@ -1740,6 +1881,7 @@ macro_rules! for_each_kubectl_minor {
 
 for_each_kubectl_minor!(
     dispatcher_runs_the_matching_kubectl,
+    api_resources_lists_every_issue_resource,
     apply_multi_document_creates_every_object,
     reapply_after_edit_is_a_three_way_strategic_merge,
     diff_and_server_dry_run_do_not_persist,
