@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod bootstrap;
+pub mod convert;
 pub mod defaults;
 pub mod discovery;
 pub mod error;

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::object;
 use crate::registry::{ResourceInfo, selectable_field_value};
 use crate::request::Query;
-use crate::{ApiServer, storage};
+use crate::{ApiServer, convert, storage};
 
 /// How a list or watch chooses its starting resourceVersion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +277,13 @@ impl ApiServer {
         let read_at = revision.unwrap_or(current);
         let page = self
             .storage
-            .list_page(&prefix, start_key.as_deref(), read_at, opts.limit, &|obj| opts.matches(obj))
+            .list_page(&prefix, start_key.as_deref(), read_at, opts.limit, &|obj| {
+                if convert::converts(info) {
+                    opts.matches(&convert::to_view(info, obj.clone()))
+                } else {
+                    opts.matches(obj)
+                }
+            })
             .map_err(|e| match e {
                 storage::StorageError::Compacted { .. } if opts.continue_token.is_some() => ApiError::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
@@ -297,13 +303,21 @@ impl ApiServer {
             }
             .encode()
         });
+        let items = if convert::converts(info) {
+            page.items
+                .into_iter()
+                .map(|o| convert::to_view(info, o))
+                .collect()
+        } else {
+            page.items
+        };
         let remaining = if continue_token.is_some() && !opts.has_selectors() {
             Some(page.remaining)
         } else {
             None
         };
         Ok(ListResult {
-            items: page.items,
+            items,
             revision: read_at,
             continue_token,
             remaining,

@@ -517,9 +517,22 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &["all"],
         &[scale(), status("apps", "v1", "StatefulSet")],
     ),
-    // events.k8s.io/v1 shares storage with core events.
+    // events.k8s.io/v1 is served from the core events storage (`convert.rs`).
     ResourceInfo {
-        storage_resource: "events.k8s.io-events",
+        storage_resource: "events",
+        selectable_fields: &[
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "regarding.apiVersion",
+            "regarding.resourceVersion",
+            "regarding.fieldPath",
+            "reason",
+            "reportingController",
+            "deprecatedSource",
+            "type",
+        ],
         ..res(
             "events.k8s.io",
             "v1",

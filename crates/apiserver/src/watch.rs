@@ -154,6 +154,11 @@ impl ApiServer {
                             }
                         };
                         last_rev = event.revision;
+                        let event = crate::storage::ObjectEvent {
+                            revision: event.revision,
+                            object: event.object.map(|o| crate::convert::to_view(info, o)),
+                            previous: event.previous.map(|p| crate::convert::to_view(info, p)),
+                        };
                         let was = event.previous.as_ref().is_some_and(|p| opts.matches(p));
                         let is = event.object.as_ref().is_some_and(|o| opts.matches(o));
                         let (kind, obj) = match (was, is, event.object, event.previous) {

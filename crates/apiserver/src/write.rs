@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::registry::{self, ResourceInfo};
 use crate::request::Query;
 use crate::storage::StorageError;
-use crate::{ApiServer, defaults, managed, object, typed};
+use crate::{ApiServer, convert, defaults, managed, object, typed};
 
 /// `fieldValidation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,7 +378,11 @@ impl ApiServer {
         let mut attempts = 0;
         loop {
             let key = info.key(Some(&ns), object::name(&obj));
-            match self.storage.create(&key, &obj).await {
+            match self
+                .storage
+                .create(&key, &convert::to_storage(info, &obj))
+                .await
+            {
                 Ok(rev) => {
                     object::set_resource_version(&mut obj, rev);
                     return Ok(WriteOutcome {
@@ -543,10 +547,12 @@ impl ApiServer {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<(Value, i64), ApiError> {
-        self.storage
+        let (stored, rev) = self
+            .storage
             .get(&info.key(namespace, name))
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found(info, name))
+            .ok_or_else(|| ApiError::not_found(info, name))?;
+        Ok((convert::to_view(info, stored), rev))
     }
 
     /// The get verb.
@@ -648,7 +654,11 @@ impl ApiServer {
                     Err(e) => return Err(ApiError::internal(e)),
                 }
             }
-            match self.storage.update(&key, &next, current_rev).await {
+            match self
+                .storage
+                .update(&key, &convert::to_storage(info, &next), current_rev)
+                .await
+            {
                 Ok(rev) => {
                     object::set_resource_version(&mut next, rev);
                     return Ok(WriteOutcome {
@@ -1004,7 +1014,11 @@ impl ApiServer {
                     deleted: false,
                 });
             }
-            match self.storage.update(&key, &next, rev).await {
+            match self
+                .storage
+                .update(&key, &convert::to_storage(info, &next), rev)
+                .await
+            {
                 Ok(new_rev) => {
                     object::set_resource_version(&mut next, new_rev);
                     return Ok(DeleteOutcome {
