@@ -309,6 +309,45 @@ fn fill_pdb_status(sched: &mut Scheduler) {
     }
 }
 
+/// A PV given without `status.phase` gets the phase the PV controller would have set:
+/// `Bound` when it has a claim reference, else `Available` (pkg/controller/volume/persistentvolume
+/// `syncVolume`).
+fn default_pv_status(mut pv: PersistentVolume) -> PersistentVolume {
+    use k8s_openapi::api::core::v1::PersistentVolumeStatus;
+    let has_phase = pv.status.as_ref().and_then(|s| s.phase.as_ref()).is_some();
+    if !has_phase {
+        let bound = pv
+            .spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .is_some();
+        pv.status
+            .get_or_insert_with(PersistentVolumeStatus::default)
+            .phase = Some(if bound { "Bound" } else { "Available" }.to_owned());
+    }
+    pv
+}
+
+/// A claim given with `spec.volumeName` and `status.phase: Bound` is fully bound: the PV
+/// controller always sets `pv.kubernetes.io/bind-completed` when it binds, and input files often
+/// omit annotations (pkg/controller/volume/persistentvolume `bindClaimToVolume`).
+fn default_pvc_bound_annotation(mut pvc: PersistentVolumeClaim) -> PersistentVolumeClaim {
+    let bound_phase = pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound");
+    let has_volume = pvc
+        .spec
+        .as_ref()
+        .and_then(|s| s.volume_name.as_deref())
+        .is_some_and(|v| !v.is_empty());
+    if bound_phase && has_volume {
+        pvc.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .entry(crate::helpers::storage::ANN_BIND_COMPLETED.to_owned())
+            .or_insert_with(|| "yes".to_owned());
+    }
+    pvc
+}
+
 /// Runs the offline scheduler over `input`.
 pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>, OfflineError> {
     let config = opts.config.clone().unwrap_or_default();
@@ -326,15 +365,19 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
         )
     };
     for (_, pv) in &input.persistent_volumes {
-        sched
-            .objects
-            .persistent_volumes
-            .insert(pv.metadata.name.clone().unwrap_or_default(), pv.clone());
+        sched.objects.persistent_volumes.insert(
+            pv.metadata.name.clone().unwrap_or_default(),
+            default_pv_status(pv.clone()),
+        );
     }
     for (_, pvc) in &input.persistent_volume_claims {
+        let mut pvc = default_pvc_bound_annotation(pvc.clone());
+        if pvc.metadata.namespace.as_deref().is_none_or(str::is_empty) {
+            pvc.metadata.namespace = Some("default".into());
+        }
         sched.objects.persistent_volume_claims.insert(
             key_of(pvc.metadata.namespace.as_ref(), pvc.metadata.name.as_ref()),
-            pvc.clone(),
+            pvc,
         );
     }
     for (_, sc) in &input.storage_classes {
@@ -526,6 +569,14 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
                     .iter()
                     .any(|p| p == "InterPodAffinity" || p == "PodTopologySpread")
             });
+            if outcome.volumes_bound {
+                // PersistentVolume/PersistentVolumeClaim updates (VolumeBinding, VolumeZone).
+                queue.move_unschedulable(now, |w| {
+                    w.unschedulable_plugins
+                        .iter()
+                        .any(|p| p == "VolumeBinding" || p == "VolumeZone")
+                });
+            }
             continue;
         }
         r.message = outcome.message.clone();

@@ -20,6 +20,7 @@ use crate::framework::{
     Diagnosis, FitError, Framework, Handle, NodePluginScores, NominatingMode, ScoreBreakdown,
 };
 use crate::objects::{ClusterObjects, Nominator};
+use crate::plugins::volumebinding::{VolumeBindings, apply_volume_bindings};
 use crate::snapshot::Snapshot;
 use crate::status::{Code, Status};
 use crate::types::{NodeInfo, PodInfo};
@@ -420,6 +421,8 @@ pub struct CycleOutcome {
     pub unschedulable_plugins: BTreeSet<String>,
     /// Details, when asked for.
     pub explanation: Option<Explanation>,
+    /// Whether binding the pod bound or provisioned volumes (PV and PVC updates).
+    pub volumes_bound: bool,
 }
 
 /// A scheduler: profiles, the snapshot it keeps up to date, cluster objects, nominations, RNG.
@@ -493,6 +496,7 @@ impl Scheduler {
             preempted: Vec::new(),
             unschedulable_plugins: BTreeSet::new(),
             explanation: explain.then(Explanation::default),
+            volumes_bound: false,
         };
         let Some(profile_index) = self.profile_for_pod(pod) else {
             outcome.code = Code::Error;
@@ -640,6 +644,12 @@ impl Scheduler {
                         outcome.message = Some(status.message());
                     }
                     return outcome;
+                }
+                if let Some(b) =
+                    state.read::<VolumeBindings>(crate::plugins::volumebinding::BINDINGS_STATE_KEY)
+                {
+                    apply_volume_bindings(&mut self.objects, b);
+                    outcome.volumes_bound = true;
                 }
                 self.nominator.delete(&pod.key);
                 outcome.node = Some(host);

@@ -13,8 +13,8 @@ fn names(list: Vec<(&'static str, i64)>) -> Vec<&'static str> {
     list.into_iter().map(|(n, _)| n).collect()
 }
 
-/// Upstream: ExpandedPluginsV1 (1.34), without the volume plugins kubetwin does not implement
-/// yet (VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone).
+/// Upstream: ExpandedPluginsV1 (1.34). DynamicResources' Reserve/PreBind are not modelled
+/// (claim-less pods only), so those points list VolumeBinding alone.
 #[test]
 fn default_profile_expansion() {
     let fws = SchedulerConfiguration::default()
@@ -34,6 +34,10 @@ fn default_profile_expansion() {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeRestrictions",
+                "NodeVolumeLimits",
+                "VolumeBinding",
+                "VolumeZone",
                 "PodTopologySpread",
                 "InterPodAffinity",
                 "DynamicResources",
@@ -48,6 +52,10 @@ fn default_profile_expansion() {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeRestrictions",
+                "NodeVolumeLimits",
+                "VolumeBinding",
+                "VolumeZone",
                 "PodTopologySpread",
                 "InterPodAffinity",
             ],
@@ -62,11 +70,14 @@ fn default_profile_expansion() {
                 "TaintToleration",
                 "NodeAffinity",
                 "NodeResourcesFit",
+                "VolumeBinding",
                 "PodTopologySpread",
                 "InterPodAffinity",
                 "NodeResourcesBalancedAllocation",
             ],
         ),
+        (ExtensionPoint::Reserve, vec!["VolumeBinding"]),
+        (ExtensionPoint::PreBind, vec!["VolumeBinding"]),
         (ExtensionPoint::Bind, vec!["DefaultBinder"]),
     ];
     for (point, want) in cases {
@@ -78,6 +89,7 @@ fn default_profile_expansion() {
             ("TaintToleration", 3),
             ("NodeAffinity", 2),
             ("NodeResourcesFit", 1),
+            ("VolumeBinding", 1),
             ("PodTopologySpread", 2),
             ("InterPodAffinity", 2),
             ("NodeResourcesBalancedAllocation", 1),

@@ -49,10 +49,20 @@ fn hybrid_spread_and_anti_affinity() {
     expect("hybrid.yaml");
 }
 
+#[test]
+fn volumes() {
+    expect("volumes.yaml");
+}
+
 /// The same input and seed give byte-identical output, with and without explanations.
 #[test]
 fn deterministic() {
-    for name in ["basic.yaml", "preemption.yaml", "hybrid.yaml"] {
+    for name in [
+        "basic.yaml",
+        "preemption.yaml",
+        "hybrid.yaml",
+        "volumes.yaml",
+    ] {
         for explain in [false, true] {
             let a = run_file(name, 42, explain);
             let b = run_file(name, 42, explain);

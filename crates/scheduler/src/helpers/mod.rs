@@ -2,4 +2,5 @@
 
 pub mod nodeaffinity;
 pub mod normalize;
+pub mod storage;
 pub mod taints;

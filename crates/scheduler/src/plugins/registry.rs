@@ -17,19 +17,9 @@ use crate::plugins::noderesources::{
 };
 use crate::plugins::{
     defaultbinder, defaultpreemption, dynamicresources, imagelocality, interpodaffinity, names,
-    nodeaffinity, nodename, nodeports, nodeunschedulable, podtopologyspread, queuesort,
-    schedulinggates, tainttoleration,
+    nodeaffinity, nodename, nodeports, nodeunschedulable, nodevolumelimits, podtopologyspread,
+    queuesort, schedulinggates, tainttoleration, volumebinding, volumerestrictions, volumezone,
 };
-
-/// A plugin of the default profile that kubetwin does not implement yet: it extends no point.
-#[derive(Debug, Clone)]
-pub struct NotImplemented(pub &'static str);
-
-impl Plugin for NotImplemented {
-    fn name(&self) -> &'static str {
-        self.0
-    }
-}
 
 fn err(plugin: &str, msg: impl std::fmt::Display) -> SchedulerError {
     SchedulerError::Config(format!("pluginConfig {plugin}: {msg}"))
@@ -192,10 +182,24 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
         names::IMAGE_LOCALITY => Arc::new(imagelocality::ImageLocality),
         names::DEFAULT_BINDER => Arc::new(defaultbinder::DefaultBinder),
         names::DYNAMIC_RESOURCES => Arc::new(dynamicresources::DynamicResources),
-        names::VOLUME_RESTRICTIONS => Arc::new(NotImplemented(names::VOLUME_RESTRICTIONS)),
-        names::NODE_VOLUME_LIMITS => Arc::new(NotImplemented(names::NODE_VOLUME_LIMITS)),
-        names::VOLUME_BINDING => Arc::new(NotImplemented(names::VOLUME_BINDING)),
-        names::VOLUME_ZONE => Arc::new(NotImplemented(names::VOLUME_ZONE)),
+        names::VOLUME_RESTRICTIONS => Arc::new(volumerestrictions::VolumeRestrictions),
+        names::NODE_VOLUME_LIMITS => Arc::new(nodevolumelimits::NodeVolumeLimits),
+        names::VOLUME_BINDING => {
+            let timeout = args
+                .and_then(|a| a.get("bindTimeoutSeconds"))
+                .and_then(Value::as_i64)
+                .unwrap_or(600);
+            if timeout < 0 {
+                return Err(err(
+                    name,
+                    format!(
+                        "bindTimeoutSeconds: Invalid value: {timeout}: invalid BindTimeoutSeconds, should not be a negative value"
+                    ),
+                ));
+            }
+            Arc::new(volumebinding::VolumeBinding)
+        }
+        names::VOLUME_ZONE => Arc::new(volumezone::VolumeZone),
         names::POD_TOPOLOGY_SPREAD => Arc::new(podtopologyspread::PodTopologySpread),
         names::INTER_POD_AFFINITY => {
             let weight = args
