@@ -316,8 +316,12 @@ async fn resource_request(
                 }
                 Representation::Object => Box::new(|obj: &Value, _| obj.clone()),
             };
-            let rx = server.watch(res, namespace, opts, render)?;
-            let stream = ReceiverStream::new(rx).map(Ok::<Bytes, std::convert::Infallible>);
+            let rx = server.watch(res, namespace, opts)?;
+            let mut render = render;
+            let mut first = true;
+            let stream = ReceiverStream::new(rx).map(move |event| {
+                Ok::<Bytes, std::convert::Infallible>(event.encode(&mut render, &mut first))
+            });
             let mut response = Response::new(Body::from_stream(stream));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod list;
+pub mod local;
 pub mod managed;
 pub mod object;
 pub mod openapi;

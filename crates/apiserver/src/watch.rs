@@ -24,6 +24,34 @@ use crate::{ApiServer, object};
 /// the flag says whether this is the first object of the stream.
 pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
 
+/// One watch event: `ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK` or `ERROR`, with its object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchEvent {
+    /// The event type as on the wire.
+    pub event_type: &'static str,
+    /// The object (a `Status` for `ERROR`, a bare object with a resourceVersion for `BOOKMARK`).
+    pub object: Value,
+}
+
+impl WatchEvent {
+    fn new(event_type: &'static str, object: Value) -> Self {
+        Self { event_type, object }
+    }
+
+    /// Encodes the event as one line of a watch response, rendering object events with `render`.
+    pub fn encode(&self, render: &mut Render, first: &mut bool) -> Bytes {
+        let object = match self.event_type {
+            "ADDED" | "MODIFIED" | "DELETED" => {
+                let rendered = render(&self.object, *first);
+                *first = false;
+                rendered
+            }
+            _ => self.object.clone(),
+        };
+        line(self.event_type, object)
+    }
+}
+
 /// How often a bookmark is sent to watchers that allow them (upstream: about once a minute).
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -43,24 +71,23 @@ fn bookmark(info: &ResourceInfo, revision: i64, initial_events_end: bool) -> Val
 }
 
 /// The `ERROR` event for a watch that starts before retained history.
-fn expired_event(requested: i64, compacted: i64) -> Bytes {
+fn expired_event(requested: i64, compacted: i64) -> WatchEvent {
     let status = ApiError::expired(format!(
         "too old resource version: {requested} ({compacted})"
     ))
     .to_status();
-    line("ERROR", status)
+    WatchEvent::new("ERROR", status)
 }
 
 impl ApiServer {
-    /// Starts a watch; the receiver yields encoded event lines until the timeout, an error
-    /// event, or the receiver is dropped.
+    /// Starts a watch; the receiver yields events until the timeout, an error event, or the
+    /// receiver is dropped.
     pub fn watch(
         self: &Arc<Self>,
         info: &'static ResourceInfo,
         namespace: Option<&str>,
         opts: ListOptions,
-        mut render: Render,
-    ) -> Result<mpsc::Receiver<Bytes>, ApiError> {
+    ) -> Result<mpsc::Receiver<WatchEvent>, ApiError> {
         let prefix = match (opts.pinned_name(), namespace) {
             // A watch of one object (kubectl wait, rollout status, delete --wait) reads one key.
             (Some(name), ns) if ns.is_some() || !info.namespaced() => info.key(ns, name),
@@ -85,7 +112,7 @@ impl ApiServer {
                 (None, rv)
             };
 
-        let (tx, rx) = mpsc::channel::<Bytes>(256);
+        let (tx, rx) = mpsc::channel::<WatchEvent>(256);
         let watch = self.storage.watch(&prefix, start_rev);
         let timeout = match opts.timeout_seconds {
             Some(s) => Duration::from_secs(s),
@@ -95,7 +122,6 @@ impl ApiServer {
         let server = Arc::clone(self);
         tokio::spawn(async move {
             let _ = &server;
-            let mut first = true;
             let mut watch: ObjectWatch = match watch {
                 Ok(w) => w,
                 Err(StorageError::Compacted { compacted }) => {
@@ -104,22 +130,20 @@ impl ApiServer {
                 }
                 Err(e) => {
                     let _ = tx
-                        .send(line("ERROR", ApiError::internal(e).to_status()))
+                        .send(WatchEvent::new("ERROR", ApiError::internal(e).to_status()))
                         .await;
                     return;
                 }
             };
             if let Some(items) = initial {
                 for item in items {
-                    let rendered = render(&item, first);
-                    first = false;
-                    if tx.send(line("ADDED", rendered)).await.is_err() {
+                    if tx.send(WatchEvent::new("ADDED", item)).await.is_err() {
                         return;
                     }
                 }
                 if streaming
                     && tx
-                        .send(line("BOOKMARK", bookmark(info, start_rev, true)))
+                        .send(WatchEvent::new("BOOKMARK", bookmark(info, start_rev, true)))
                         .await
                         .is_err()
                 {
@@ -135,7 +159,7 @@ impl ApiServer {
                 tokio::select! {
                     _ = &mut deadline => return,
                     _ = ticker.tick(), if opts.allow_bookmarks => {
-                        if tx.send(line("BOOKMARK", bookmark(info, last_rev, false))).await.is_err() {
+                        if tx.send(WatchEvent::new("BOOKMARK", bookmark(info, last_rev, false))).await.is_err() {
                             return;
                         }
                     }
@@ -149,7 +173,7 @@ impl ApiServer {
                                 return;
                             }
                             Some(Err(e)) => {
-                                let _ = tx.send(line("ERROR", ApiError::internal(e).to_status())).await;
+                                let _ = tx.send(WatchEvent::new("ERROR", ApiError::internal(e).to_status())).await;
                                 return;
                             }
                         };
@@ -171,9 +195,7 @@ impl ApiServer {
                             }
                             _ => continue,
                         };
-                        let rendered = render(&obj, first);
-                        first = false;
-                        if tx.send(line(kind, rendered)).await.is_err() {
+                        if tx.send(WatchEvent::new(kind, obj)).await.is_err() {
                             return;
                         }
                     }
