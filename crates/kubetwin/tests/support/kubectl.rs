@@ -140,6 +140,19 @@ impl Kubectl {
         outcome
     }
 
+    /// The server log's tail when kubectl could not reach the server (it died), else nothing.
+    fn server_note(&self, outcome: &Outcome) -> String {
+        if outcome.stderr.contains("refused") {
+            format!(
+                "\n--- server log ({}) ---\n{}",
+                self.endpoint.log.display(),
+                self.endpoint.log_tail()
+            )
+        } else {
+            String::new()
+        }
+    }
+
     /// Runs kubectl and returns the outcome, whatever it is.
     pub fn run(&self, args: &[&str]) -> Outcome {
         self.run_with(args, None, &[])
@@ -155,7 +168,8 @@ impl Kubectl {
         let outcome = self.run_with(args, stdin, env);
         assert!(
             outcome.success && !outcome.stderr.to_lowercase().contains("error"),
-            "kubectl failed:\n{outcome}"
+            "kubectl failed:\n{outcome}{}",
+            self.server_note(&outcome)
         );
         outcome.stdout
     }
@@ -198,7 +212,8 @@ impl Kubectl {
         }
         assert!(
             outcome.stderr.contains("NotFound"),
-            "get neither found the object nor said NotFound:\n{outcome}"
+            "get neither found the object nor said NotFound:\n{outcome}{}",
+            self.server_note(&outcome)
         );
         false
     }

@@ -26,6 +26,17 @@ pub struct Endpoint {
     pub kubeconfig: PathBuf,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The server's stderr (its log), for failure messages.
+    pub log: PathBuf,
+}
+
+impl Endpoint {
+    /// The last lines of the server's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
 }
 
 /// Options of one `kubetwin serve` process.
@@ -75,6 +86,7 @@ fn wait_for_endpoint(stdout: impl Read + Send + 'static, data_dir: &Path, log: &
                 address,
                 kubeconfig: data_dir.join("kubeconfig"),
                 data_dir: data_dir.to_path_buf(),
+                log: log.to_path_buf(),
             };
         }
     }
@@ -121,8 +133,9 @@ impl Drop for OwnedServer {
 /// A server shared by every test of one test binary for one `--kube-minor`.
 ///
 /// Statics are never dropped, so the server runs under a small shell that kills it (and
-/// removes its data directory) as soon as its stdin closes, which happens when the test
-/// process exits for any reason.
+/// removes its data directory, unless `KUBETWIN_E2E_KEEP_DATA` is set) as soon as its stdin
+/// closes, which happens when the test process exits for any reason. If the server dies
+/// early, the shell writes its exit status into the log.
 #[derive(Debug)]
 struct SharedServer {
     endpoint: Endpoint,
@@ -134,12 +147,16 @@ struct SharedServer {
 
 const SHARED_WRAPPER: &str = r#"
 data_dir="$1"; shift
-"$@" &
+exec 3<&0
+"$@" 3<&- </dev/null &
 server=$!
-cat >/dev/null
-kill -9 "$server" 2>/dev/null
-wait "$server" 2>/dev/null
-rm -rf "$data_dir"
+( cat <&3 >/dev/null; kill -9 "$server" 2>/dev/null ) &
+watchdog=$!
+exec 3<&-
+wait "$server"
+echo "kubetwin-e2e: kubetwin serve exited with status $?" >&2
+wait "$watchdog"
+[ -n "$KUBETWIN_E2E_KEEP_DATA" ] || rm -rf "$data_dir"
 "#;
 
 fn start_shared(options: &ServeOptions) -> SharedServer {
