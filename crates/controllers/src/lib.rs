@@ -1,0 +1,1 @@
+//! The core controllers with upstream semantics (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, garbage collector, namespace, node lifecycle, EndpointSlice), over the in-process API client.

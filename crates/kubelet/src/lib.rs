@@ -1,0 +1,1 @@
+//! Simulated kubelets: register nodes, renew leases, run pods without containers on realistic timings, report status and IPs, terminate gracefully.
