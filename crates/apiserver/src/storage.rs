@@ -88,6 +88,12 @@ pub struct ObjectWatch {
 }
 
 impl ObjectWatch {
+    /// Every change under the prefix up to this revision has been delivered: a bookmark's
+    /// resourceVersion.
+    pub fn progress_revision(&self) -> i64 {
+        self.inner.progress_revision()
+    }
+
     /// The next change; `Err` with the compacted revision when the watch fell too far behind.
     pub async fn next(&mut self) -> Option<Result<ObjectEvent, StorageError>> {
         let event = match self.inner.recv().await {

@@ -159,7 +159,7 @@ impl ApiServer {
                 tokio::select! {
                     _ = &mut deadline => return,
                     _ = ticker.tick(), if opts.allow_bookmarks => {
-                        if tx.send(WatchEvent::new("BOOKMARK", bookmark(info, last_rev, false))).await.is_err() {
+                        if tx.send(WatchEvent::new("BOOKMARK", bookmark(info, last_rev.max(watch.progress_revision()), false))).await.is_err() {
                             return;
                         }
                     }
