@@ -31,21 +31,7 @@ fn pod(name: &str) -> Pod {
 }
 
 async fn start(store: Store) -> (kube::Client, tokio::task::JoinHandle<()>) {
-    let server = ApiServer::new(
-        Storage::new(store),
-        Arc::new(ManualClock::at_default_epoch()),
-        1,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = kubetwin_apiserver::router(server);
-    let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, handle) = start_raw(store).await;
     let config = kube::Config::new(format!("http://{addr}").parse().expect("url"));
     (kube::Client::try_from(config).expect("client"), handle)
 }

@@ -635,30 +635,17 @@ impl ApiServer {
                 });
             }
             // The last finalizer gone from an object being deleted: delete it now.
-            if object::is_terminating(&next)
+            let finished = object::is_terminating(&next)
                 && object::finalizers(&next).is_empty()
-                && !defaults::awaits_kubelet(info, &next)
-            {
-                match self.storage.delete(&key, current_rev).await {
-                    Ok(rev) => {
-                        object::set_resource_version(&mut next, rev);
-                        return Ok(WriteOutcome {
-                            object: next,
-                            warnings,
-                            created: false,
-                        });
-                    }
-                    Err(StorageError::Conflict) if pinned.is_empty() => continue,
-                    Err(StorageError::Conflict) => return Err(ApiError::stale(info, name)),
-                    Err(StorageError::NotFound) => return Err(ApiError::not_found(info, name)),
-                    Err(e) => return Err(ApiError::internal(e)),
-                }
-            }
-            match self
-                .storage
-                .update(&key, &convert::to_storage(info, &next), current_rev)
-                .await
-            {
+                && !defaults::awaits_kubelet(info, &next);
+            let written = if finished {
+                self.storage.delete(&key, current_rev).await
+            } else {
+                self.storage
+                    .update(&key, &convert::to_storage(info, &next), current_rev)
+                    .await
+            };
+            match written {
                 Ok(rev) => {
                     object::set_resource_version(&mut next, rev);
                     return Ok(WriteOutcome {
