@@ -5,8 +5,8 @@
 //! pkg/scheduler/backend/cache/snapshot.go, pkg/scheduler/backend/cache/cache.go
 //! (`addNodeImageStates`, `UpdateSnapshot`), pkg/util/node (`GetZoneKey`).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use crate::types::{NodeData, NodeInfo, PodInfo};
 
@@ -58,8 +58,74 @@ pub enum SnapshotError {
     PodNotFound(String),
 }
 
-/// All nodes with their pods, in node-tree order.
+/// Counts per topology pair: topology key → value → count. Inner maps are shared so that a
+/// cycle state can hold them without copying (copy on write).
+pub type TopologyCounts = BTreeMap<String, Arc<BTreeMap<String, i64>>>;
+
+/// What one node contributes to an aggregate: (topology key, value, count) triples.
+pub type Contribution = Vec<(String, String, i64)>;
+
+/// How many pod changes the snapshot remembers for incremental aggregates; older caches are
+/// rebuilt from scratch.
+const CHANGE_LOG_CAPACITY: usize = 4096;
+/// How many aggregates a snapshot keeps (least recently used ones are dropped).
+const MAX_AGGREGATES: usize = 64;
+
+/// A sum over all nodes of per-node contributions, kept up to date from the snapshot's change
+/// log: only the nodes whose pods changed since the last use are recomputed. Upstream
+/// recomputes these sums in every PreFilter (over 16 goroutines); the results are identical.
 #[derive(Debug, Clone, Default)]
+struct NodeAggregate {
+    node_set_version: u64,
+    pod_version: u64,
+    last_used: u64,
+    /// Keep pairs whose count is zero while some node contributes to them.
+    keep_zero: bool,
+    per_node: Vec<Contribution>,
+    totals: TopologyCounts,
+    contributors: BTreeMap<(String, String), usize>,
+}
+
+impl NodeAggregate {
+    fn apply(&mut self, c: &Contribution, sign: i64) {
+        for (k, v, n) in c {
+            let slot = self.contributors.entry((k.clone(), v.clone())).or_insert(0);
+            if sign > 0 {
+                *slot += 1;
+            } else {
+                *slot = slot.saturating_sub(1);
+            }
+            let contributors = *slot;
+            if contributors == 0 {
+                self.contributors.remove(&(k.clone(), v.clone()));
+            }
+            let inner = Arc::make_mut(self.totals.entry(k.clone()).or_default());
+            let e = inner.entry(v.clone()).or_insert(0);
+            *e += sign * n;
+            let drop = if self.keep_zero {
+                contributors == 0
+            } else {
+                *e == 0
+            };
+            if drop {
+                inner.remove(v);
+                if inner.is_empty() {
+                    self.totals.remove(k);
+                }
+            }
+        }
+    }
+}
+
+/// The aggregates of a snapshot (interior mutability: plugins read the snapshot shared).
+#[derive(Debug, Default)]
+struct AggregateCache {
+    entries: BTreeMap<String, NodeAggregate>,
+    tick: u64,
+}
+
+/// All nodes with their pods, in node-tree order.
+#[derive(Debug, Default)]
 pub struct Snapshot {
     infos: Vec<NodeInfo>,
     by_name: BTreeMap<String, usize>,
@@ -71,6 +137,35 @@ pub struct Snapshot {
     pvc_users: BTreeMap<String, usize>,
     pods_with_affinity: usize,
     pods_with_required_anti_affinity: usize,
+    /// Bumped when nodes are added or removed (storage indices change).
+    node_set_version: u64,
+    /// Bumped on every pod added or removed.
+    pod_version: u64,
+    /// (pod version, node storage index) of recent pod changes.
+    change_log: VecDeque<(u64, usize)>,
+    aggregates: Mutex<AggregateCache>,
+}
+
+impl Clone for Snapshot {
+    fn clone(&self) -> Self {
+        Self {
+            infos: self.infos.clone(),
+            by_name: self.by_name.clone(),
+            zones: self.zones.clone(),
+            tree: self.tree.clone(),
+            order: self.order.clone(),
+            images: self.images.clone(),
+            pod_nodes: self.pod_nodes.clone(),
+            pvc_users: self.pvc_users.clone(),
+            pods_with_affinity: self.pods_with_affinity,
+            pods_with_required_anti_affinity: self.pods_with_required_anti_affinity,
+            node_set_version: self.node_set_version,
+            pod_version: self.pod_version,
+            change_log: self.change_log.clone(),
+            // Caches are rebuilt on demand.
+            aggregates: Mutex::new(AggregateCache::default()),
+        }
+    }
 }
 
 impl Snapshot {
@@ -128,6 +223,121 @@ impl Snapshot {
         self.pod_nodes.get(key).map(|&i| &self.infos[i])
     }
 
+    /// Whether any pod on any node has pod affinity or anti-affinity.
+    pub fn any_pods_with_affinity(&self) -> bool {
+        self.pods_with_affinity > 0
+    }
+
+    /// Whether any pod on any node has required pod anti-affinity.
+    pub fn any_pods_with_required_anti_affinity(&self) -> bool {
+        self.pods_with_required_anti_affinity > 0
+    }
+
+    fn log_change(&mut self, idx: usize) {
+        self.pod_version += 1;
+        if self.change_log.len() == CHANGE_LOG_CAPACITY {
+            self.change_log.pop_front();
+        }
+        self.change_log.push_back((self.pod_version, idx));
+    }
+
+    /// The sum over all nodes of `contribute(node)`, by topology key and value, kept
+    /// incrementally under `key` (which must identify `contribute` completely): the first call
+    /// computes every node, later calls only the nodes whose pods changed since. With
+    /// `keep_zero`, pairs stay (with count 0) while some node contributes to them.
+    pub fn aggregate(
+        &self,
+        key: &str,
+        keep_zero: bool,
+        contribute: &dyn Fn(&NodeInfo, &mut Contribution),
+    ) -> TopologyCounts {
+        let Ok(mut cache) = self.aggregates.lock() else {
+            return self.aggregate_uncached(keep_zero, contribute);
+        };
+        cache.tick += 1;
+        let tick = cache.tick;
+        let oldest_logged = self
+            .change_log
+            .front()
+            .map_or(self.pod_version, |(v, _)| *v);
+        let usable = cache.entries.get(key).is_some_and(|e| {
+            e.node_set_version == self.node_set_version
+                && e.keep_zero == keep_zero
+                && (e.pod_version == self.pod_version || e.pod_version + 1 >= oldest_logged)
+        });
+        if !usable {
+            if cache.entries.len() >= MAX_AGGREGATES
+                && !cache.entries.contains_key(key)
+                && let Some(oldest) = cache
+                    .entries
+                    .iter()
+                    .min_by_key(|(_, e)| e.last_used)
+                    .map(|(k, _)| k.clone())
+            {
+                cache.entries.remove(&oldest);
+            }
+            let mut agg = NodeAggregate {
+                node_set_version: self.node_set_version,
+                pod_version: self.pod_version,
+                last_used: tick,
+                keep_zero,
+                per_node: vec![Vec::new(); self.infos.len()],
+                ..Default::default()
+            };
+            for &idx in &self.order {
+                let mut c = Vec::new();
+                contribute(&self.infos[idx], &mut c);
+                agg.apply(&c, 1);
+                agg.per_node[idx] = c;
+            }
+            let totals = agg.totals.clone();
+            cache.entries.insert(key.to_owned(), agg);
+            return totals;
+        }
+        let Some(agg) = cache.entries.get_mut(key) else {
+            return self.aggregate_uncached(keep_zero, contribute);
+        };
+        agg.last_used = tick;
+        if agg.pod_version != self.pod_version {
+            let mut changed: BTreeSet<usize> = BTreeSet::new();
+            for (v, idx) in &self.change_log {
+                if *v > agg.pod_version {
+                    changed.insert(*idx);
+                }
+            }
+            for idx in changed {
+                let Some(info) = self.infos.get(idx) else {
+                    continue;
+                };
+                let old = std::mem::take(&mut agg.per_node[idx]);
+                agg.apply(&old, -1);
+                let mut c = Vec::new();
+                contribute(info, &mut c);
+                agg.apply(&c, 1);
+                agg.per_node[idx] = c;
+            }
+            agg.pod_version = self.pod_version;
+        }
+        agg.totals.clone()
+    }
+
+    fn aggregate_uncached(
+        &self,
+        keep_zero: bool,
+        contribute: &dyn Fn(&NodeInfo, &mut Contribution),
+    ) -> TopologyCounts {
+        let mut agg = NodeAggregate {
+            keep_zero,
+            ..Default::default()
+        };
+        for n in self.list() {
+            let mut c = Vec::new();
+            contribute(n, &mut c);
+            agg.apply(&c, 1);
+        }
+        agg.totals
+    }
+
     /// Adds a node at the end of its zone (`nodeTree.addNode`).
     pub fn add_node(&mut self, node: NodeData) -> Result<(), SnapshotError> {
         if self.by_name.contains_key(&node.name) {
@@ -147,6 +357,7 @@ impl Snapshot {
         let zone = zone_key(&node.labels);
         self.by_name.insert(node.name.clone(), idx);
         self.infos.push(NodeInfo::new(Arc::new(node)));
+        self.node_set_version += 1;
         match self.tree.get_mut(&zone) {
             Some(list) => list.push(idx),
             None => {
@@ -194,6 +405,7 @@ impl Snapshot {
                 *n = n.saturating_sub(usize::try_from(*count).unwrap_or(0));
             }
         }
+        self.node_set_version += 1;
         // Swap-remove the storage slot and re-point the moved node.
         let last = self.infos.len() - 1;
         let removed = self.infos.swap_remove(idx);
@@ -255,6 +467,7 @@ impl Snapshot {
             *self.pvc_users.entry(k.clone()).or_insert(0) += 1;
         }
         self.infos[idx].add_pod(pod);
+        self.log_change(idx);
         Ok(())
     }
 
@@ -269,6 +482,7 @@ impl Snapshot {
             .ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
         self.pods_with_affinity -= usize::from(pod.has_affinity);
         self.pods_with_required_anti_affinity -= usize::from(pod.has_required_anti_affinity);
+        self.log_change(idx);
         for k in &pod.pvc_keys {
             if let Some(n) = self.pvc_users.get_mut(k) {
                 *n = n.saturating_sub(1);

@@ -5,6 +5,7 @@
 //! Upstream: pkg/scheduler/framework/plugins/interpodaffinity/{filtering.go, scoring.go, plugin.go}.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::cycle_state::CycleState;
 use crate::framework::{
@@ -13,6 +14,7 @@ use crate::framework::{
 };
 use crate::objects::ClusterObjects;
 use crate::plugins::names;
+use crate::snapshot::{Contribution, TopologyCounts};
 use crate::status::{Code, Status};
 use crate::types::{AffinityTerm, NodeInfo, PodInfo, WeightedAffinityTerm};
 
@@ -27,7 +29,7 @@ const PRE_FILTER_STATE_KEY: &str = "PreFilterInterPodAffinity";
 const PRE_SCORE_STATE_KEY: &str = "PreScoreInterPodAffinity";
 
 /// Counts per topology pair, as topology key → value → count (`topologyToMatchedTermCount`).
-type Counts = BTreeMap<String, BTreeMap<String, i64>>;
+type Counts = TopologyCounts;
 
 fn count_of(m: &Counts, key: &str, value: &str) -> i64 {
     m.get(key)
@@ -38,7 +40,7 @@ fn count_of(m: &Counts, key: &str, value: &str) -> i64 {
 
 fn update(m: &mut Counts, node: &NodeInfo, key: &str, value: i64) {
     if let Some(v) = node.node.labels.get(key) {
-        let values = m.entry(key.to_owned()).or_default();
+        let values = Arc::make_mut(m.entry(key.to_owned()).or_default());
         let entry = values.entry(v.clone()).or_insert(0);
         *entry += value;
         if *entry == 0 {
@@ -50,23 +52,11 @@ fn update(m: &mut Counts, node: &NodeInfo, key: &str, value: i64) {
     }
 }
 
-/// Borrowed-key counts used while building the PreFilter state.
-type BorrowedCounts<'a> = BTreeMap<(&'a str, &'a str), i64>;
-
-fn add_borrowed<'a>(m: &mut BorrowedCounts<'a>, node: &'a NodeInfo, key: &'a str, value: i64) {
+/// Adds (term key, node's value, `n`) when the node has the label.
+fn push_pair(out: &mut Contribution, node: &NodeInfo, key: &str, n: i64) {
     if let Some(v) = node.node.labels.get(key) {
-        *m.entry((key, v.as_str())).or_insert(0) += value;
+        out.push((key.to_owned(), v.clone(), n));
     }
-}
-
-fn own(m: BorrowedCounts<'_>) -> Counts {
-    let mut out = Counts::new();
-    for ((k, v), n) in m {
-        if n != 0 {
-            out.entry(k.to_owned()).or_default().insert(v.to_owned(), n);
-        }
-    }
-    out
 }
 
 fn pod_matches_all_terms(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
@@ -217,38 +207,54 @@ impl PreFilterPlugin for InterPodAffinity {
             merge_namespaces(t, h.objects);
         }
         let namespace_labels = h.objects.namespace_labels(&pod.namespace);
-        let mut existing_b = BorrowedCounts::new();
-        for node in h.snapshot.have_pods_with_required_anti_affinity() {
-            for p in &node.pods_with_required_anti_affinity {
-                for t in &p.required_anti_affinity_terms {
-                    if t.matches(pod, &namespace_labels) {
-                        add_borrowed(&mut existing_b, node, &t.topology_key, 1);
+        // The three sums below are kept incrementally in the snapshot (upstream recomputes them
+        // over all nodes each cycle); the keys identify everything the sums depend on.
+        let existing = if h.snapshot.any_pods_with_required_anti_affinity() {
+            let key = format!(
+                "InterPodAffinity|existing|{}|{:?}|{:?}",
+                pod.namespace, pod.labels, namespace_labels
+            );
+            h.snapshot.aggregate(&key, false, &|node, out| {
+                for p in &node.pods_with_required_anti_affinity {
+                    for t in &p.required_anti_affinity_terms {
+                        if t.matches(pod, &namespace_labels) {
+                            push_pair(out, node, &t.topology_key, 1);
+                        }
                     }
                 }
-            }
-        }
-        let existing = own(existing_b);
-        let mut affinity_b = BorrowedCounts::new();
-        let mut anti_b = BorrowedCounts::new();
-        if !aff.is_empty() || !anti.is_empty() {
-            let empty = BTreeMap::new();
-            for node in h.snapshot.list() {
+            })
+        } else {
+            Counts::new()
+        };
+        let empty = BTreeMap::new();
+        let affinity_counts = if aff.is_empty() {
+            Counts::new()
+        } else {
+            let key = format!("InterPodAffinity|affinity|{aff:?}");
+            h.snapshot.aggregate(&key, false, &|node, out| {
                 for p in &node.pods {
                     if pod_matches_all_terms(&aff, p) {
                         for t in &aff {
-                            add_borrowed(&mut affinity_b, node, &t.topology_key, 1);
-                        }
-                    }
-                    for t in &anti {
-                        if t.matches(p, &empty) {
-                            add_borrowed(&mut anti_b, node, &t.topology_key, 1);
+                            push_pair(out, node, &t.topology_key, 1);
                         }
                     }
                 }
-            }
-        }
-        let affinity_counts = own(affinity_b);
-        let anti_affinity_counts = own(anti_b);
+            })
+        };
+        let anti_affinity_counts = if anti.is_empty() {
+            Counts::new()
+        } else {
+            let key = format!("InterPodAffinity|anti-affinity|{anti:?}");
+            h.snapshot.aggregate(&key, false, &|node, out| {
+                for p in &node.pods {
+                    for t in &anti {
+                        if t.matches(p, &empty) {
+                            push_pair(out, node, &t.topology_key, 1);
+                        }
+                    }
+                }
+            })
+        };
         if existing.is_empty() && aff.is_empty() && anti.is_empty() {
             return (None, Status::skip());
         }
@@ -380,10 +386,8 @@ impl FilterPlugin for InterPodAffinity {
     }
 }
 
-type ScoreMap = BTreeMap<String, BTreeMap<String, i64>>;
-
 fn process_term(
-    m: &mut ScoreMap,
+    out: &mut Contribution,
     term: &AffinityTerm,
     weight: i32,
     pod: &PodInfo,
@@ -391,18 +395,18 @@ fn process_term(
     node: &NodeInfo,
     multiplier: i32,
 ) {
-    if term.matches(pod, ns_labels)
-        && let Some(v) = node.node.labels.get(&term.topology_key)
-    {
-        *m.entry(term.topology_key.clone())
-            .or_default()
-            .entry(v.clone())
-            .or_insert(0) += i64::from(weight * multiplier);
+    if term.matches(pod, ns_labels) {
+        push_pair(
+            out,
+            node,
+            &term.topology_key,
+            i64::from(weight * multiplier),
+        );
     }
 }
 
 fn process_terms(
-    m: &mut ScoreMap,
+    out: &mut Contribution,
     terms: &[WeightedAffinityTerm],
     pod: &PodInfo,
     ns_labels: &BTreeMap<String, String>,
@@ -410,13 +414,13 @@ fn process_terms(
     multiplier: i32,
 ) {
     for t in terms {
-        process_term(m, &t.term, t.weight, pod, ns_labels, node, multiplier);
+        process_term(out, &t.term, t.weight, pod, ns_labels, node, multiplier);
     }
 }
 
 #[derive(Debug, Clone)]
 struct PreScoreState {
-    topology_score: ScoreMap,
+    topology_score: TopologyCounts,
 }
 
 impl PreScorePlugin for InterPodAffinity {
@@ -432,6 +436,9 @@ impl PreScorePlugin for InterPodAffinity {
         if self.ignore_preferred_terms_of_existing_pods && !has_constraints {
             return Status::skip();
         }
+        if !has_constraints && !h.snapshot.any_pods_with_affinity() {
+            return Status::skip();
+        }
         let mut pref_aff = pod.preferred_affinity_terms.clone();
         let mut pref_anti = pod.preferred_anti_affinity_terms.clone();
         for t in pref_aff.iter_mut().chain(pref_anti.iter_mut()) {
@@ -439,31 +446,25 @@ impl PreScorePlugin for InterPodAffinity {
         }
         let ns_labels = h.objects.namespace_labels(&pod.namespace);
         let empty = BTreeMap::new();
-        let mut topology_score = ScoreMap::new();
-        let mut any = false;
-        let nodes: Box<dyn Iterator<Item = &NodeInfo>> = if has_constraints {
-            Box::new(h.snapshot.list())
-        } else {
-            Box::new(h.snapshot.have_pods_with_affinity())
-        };
-        for node in nodes {
+        // Per node, upstream's processExistingPod over the node's pods (all of them when the
+        // incoming pod has preferred terms, else those with affinity), summed incrementally in
+        // the snapshot. Pairs stay while some node contributes, even at 0, as upstream's map.
+        let contribute = |node: &NodeInfo, out: &mut Contribution| {
+            if node.node.labels.is_empty() {
+                return;
+            }
             let pods = if has_constraints {
                 &node.pods
             } else {
                 &node.pods_with_affinity
             };
-            let mut local = ScoreMap::new();
             for existing in pods {
-                // Upstream: processExistingPod.
-                if node.node.labels.is_empty() {
-                    continue;
-                }
-                process_terms(&mut local, &pref_aff, existing, &empty, node, 1);
-                process_terms(&mut local, &pref_anti, existing, &empty, node, -1);
+                process_terms(out, &pref_aff, existing, &empty, node, 1);
+                process_terms(out, &pref_anti, existing, &empty, node, -1);
                 if self.hard_pod_affinity_weight > 0 {
                     for t in &existing.required_affinity_terms {
                         process_term(
-                            &mut local,
+                            out,
                             t,
                             self.hard_pod_affinity_weight,
                             pod,
@@ -474,7 +475,7 @@ impl PreScorePlugin for InterPodAffinity {
                     }
                 }
                 process_terms(
-                    &mut local,
+                    out,
                     &existing.preferred_affinity_terms,
                     pod,
                     &ns_labels,
@@ -482,7 +483,7 @@ impl PreScorePlugin for InterPodAffinity {
                     1,
                 );
                 process_terms(
-                    &mut local,
+                    out,
                     &existing.preferred_anti_affinity_terms,
                     pod,
                     &ns_labels,
@@ -490,17 +491,13 @@ impl PreScorePlugin for InterPodAffinity {
                     -1,
                 );
             }
-            if !local.is_empty() {
-                any = true;
-                for (k, values) in local {
-                    let slot = topology_score.entry(k).or_default();
-                    for (v, n) in values {
-                        *slot.entry(v).or_insert(0) += n;
-                    }
-                }
-            }
-        }
-        if !any {
+        };
+        let key = format!(
+            "InterPodAffinity|score|{}|{has_constraints}|{}|{:?}|{:?}|{pref_aff:?}|{pref_anti:?}",
+            self.hard_pod_affinity_weight, pod.namespace, pod.labels, ns_labels
+        );
+        let topology_score = h.snapshot.aggregate(&key, true, &contribute);
+        if topology_score.is_empty() {
             return Status::skip();
         }
         state.write(PRE_SCORE_STATE_KEY, PreScoreState { topology_score });

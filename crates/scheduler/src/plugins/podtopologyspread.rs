@@ -24,6 +24,7 @@ use crate::framework::{
 use crate::helpers::nodeaffinity::RequiredNodeAffinity;
 use crate::helpers::taints::{do_not_schedule_taints_filter, find_matching_untolerated_taint};
 use crate::plugins::names;
+use crate::snapshot::{Contribution, TopologyCounts};
 use crate::status::{Code, Status};
 use crate::types::{NodeInfo, PodInfo};
 
@@ -110,6 +111,27 @@ fn filter_constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, Stri
     Ok(out)
 }
 
+/// Sums the contributions of every node without caching.
+fn uncached_counts(
+    h: &Handle<'_>,
+    contribute: &dyn Fn(&NodeInfo, &mut Contribution),
+) -> TopologyCounts {
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    let mut c = Vec::new();
+    for node in h.snapshot.list() {
+        c.clear();
+        contribute(node, &mut c);
+        for (_, v, n) in &c {
+            *totals.entry(v.clone()).or_insert(0) += n;
+        }
+    }
+    let mut out = TopologyCounts::new();
+    if !totals.is_empty() {
+        out.insert(String::new(), Arc::new(totals));
+    }
+    out
+}
+
 fn node_labels_match(node: &NodeInfo, constraints: &[Constraint]) -> bool {
     constraints
         .iter()
@@ -173,7 +195,7 @@ impl CriticalPaths {
 struct PreFilterState {
     constraints: Arc<Vec<Constraint>>,
     critical_paths: Vec<CriticalPaths>,
-    tp_value_to_match_num: Vec<BTreeMap<String, i64>>,
+    tp_value_to_match_num: Vec<Arc<BTreeMap<String, i64>>>,
 }
 
 impl PreFilterState {
@@ -209,7 +231,9 @@ impl PreFilterState {
                 .get(&c.topology_key)
                 .cloned()
                 .unwrap_or_default();
-            let entry = self.tp_value_to_match_num[i].entry(v.clone()).or_insert(0);
+            let entry = Arc::make_mut(&mut self.tp_value_to_match_num[i])
+                .entry(v.clone())
+                .or_insert(0);
             *entry += delta;
             let n = *entry;
             self.critical_paths[i].update(&v, n);
@@ -273,34 +297,46 @@ impl PreFilterPlugin for PodTopologySpread {
         if constraints.is_empty() {
             return (None, Status::skip());
         }
-        // Count with borrowed topology values, then own them once (there are few domains).
-        let mut counting: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); constraints.len()];
-        let mut values: Vec<&str> = Vec::with_capacity(constraints.len());
-        'nodes: for node in h.snapshot.list() {
-            values.clear();
-            for c in &constraints {
-                match node.node.labels.get(&c.topology_key) {
-                    Some(v) => values.push(v),
-                    None => continue 'nodes,
+        let all_keys: Vec<&str> = constraints
+            .iter()
+            .map(|c| c.topology_key.as_str())
+            .collect();
+        let mut tp: Vec<Arc<BTreeMap<String, i64>>> = Vec::with_capacity(constraints.len());
+        for c in &constraints {
+            // Nodes count for a constraint independently of the incoming pod unless taints are
+            // honored or the pod's own node affinity is: then the sum is kept incrementally in
+            // the snapshot; otherwise every node is scanned, as upstream.
+            let pod_independent = !c.node_taints_honor
+                && (!c.node_affinity_honor || pod.required_node_affinity.is_empty());
+            let contribute = |node: &NodeInfo, out: &mut Contribution| {
+                let Some(value) = node.node.labels.get(&c.topology_key) else {
+                    return;
+                };
+                if !all_keys.iter().all(|k| node.node.labels.contains_key(*k)) {
+                    return;
                 }
-            }
-            for (i, c) in constraints.iter().enumerate() {
-                if !c.includes_node(pod, node, &pod.required_node_affinity) {
-                    continue;
+                if !pod_independent && !c.includes_node(pod, node, &pod.required_node_affinity) {
+                    return;
                 }
                 let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
-                *counting[i].entry(values[i]).or_insert(0) += count;
-            }
+                out.push((String::new(), value.clone(), count));
+            };
+            let counts = if pod_independent {
+                let key = format!(
+                    "PodTopologySpread|{}|{:?}|{}|{:?}",
+                    pod.namespace, c.selector, c.topology_key, all_keys
+                );
+                h.snapshot.aggregate(&key, true, &contribute)
+            } else {
+                uncached_counts(h, &contribute)
+            };
+            tp.push(counts.get("").cloned().unwrap_or_default());
         }
-        let tp: Vec<BTreeMap<String, i64>> = counting
-            .into_iter()
-            .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-            .collect();
         let critical_paths = tp
             .iter()
             .map(|m| {
                 let mut cp = CriticalPaths::new();
-                for (v, n) in m {
+                for (v, n) in m.iter() {
                     cp.update(v, *n);
                 }
                 cp
@@ -457,22 +493,60 @@ impl PreScorePlugin for PodTopologySpread {
                 topology_normalizing_weight(size)
             })
             .collect();
-        for node in h.snapshot.list() {
-            if require_all && !node_labels_match(node, &constraints) {
+        let all_keys: Vec<&str> = constraints
+            .iter()
+            .map(|c| c.topology_key.as_str())
+            .collect();
+        let mut scan: Vec<usize> = Vec::new();
+        for (i, c) in constraints.iter().enumerate() {
+            let pod_independent = require_all
+                && !c.node_taints_honor
+                && (!c.node_affinity_honor || pod.required_node_affinity.is_empty());
+            if !pod_independent || c.topology_key == HOSTNAME {
+                scan.push(i);
                 continue;
             }
-            for (i, c) in constraints.iter().enumerate() {
-                if !c.includes_node(pod, node, &pod.required_node_affinity) {
+            // The same per-node sums as PreFilter's, kept incrementally in the snapshot.
+            let contribute = |node: &NodeInfo, out: &mut Contribution| {
+                let Some(value) = node.node.labels.get(&c.topology_key) else {
+                    return;
+                };
+                if !all_keys.iter().all(|k| node.node.labels.contains_key(*k)) {
+                    return;
+                }
+                let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
+                out.push((String::new(), value.clone(), count));
+            };
+            let key = format!(
+                "PodTopologySpread|{}|{:?}|{}|{:?}",
+                pod.namespace, c.selector, c.topology_key, all_keys
+            );
+            let totals = h.snapshot.aggregate(&key, true, &contribute);
+            if let Some(t) = totals.get("") {
+                for (value, slot) in counts[i].iter_mut() {
+                    *slot += t.get(value).copied().unwrap_or(0);
+                }
+            }
+        }
+        if !scan.is_empty() {
+            for node in h.snapshot.list() {
+                if require_all && !node_labels_match(node, &constraints) {
                     continue;
                 }
-                let value = node
-                    .node
-                    .labels
-                    .get(&c.topology_key)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                if let Some(slot) = counts[i].get_mut(value) {
-                    *slot += count_pods_match_selector(node, &c.selector, &pod.namespace);
+                for &i in &scan {
+                    let c = &constraints[i];
+                    if !c.includes_node(pod, node, &pod.required_node_affinity) {
+                        continue;
+                    }
+                    let value = node
+                        .node
+                        .labels
+                        .get(&c.topology_key)
+                        .map(String::as_str)
+                        .unwrap_or("");
+                    if let Some(slot) = counts[i].get_mut(value) {
+                        *slot += count_pods_match_selector(node, &c.selector, &pod.namespace);
+                    }
                 }
             }
         }
