@@ -203,6 +203,23 @@ pub fn version_info(minor: u32) -> Value {
     })
 }
 
+fn write_options(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    Ok(WriteOptions::parse(query)?.with_user_agent(user_agent))
+}
+
+/// 201 for a write that created the object, 200 otherwise.
+fn written(out: &crate::write::WriteOutcome) -> Response {
+    let code = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(code, &out.object, &out.warnings)
+}
+
 fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
@@ -330,11 +347,7 @@ async fn resource_request(
             Ok(response)
         }
         "create" => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let obj = parse_body(&body, &content_type(headers))?;
             if res.resource == "bindings" {
                 let name = object::name(&obj).to_string();
@@ -346,38 +359,18 @@ async fn resource_request(
                 ));
             }
             let out = server.create(res, namespace, obj, &opts).await?;
-            Ok(json_response(
-                StatusCode::CREATED,
-                &out.object,
-                &out.warnings,
-            ))
+            Ok(written(&out))
         }
         "update" => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let obj = parse_body(&body, &content_type(headers))?;
             let out = server
                 .update(res, namespace, &info.name, "", obj, &opts)
                 .await?;
-            Ok(json_response(
-                if out.created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                },
-                &out.object,
-                &out.warnings,
-            ))
+            Ok(written(&out))
         }
         "patch" => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let out = server
                 .patch(
                     res,
@@ -389,15 +382,7 @@ async fn resource_request(
                     &opts,
                 )
                 .await?;
-            Ok(json_response(
-                if out.created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                },
-                &out.object,
-                &out.warnings,
-            ))
+            Ok(written(&out))
         }
         "delete" => {
             let opts = DeleteOptions::parse(&body, query)?;
@@ -478,11 +463,7 @@ async fn subresource_request(
             &[],
         )),
         ("status", "update") | ("finalize", "update") => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let obj = parse_body(body, &ct)?;
             if sub.name == "finalize" {
                 let finalizers = obj["spec"]["finalizers"].clone();
@@ -494,23 +475,19 @@ async fn subresource_request(
                 let out = server
                     .update_with(res, namespace, name, "", &opts, &mutate)
                     .await?;
-                return Ok(json_response(StatusCode::OK, &out.object, &out.warnings));
+                return Ok(written(&out));
             }
             let out = server
                 .update(res, namespace, name, "status", obj, &opts)
                 .await?;
-            Ok(json_response(StatusCode::OK, &out.object, &out.warnings))
+            Ok(written(&out))
         }
         ("status", "patch") => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let out = server
                 .patch(res, namespace, name, "status", &ct, body, &opts)
                 .await?;
-            Ok(json_response(StatusCode::OK, &out.object, &out.warnings))
+            Ok(written(&out))
         }
         ("scale", "get") => Ok(json_response(
             StatusCode::OK,
@@ -518,11 +495,7 @@ async fn subresource_request(
             &[],
         )),
         ("scale", "update") => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let desired = parse_body(body, &ct)?;
             let f = move |_: &Value| Ok(desired.clone());
             Ok(json_response(
@@ -532,11 +505,7 @@ async fn subresource_request(
             ))
         }
         ("scale", "patch") => {
-            let opts = WriteOptions::parse(query)?.with_user_agent(
-                headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let opts = write_options(query, headers)?;
             let essence = ct
                 .split(';')
                 .next()
