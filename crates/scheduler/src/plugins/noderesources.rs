@@ -391,26 +391,26 @@ impl Fit {
     }
 
     fn node_score(&self, node: &NodeInfo, pod_requests: &[i64]) -> i64 {
-        let (req, alloc) = self.scorer.vectors(node, pod_requests);
         let res = &self.scorer.resources;
-        match &self.strategy {
-            ScoringStrategy::LeastAllocated => {
-                weighted_average(res, &req, &alloc, least_requested_score)
-            }
-            ScoringStrategy::MostAllocated => {
-                weighted_average(res, &req, &alloc, most_requested_score)
-            }
-            ScoringStrategy::RequestedToCapacityRatio(shape) => {
-                let scaled: Vec<ShapePoint> = shape
-                    .iter()
-                    .map(|p| ShapePoint {
-                        utilization: p.utilization,
-                        score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE),
-                    })
-                    .collect();
-                requested_to_capacity_ratio_score(&scaled, res, &req, &alloc)
-            }
-        }
+        self.scorer
+            .with_vectors(node, pod_requests, |req, alloc| match &self.strategy {
+                ScoringStrategy::LeastAllocated => {
+                    weighted_average(res, req, alloc, least_requested_score)
+                }
+                ScoringStrategy::MostAllocated => {
+                    weighted_average(res, req, alloc, most_requested_score)
+                }
+                ScoringStrategy::RequestedToCapacityRatio(shape) => {
+                    let scaled: Vec<ShapePoint> = shape
+                        .iter()
+                        .map(|p| ShapePoint {
+                            utilization: p.utilization,
+                            score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE),
+                        })
+                        .collect();
+                    requested_to_capacity_ratio_score(&scaled, res, req, alloc)
+                }
+            })
     }
 }
 

@@ -196,6 +196,8 @@ struct PreFilterState {
     constraints: Arc<Vec<Constraint>>,
     critical_paths: Vec<CriticalPaths>,
     tp_value_to_match_num: Vec<Arc<BTreeMap<String, i64>>>,
+    /// Per constraint, 1 when the incoming pod matches its own selector (constant per cycle).
+    self_match: Vec<i64>,
 }
 
 impl PreFilterState {
@@ -345,6 +347,10 @@ impl PreFilterPlugin for PodTopologySpread {
         state.write(
             PRE_FILTER_STATE_KEY,
             PreFilterState {
+                self_match: constraints
+                    .iter()
+                    .map(|c| i64::from(c.selector.matches(&pod.labels)))
+                    .collect(),
                 constraints: Arc::new(constraints),
                 critical_paths,
                 tp_value_to_match_num: tp,
@@ -401,7 +407,7 @@ impl FilterPlugin for PodTopologySpread {
         &self,
         _h: &Handle<'_>,
         state: &CycleState,
-        pod: &PodInfo,
+        _pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
@@ -417,7 +423,7 @@ impl FilterPlugin for PodTopologySpread {
                 );
             };
             let min_match = s.min_match_num(i, c.min_domains);
-            let self_match = i64::from(c.selector.matches(&pod.labels));
+            let self_match = s.self_match[i];
             let match_num = s.tp_value_to_match_num[i].get(tp_val).copied().unwrap_or(0);
             let skew = match_num + self_match - min_match;
             if skew > i64::from(c.max_skew) {
