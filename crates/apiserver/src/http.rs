@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
@@ -99,9 +99,9 @@ async fn handle(
     body: Body,
 ) -> Response {
     let limit = server.config.max_body_bytes;
-    let body = match to_bytes(body, limit + 1).await {
-        Ok(b) if b.len() <= limit => b,
-        _ => return error_response(&ApiError::too_large(&format!("limit is {limit}"))),
+    let body = match read_body(body, limit).await {
+        Some(b) => b,
+        None => return error_response(&ApiError::too_large(&format!("limit is {limit}"))),
     };
     let query = Query::parse(uri.query());
     tracing::debug!(%method, %uri, content_type = ?headers.get(header::CONTENT_TYPE), accept = ?headers.get(header::ACCEPT), "request");
@@ -184,6 +184,28 @@ fn openapi_doc(group: &str, version: &str) -> Result<Response, ApiError> {
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// Reads a request body of at most `limit` bytes. A larger body is still read (up to twice the
+/// limit) before the 413 goes out, so that a client still writing it sees the error rather than a
+/// broken pipe (upstream reads limit + 1 bytes; Go's server then drains some more).
+async fn read_body(body: Body, limit: usize) -> Option<Bytes> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return None };
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > limit.saturating_mul(2) {
+                return None;
+            }
+        }
+    }
+    (seen <= limit).then(|| buf.freeze())
 }
 
 /// `/version`: what `kubectl version`, the kubectl dispatcher and kube-rs read.
