@@ -1,0 +1,537 @@
+//! An informer: list, then watch, into a sorted cache, with event handlers.
+//!
+//! Upstream: `staging/src/k8s.io/client-go/tools/cache/reflector.go` (`ListAndWatch`: list,
+//! replace the store, watch from the list's resourceVersion; an `ERROR` event or a 410 "too old
+//! resource version" makes it list again; a closed watch is resumed from the last seen
+//! resourceVersion), `shared_informer.go` (handlers added after start first receive an `Add`
+//! for every cached object; `HasSynced` after the first list), `delta_fifo.go` (`Replace`:
+//! objects missing from a relist are delivered as deletions, present ones as updates).
+//!
+//! The cache is keyed by `namespace/name` (`name` for cluster-scoped objects, as
+//! `MetaNamespaceKeyFunc`) in a `BTreeMap`, so listing is in a stable order and a namespace is
+//! a range of keys. Objects are decoded once into `K` (a `k8s-openapi` type, [`MetaOnly`] or
+//! `serde_json::Value`) and shared as `Arc<K>`.
+//!
+//! Handlers run inline, in event order, on the informer's task: they should only update
+//! indexes and enqueue keys.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kubetwin_apiserver::local::LocalClient;
+use kubetwin_apiserver::registry::ResourceInfo;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::time::SimTime;
+
+/// Objects that carry standard object metadata.
+pub trait HasMeta {
+    /// The object's metadata.
+    fn meta(&self) -> &ObjectMeta;
+}
+
+impl<T: k8s_openapi::Metadata<Ty = ObjectMeta>> HasMeta for T {
+    fn meta(&self) -> &ObjectMeta {
+        self.metadata()
+    }
+}
+
+/// Any object seen through its metadata only (the garbage collector's view, like upstream's
+/// metadata informers), plus its `apiVersion` and `kind`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct MetaOnly {
+    /// `apiVersion`.
+    #[serde(rename = "apiVersion", default)]
+    pub api_version: String,
+    /// `kind`.
+    #[serde(default)]
+    pub kind: String,
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
+
+impl HasMeta for MetaOnly {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+}
+
+/// The cache key of an object: `namespace/name`, or `name` without a namespace.
+pub fn key_of(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// The cache key of a decoded object.
+pub fn meta_key(meta: &ObjectMeta) -> String {
+    key_of(
+        meta.namespace.as_deref(),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+/// Splits a key into namespace and name (`SplitMetaNamespaceKey`).
+pub fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once('/') {
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, key),
+    }
+}
+
+/// One change delivered to handlers.
+#[derive(Debug)]
+pub enum Event<K> {
+    /// A new object (`OnAdd`).
+    Added(Arc<K>),
+    /// A changed object, or one seen again on relist (`OnUpdate`).
+    Updated {
+        /// The cached object before.
+        old: Arc<K>,
+        /// The object now.
+        new: Arc<K>,
+    },
+    /// A removed object (`OnDelete`), with its last known state.
+    Deleted(Arc<K>),
+}
+
+/// An event handler.
+pub type Handler<K> = Arc<dyn Fn(&Event<K>) + Send + Sync>;
+
+/// What an informer watches.
+#[derive(Debug, Clone, Default)]
+pub struct WatchSpec {
+    /// Only this namespace (all when `None`).
+    pub namespace: Option<String>,
+    /// A label selector in string form.
+    pub label_selector: Option<String>,
+    /// A field selector in string form.
+    pub field_selector: Option<String>,
+}
+
+struct Shared<K> {
+    client: LocalClient,
+    info: &'static ResourceInfo,
+    spec: WatchSpec,
+    time: SimTime,
+    cache: RwLock<BTreeMap<String, Arc<K>>>,
+    handlers: Mutex<Vec<Handler<K>>>,
+    synced: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
+}
+
+/// A shared informer over one resource. Cloning shares it.
+pub struct Informer<K> {
+    shared: Arc<Shared<K>>,
+}
+
+impl<K> Clone for Informer<K> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<K> std::fmt::Debug for Informer<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Informer")
+            .field("resource", &self.shared.info.resource)
+            .field("spec", &self.shared.spec)
+            .finish()
+    }
+}
+
+/// How long to wait before listing again after a failed list or watch (the reflector's
+/// backoff starts at 800 ms).
+const RETRY_DELAY: Duration = Duration::from_millis(800);
+
+impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
+    /// An informer over `info` (not started: call [`Informer::run`] or [`Informer::start`]).
+    pub fn new(
+        client: LocalClient,
+        info: &'static ResourceInfo,
+        spec: WatchSpec,
+        time: SimTime,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                client,
+                info,
+                spec,
+                time,
+                cache: RwLock::new(BTreeMap::new()),
+                handlers: Mutex::new(Vec::new()),
+                synced: watch::channel(false).0,
+                stop: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// The resource watched.
+    pub fn resource(&self) -> &'static ResourceInfo {
+        self.shared.info
+    }
+
+    /// Adds a handler. Objects already cached are delivered to it at once as `Added`.
+    pub fn add_handler(&self, handler: Handler<K>) {
+        let mut handlers = self
+            .shared
+            .handlers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for obj in self.list() {
+            handler(&Event::Added(obj));
+        }
+        handlers.push(handler);
+    }
+
+    /// Spawns [`Informer::run`] on the current runtime.
+    pub fn start(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.clone().run())
+    }
+
+    /// Asks the run loop to end.
+    pub fn stop(&self) {
+        self.shared.stop.send_replace(true);
+    }
+
+    /// Whether the first list has been delivered (`HasSynced`).
+    pub fn has_synced(&self) -> bool {
+        *self.shared.synced.borrow()
+    }
+
+    /// Waits until the first list has been delivered (`WaitForCacheSync`).
+    pub async fn wait_synced(&self) {
+        let mut rx = self.shared.synced.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// One cached object by key.
+    pub fn get(&self, key: &str) -> Option<Arc<K>> {
+        self.read().get(key).cloned()
+    }
+
+    /// One cached object by namespace and name.
+    pub fn get_named(&self, namespace: Option<&str>, name: &str) -> Option<Arc<K>> {
+        self.get(&key_of(namespace, name))
+    }
+
+    /// Every cached object, in key order.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.read().values().cloned().collect()
+    }
+
+    /// Every cached key, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// The cached objects of one namespace, in name order.
+    pub fn list_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
+        let prefix = format!("{namespace}/");
+        self.read()
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| Arc::clone(v))
+            .collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<K>>> {
+        self.shared.cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dispatch(&self, event: &Event<K>) {
+        let handlers: Vec<Handler<K>> = self
+            .shared
+            .handlers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for h in handlers {
+            h(event);
+        }
+    }
+
+    fn decode(value: Value) -> Option<(String, Arc<K>)> {
+        let meta = value.get("metadata")?;
+        let key = key_of(
+            meta.get("namespace").and_then(Value::as_str),
+            meta.get("name").and_then(Value::as_str).unwrap_or(""),
+        );
+        match serde_json::from_value::<K>(value) {
+            Ok(obj) => Some((key, Arc::new(obj))),
+            Err(e) => {
+                tracing::warn!(%key, error = %e, "informer: cannot decode object");
+                None
+            }
+        }
+    }
+
+    /// Replaces the cache with a fresh list, delivering the differences.
+    fn replace(&self, items: Vec<Value>) {
+        let mut fresh: BTreeMap<String, Arc<K>> = BTreeMap::new();
+        for item in items {
+            if let Some((key, obj)) = Self::decode(item) {
+                fresh.insert(key, obj);
+            }
+        }
+        let old = {
+            let mut cache = self.shared.cache.write().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *cache, fresh.clone())
+        };
+        for (key, obj) in &old {
+            if !fresh.contains_key(key) {
+                self.dispatch(&Event::Deleted(Arc::clone(obj)));
+            }
+        }
+        for (key, obj) in fresh {
+            match old.get(&key) {
+                Some(prev) => self.dispatch(&Event::Updated {
+                    old: Arc::clone(prev),
+                    new: obj,
+                }),
+                None => self.dispatch(&Event::Added(obj)),
+            }
+        }
+    }
+
+    fn apply(&self, event_type: &str, object: Value) {
+        let Some((key, obj)) = Self::decode(object) else {
+            return;
+        };
+        let event = {
+            let mut cache = self.shared.cache.write().unwrap_or_else(|e| e.into_inner());
+            if event_type == "DELETED" {
+                cache.remove(&key);
+                Event::Deleted(obj)
+            } else {
+                match cache.insert(key, Arc::clone(&obj)) {
+                    Some(old) => Event::Updated { old, new: obj },
+                    None => Event::Added(obj),
+                }
+            }
+        };
+        self.dispatch(&event);
+    }
+
+    fn stopped(&self) -> bool {
+        *self.shared.stop.borrow()
+    }
+
+    /// Lists and watches until [`Informer::stop`] is called.
+    pub async fn run(self) {
+        let shared = Arc::clone(&self.shared);
+        let mut stop = shared.stop.subscribe();
+        let spec = &shared.spec;
+        'relist: while !self.stopped() {
+            let listed = match shared.client.list(
+                shared.info,
+                spec.namespace.as_deref(),
+                spec.label_selector.as_deref(),
+                spec.field_selector.as_deref(),
+            ) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(resource = shared.info.resource, error = %e, "informer: list failed");
+                    shared.time.sleep(RETRY_DELAY).await;
+                    continue;
+                }
+            };
+            let mut revision = listed.resource_version;
+            self.replace(listed.items);
+            shared.synced.send_replace(true);
+            loop {
+                let mut rx = match shared.client.watch(
+                    shared.info,
+                    spec.namespace.as_deref(),
+                    revision,
+                    spec.label_selector.as_deref(),
+                    spec.field_selector.as_deref(),
+                ) {
+                    Ok(rx) => rx,
+                    Err(e) => {
+                        if e.code != 410 {
+                            tracing::warn!(resource = shared.info.resource, error = %e, "informer: watch failed");
+                            shared.time.sleep(RETRY_DELAY).await;
+                        }
+                        continue 'relist;
+                    }
+                };
+                loop {
+                    let event = tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return,
+                        event = rx.recv() => event,
+                    };
+                    let Some(event) = event else {
+                        // The server ended the watch: resume from the last revision seen.
+                        break;
+                    };
+                    if event.event_type != "ERROR"
+                        && let Some(rv) = event.object["metadata"]["resourceVersion"]
+                            .as_str()
+                            .and_then(|s| s.parse::<i64>().ok())
+                    {
+                        revision = revision.max(rv);
+                    }
+                    match event.event_type {
+                        "ADDED" | "MODIFIED" | "DELETED" => {
+                            self.apply(event.event_type, event.object);
+                        }
+                        "ERROR" => {
+                            tracing::debug!(
+                                resource = shared.info.resource,
+                                "informer: relist after watch error"
+                            );
+                            continue 'relist;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kubetwin_apiserver::local::resource_of;
+    use kubetwin_apiserver::write::DeleteOptions;
+    use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
+    use kubetwin_store::Store;
+    use serde_json::json;
+
+    async fn setup() -> (LocalClient, SimTime) {
+        let time = SimTime::new(Timestamp::from_second(1_735_689_600).expect("epoch"), 1.0);
+        let server = ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(time.clone()),
+            1,
+            ApiServerConfig::default(),
+        );
+        server.bootstrap().await.expect("bootstrap");
+        (LocalClient::new(server, "informer-test"), time)
+    }
+
+    fn cm(name: &str, ns: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}})
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lists_watches_and_delivers_events_in_order() {
+        let (client, time) = setup().await;
+        let info = resource_of::<ConfigMap>().expect("cm");
+        client
+            .create(info, Some("default"), cm("before", "default"))
+            .await
+            .expect("create");
+        let informer: Informer<ConfigMap> =
+            Informer::new(client.clone(), info, WatchSpec::default(), time.clone());
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        {
+            let seen = Arc::clone(&seen);
+            informer.add_handler(Arc::new(move |e: &Event<ConfigMap>| {
+                let (kind, obj) = match e {
+                    Event::Added(o) => ("add", o),
+                    Event::Updated { new, .. } => ("update", new),
+                    Event::Deleted(o) => ("delete", o),
+                };
+                seen.lock()
+                    .expect("lock")
+                    .push(format!("{kind} {}", meta_key(obj.meta())));
+            }));
+        }
+        let task = informer.start();
+        informer.wait_synced().await;
+        assert!(informer.has_synced());
+        client
+            .create(info, Some("kube-system"), cm("after", "kube-system"))
+            .await
+            .expect("create");
+        client
+            .merge_patch(
+                info,
+                Some("default"),
+                "before",
+                "",
+                &json!({"data": {"a": "b"}}),
+            )
+            .await
+            .expect("patch");
+        client
+            .delete(info, Some("default"), "before", &DeleteOptions::default())
+            .await
+            .expect("delete");
+        time.sleep(Duration::from_secs(1)).await;
+        let seen = seen.lock().expect("lock").clone();
+        // Bootstrap config maps (kube-root-ca.crt and the like) may appear too; keep ours.
+        let ours: Vec<&String> = seen
+            .iter()
+            .filter(|s| s.ends_with("/before") || s.ends_with("/after"))
+            .collect();
+        assert_eq!(
+            ours,
+            [
+                "add default/before",
+                "add kube-system/after",
+                "update default/before",
+                "delete default/before"
+            ]
+        );
+        assert!(informer.get("default/before").is_none());
+        assert_eq!(
+            informer
+                .list_namespace("kube-system")
+                .iter()
+                .filter(|c| c.metadata.name.as_deref() == Some("after"))
+                .count(),
+            1
+        );
+        informer.stop();
+        task.await.expect("join");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_handler_gets_cached_objects_and_meta_only_decodes() {
+        let (client, time) = setup().await;
+        let info = resource_of::<ConfigMap>().expect("cm");
+        client
+            .create(info, Some("default"), cm("x", "default"))
+            .await
+            .expect("create");
+        let informer: Informer<MetaOnly> = Informer::new(
+            client.clone(),
+            info,
+            WatchSpec {
+                namespace: Some("default".into()),
+                ..WatchSpec::default()
+            },
+            time.clone(),
+        );
+        let task = informer.start();
+        informer.wait_synced().await;
+        let count = Arc::new(Mutex::new(0usize));
+        {
+            let count = Arc::clone(&count);
+            informer.add_handler(Arc::new(move |_e: &Event<MetaOnly>| {
+                *count.lock().expect("lock") += 1;
+            }));
+        }
+        assert_eq!(*count.lock().expect("lock"), informer.list().len());
+        let x = informer.get("default/x").expect("cached");
+        assert_eq!(x.kind, "ConfigMap");
+        assert_eq!(split_key("default/x"), (Some("default"), "x"));
+        assert_eq!(split_key("node-1"), (None, "node-1"));
+        informer.stop();
+        task.await.expect("join");
+    }
+}
