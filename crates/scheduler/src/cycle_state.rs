@@ -5,6 +5,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Data a plugin keeps in the cycle state; cloned when the state is cloned (preemption dry runs,
 /// nominated pods).
@@ -23,9 +24,11 @@ impl<T: Any + Send + Sync + Clone> StateData for T {
 ///
 /// Entries are found by the value's type first (a plugin's state has its own type), then by key,
 /// so the per-node reads of Filter and Score cost no string comparison in the common case.
+/// Entries are shared between clones and copied on first write (preemption dry runs clone the
+/// state once per candidate node but rarely modify it).
 #[derive(Default)]
 pub struct CycleState {
-    data: Vec<(TypeId, &'static str, Box<dyn StateData>)>,
+    data: Vec<(TypeId, &'static str, Arc<dyn StateData>)>,
     skip_filter_plugins: BTreeSet<&'static str>,
     skip_score_plugins: BTreeSet<&'static str>,
     skip_filter_mask: u64,
@@ -52,11 +55,7 @@ impl std::fmt::Debug for CycleState {
 impl Clone for CycleState {
     fn clone(&self) -> Self {
         Self {
-            data: self
-                .data
-                .iter()
-                .map(|(t, k, v)| (*t, *k, (**v).clone_data()))
-                .collect(),
+            data: self.data.clone(),
             skip_filter_plugins: self.skip_filter_plugins.clone(),
             skip_score_plugins: self.skip_score_plugins.clone(),
             skip_filter_mask: self.skip_filter_mask,
@@ -75,8 +74,8 @@ impl CycleState {
     pub fn write<T: StateData>(&mut self, key: &'static str, value: T) {
         let t = TypeId::of::<T>();
         match self.data.iter_mut().find(|(_, k, _)| same_key(k, key)) {
-            Some(slot) => *slot = (t, key, Box::new(value)),
-            None => self.data.push((t, key, Box::new(value))),
+            Some(slot) => *slot = (t, key, Arc::new(value)),
+            None => self.data.push((t, key, Arc::new(value))),
         }
     }
 
@@ -91,14 +90,18 @@ impl CycleState {
         data.downcast_ref::<T>()
     }
 
-    /// Mutable access to the value under `key` if it has type `T`.
+    /// Mutable access to the value under `key` if it has type `T` (copied first when a clone of
+    /// this state shares it).
     pub fn read_mut<T: StateData>(&mut self, key: &'static str) -> Option<&mut T> {
         let t = TypeId::of::<T>();
         let (_, _, v) = self
             .data
             .iter_mut()
             .find(|(ty, k, _)| *ty == t && same_key(k, key))?;
-        let data: &mut dyn Any = v.as_mut();
+        if Arc::get_mut(v).is_none() {
+            *v = Arc::from((**v).clone_data());
+        }
+        let data: &mut dyn Any = Arc::get_mut(v)?;
         data.downcast_mut::<T>()
     }
 

@@ -134,9 +134,12 @@ pub struct PostFilterResult {
 }
 
 /// Per-node statuses of a failed cycle, with one status for nodes not listed (`NodeToStatus`).
+/// Node names are shared with the snapshot (`Arc<str>`), so recording thousands of rejections
+/// costs no string copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeToStatus {
-    map: BTreeMap<String, Status>,
+    /// Status and, when set from a snapshot node, its list position.
+    map: BTreeMap<Arc<str>, (Status, Option<usize>)>,
     absent: Status,
 }
 
@@ -157,12 +160,20 @@ impl NodeToStatus {
 
     /// The status of `node` (the absent status when not listed).
     pub fn get(&self, node: &str) -> &Status {
-        self.map.get(node).unwrap_or(&self.absent)
+        self.map.get(node).map_or(&self.absent, |(s, _)| s)
     }
 
     /// Sets a node's status.
     pub fn set(&mut self, node: &str, status: Status) {
-        self.map.insert(node.to_owned(), status);
+        self.map.insert(Arc::from(node), (status, None));
+    }
+
+    /// Sets the status of a snapshot node, sharing its name.
+    pub fn set_node(&mut self, node: &NodeInfo, status: Status) {
+        self.map.insert(
+            node.node.shared_name.clone(),
+            (status, Some(node.list_position)),
+        );
     }
 
     /// Number of listed nodes.
@@ -186,8 +197,8 @@ impl NodeToStatus {
     }
 
     /// The listed nodes and their statuses, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Status)> {
-        self.map.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Status)> {
+        self.map.iter().map(|(k, (v, _))| (k.as_ref(), v))
     }
 
     /// The nodes of `all` whose status has `code` (listed or absent) (`NodesForStatusCode`).
@@ -197,6 +208,37 @@ impl NodeToStatus {
         code: Code,
     ) -> Vec<&'a NodeInfo> {
         all.filter(|n| self.get(n.name()).code() == code).collect()
+    }
+
+    /// As [`NodeToStatus::nodes_for_status_code`] over the whole snapshot, in its list order,
+    /// joining the name-sorted statuses with the name-sorted nodes instead of searching.
+    pub fn snapshot_nodes_for_status_code<'a>(
+        &self,
+        snapshot: &'a Snapshot,
+        code: Code,
+    ) -> Vec<&'a NodeInfo> {
+        if self.absent.code() == code {
+            return self.nodes_for_status_code(snapshot.list(), code);
+        }
+        // A name shared with the snapshot node at its recorded position identifies it without
+        // any string comparison; other names are looked up.
+        let n = snapshot.num_nodes();
+        let mut selected = vec![false; n];
+        for (name, (status, position)) in &self.map {
+            if status.code() != code {
+                continue;
+            }
+            let pos = position
+                .filter(|&p| p < n && Arc::ptr_eq(&snapshot.at(p).node.shared_name, name))
+                .or_else(|| snapshot.get(name).map(|info| info.list_position));
+            if let Some(p) = pos {
+                selected[p] = true;
+            }
+        }
+        (0..n)
+            .filter(|&p| selected[p])
+            .map(|p| snapshot.at(p))
+            .collect()
     }
 }
 
@@ -927,7 +969,7 @@ impl Framework {
     ) -> (Option<PostFilterResult>, Status) {
         let mut result: Option<PostFilterResult> = None;
         let mut reasons: Vec<String> = Vec::new();
-        let mut rejector = String::new();
+        let mut rejector: &'static str = "";
         for p in &self.post_filter {
             let Some(pf) = p.as_post_filter() else {
                 continue;
@@ -946,11 +988,11 @@ impl Framework {
             }
             reasons.extend(s.reasons().iter().cloned());
             if rejector.is_empty() {
-                rejector = p.name().to_owned();
+                rejector = p.name();
             }
         }
         let mut s = Status::new(Code::Unschedulable, reasons);
-        s.set_plugin(&rejector);
+        s.set_plugin(rejector);
         (result, s)
     }
 

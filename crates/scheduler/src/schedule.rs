@@ -298,7 +298,7 @@ fn find_nodes_that_pass_filters<'s>(
                 });
             }
             diagnosis.add_plugin_status(&status);
-            diagnosis.node_to_status.set(node.name(), status);
+            diagnosis.node_to_status.set_node(node, status);
         }
     }
     if let Some(e) = explain {

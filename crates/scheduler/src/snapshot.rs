@@ -448,6 +448,9 @@ impl Snapshot {
             }
             index += 1;
         }
+        for (pos, &i) in self.order.iter().enumerate() {
+            self.infos[i].list_position = pos;
+        }
     }
 
     /// Adds a pod to the node named in `pod.node_name`.

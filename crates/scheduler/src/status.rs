@@ -50,7 +50,7 @@ impl fmt::Display for Code {
 pub struct Status {
     code: Code,
     reasons: Vec<String>,
-    plugin: String,
+    plugin: &'static str,
 }
 
 impl Default for Status {
@@ -65,7 +65,7 @@ impl Status {
         Self {
             code: Code::Success,
             reasons: Vec::new(),
-            plugin: String::new(),
+            plugin: "",
         }
     }
 
@@ -78,7 +78,7 @@ impl Status {
         Self {
             code,
             reasons: reasons.into_iter().map(Into::into).collect(),
-            plugin: String::new(),
+            plugin: "",
         }
     }
 
@@ -87,7 +87,7 @@ impl Status {
         Self {
             code,
             reasons: vec![reason.into()],
-            plugin: String::new(),
+            plugin: "",
         }
     }
 
@@ -96,7 +96,7 @@ impl Status {
         Self {
             code,
             reasons: Vec::new(),
-            plugin: String::new(),
+            plugin: "",
         }
     }
 
@@ -121,18 +121,18 @@ impl Status {
     }
 
     /// The plugin that produced the status ("" when unset).
-    pub fn plugin(&self) -> &str {
-        &self.plugin
+    pub fn plugin(&self) -> &'static str {
+        self.plugin
     }
 
     /// Sets the plugin name (`SetPlugin`).
-    pub fn set_plugin(&mut self, plugin: &str) {
-        plugin.clone_into(&mut self.plugin);
+    pub fn set_plugin(&mut self, plugin: &'static str) {
+        self.plugin = plugin;
     }
 
     /// Returns the status with its plugin name set (`WithPlugin`).
     #[must_use]
-    pub fn with_plugin(mut self, plugin: &str) -> Self {
+    pub fn with_plugin(mut self, plugin: &'static str) -> Self {
         self.set_plugin(plugin);
         self
     }

@@ -407,6 +407,8 @@ pub struct NodeData {
     pub node: Arc<Node>,
     /// Name.
     pub name: String,
+    /// The name, shared (status maps key on it without copying).
+    pub shared_name: Arc<str>,
     /// Labels.
     pub labels: BTreeMap<String, String>,
     /// `spec.taints`.
@@ -437,8 +439,10 @@ impl NodeData {
                 img.names.iter().flatten().map(move |n| (n.clone(), size))
             })
             .collect();
+        let name = node.metadata.name.clone().unwrap_or_default();
         Ok(Self {
-            name: node.metadata.name.clone().unwrap_or_default(),
+            shared_name: Arc::from(name.as_str()),
+            name,
             labels: node.metadata.labels.clone().unwrap_or_default(),
             taints: node
                 .spec
@@ -476,6 +480,8 @@ pub struct NodeInfo {
     pub non_zero_requested: Resource,
     /// PVC keys with the number of pods on this node using them.
     pub pvc_ref_counts: BTreeMap<String, i32>,
+    /// The node's position in the snapshot's list order (maintained by the snapshot).
+    pub list_position: usize,
 }
 
 impl NodeInfo {
@@ -490,6 +496,7 @@ impl NodeInfo {
             requested: Resource::default(),
             non_zero_requested: Resource::default(),
             pvc_ref_counts: BTreeMap::new(),
+            list_position: 0,
         }
     }
 

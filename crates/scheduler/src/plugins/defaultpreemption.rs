@@ -352,7 +352,7 @@ impl DefaultPreemption {
         let num_all = h.snapshot.num_nodes();
         // Upstream: findCandidates — only nodes whose status is exactly Unschedulable.
         let potential: Vec<&NodeInfo> =
-            statuses.nodes_for_status_code(h.snapshot.list(), Code::Unschedulable);
+            statuses.snapshot_nodes_for_status_code(h.snapshot, Code::Unschedulable);
         let mut node_statuses = NodeToStatus::new();
         let mut non_violating: Vec<Candidate> = Vec::new();
         let mut violating: Vec<Candidate> = Vec::new();
