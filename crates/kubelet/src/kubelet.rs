@@ -1,0 +1,1139 @@
+//! The simulated kubelet of one node: registers (or adopts) the Node, renews its Lease, posts
+//! node status on change or every report period, watches the pods bound to the node, admits
+//! them, runs each through [`PodSim`], writes their status, records Events, and completes
+//! graceful deletions with a grace-period-0 delete — all through [`LocalClient`] and on
+//! [`SimTime`], so that it runs on wall, accelerated or virtual time.
+//!
+//! Upstream: `pkg/kubelet/kubelet.go` (`syncLoop`, `HandlePodAdditions`: admission in creation
+//! order, `rejectPod`), `pkg/kubelet/kubelet_node_status.go` (`registerWithAPIServer`,
+//! `tryUpdateNodeStatus`: post when changed or after `nodeStatusReportFrequency`),
+//! `pkg/kubelet/status/status_manager.go` (`syncPod`: status patch, then delete with grace 0
+//! and a UID precondition once the pod's containers are gone),
+//! `staging/src/k8s.io/component-helpers/apimachinery/lease/controller.go` (renew every
+//! quarter of the lease duration with 4% jitter), `pkg/kubelet/kubelet.go` `Run`
+//! (`wait.JitterUntil(syncNodeStatus, nodeStatusUpdateFrequency, 0.04)`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::Pod;
+use kubetwin_apiserver::local::LocalClient;
+use kubetwin_apiserver::registry::{self, ResourceInfo};
+use kubetwin_apiserver::watch::WatchEvent;
+use kubetwin_apiserver::write::DeleteOptions;
+use kubetwin_core::clock::{Clock, format_micro_time, format_time};
+use kubetwin_runtime::SimTime;
+use kubetwin_scheduler::types::{NodeData, NodeInfo, PodInfo};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use crate::admission;
+use crate::ids;
+use crate::ipam::PodIpAllocator;
+use crate::knobs::{KubeletKnobs, PodProfile};
+use crate::node::{self, Pressure};
+use crate::pod::{Effect, PodSim};
+use crate::runtime::NodeRuntime;
+
+/// The field manager of kubelet writes.
+pub const FIELD_MANAGER: &str = "kubelet";
+/// How long to wait before retrying a failed registration or write.
+const RETRY: Duration = Duration::from_secs(1);
+/// Jitter factor of the lease and node status loops (`wait.JitterUntil(..., 0.04, ...)`).
+const JITTER: f64 = 0.04;
+
+/// What an operator has done to the kubelet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ControlState {
+    /// The kubelet process is stopped: no heartbeats, no status, no pod work. Containers keep
+    /// running; on start the kubelet re-lists its pods and catches up.
+    pub stopped: bool,
+    /// The kubelet is cut off from the API server: it keeps running pods but cannot post
+    /// anything; on reconnection it re-lists and posts the current state.
+    pub disconnected: bool,
+    /// Pressure the node reports in its conditions.
+    pub pressure: Pressure,
+    /// End [`Kubelet::run`].
+    pub shutdown: bool,
+}
+
+/// A handle to control a running kubelet (cloneable, usable from any task).
+#[derive(Debug, Clone)]
+pub struct KubeletHandle {
+    tx: Arc<watch::Sender<ControlState>>,
+}
+
+impl KubeletHandle {
+    fn update(&self, f: impl FnOnce(&mut ControlState)) {
+        self.tx.send_modify(f);
+    }
+
+    /// Stops the kubelet (the "kubelet stopped" fault): its Lease and node status stop being
+    /// renewed, so the node lifecycle controller marks the node NotReady/Unknown.
+    pub fn stop(&self) {
+        self.update(|s| s.stopped = true);
+    }
+
+    /// Starts a stopped kubelet again.
+    pub fn start(&self) {
+        self.update(|s| s.stopped = false);
+    }
+
+    /// Cuts the kubelet off from the API server (network partition).
+    pub fn disconnect(&self) {
+        self.update(|s| s.disconnected = true);
+    }
+
+    /// Restores the connection to the API server.
+    pub fn reconnect(&self) {
+        self.update(|s| s.disconnected = false);
+    }
+
+    /// Sets the pressure conditions the node reports.
+    pub fn set_pressure(&self, pressure: Pressure) {
+        self.update(|s| s.pressure = pressure);
+    }
+
+    /// Ends the kubelet's `run` loop.
+    pub fn shutdown(&self) {
+        self.update(|s| s.shutdown = true);
+    }
+
+    /// The current control state.
+    pub fn state(&self) -> ControlState {
+        *self.tx.borrow()
+    }
+}
+
+/// A simulated kubelet for one node.
+#[derive(Debug)]
+pub struct Kubelet {
+    client: LocalClient,
+    time: SimTime,
+    template: Value,
+    knobs: KubeletKnobs,
+    seed: u64,
+    handle: KubeletHandle,
+    control: watch::Receiver<ControlState>,
+}
+
+impl Kubelet {
+    /// A kubelet that will register `node` (a Node object with name, labels, `spec.podCIDR(s)`,
+    /// `status.capacity`/`allocatable`, optional addresses) and run the pods bound to it.
+    pub fn new(
+        client: LocalClient,
+        time: SimTime,
+        node: Value,
+        knobs: KubeletKnobs,
+        seed: u64,
+    ) -> Self {
+        let (tx, control) = watch::channel(ControlState::default());
+        Self {
+            client,
+            time,
+            template: node,
+            knobs,
+            seed,
+            handle: KubeletHandle { tx: Arc::new(tx) },
+            control,
+        }
+    }
+
+    /// The control handle.
+    pub fn handle(&self) -> KubeletHandle {
+        self.handle.clone()
+    }
+
+    /// The node's name.
+    pub fn node_name(&self) -> &str {
+        self.template["metadata"]["name"].as_str().unwrap_or("")
+    }
+
+    /// Runs until [`KubeletHandle::shutdown`].
+    pub async fn run(self) {
+        let Some(resources) = Resources::lookup() else {
+            tracing::error!("kubelet: pods, nodes, leases or events are not served");
+            return;
+        };
+        let node_name = self.node_name().to_string();
+        let preloaded: BTreeSet<String> = self
+            .knobs
+            .preloaded_images
+            .iter()
+            .map(|i| ids::normalize_image(i))
+            .collect();
+        let mut runner = Runner {
+            rt: NodeRuntime::new(preloaded, self.knobs.serialize_image_pulls, self.seed),
+            client: self.client,
+            time: self.time,
+            template: self.template,
+            knobs: self.knobs,
+            seed: self.seed,
+            resources,
+            node_name,
+            node_uid: String::new(),
+            node_os: "linux".into(),
+            registered: false,
+            node_info: None,
+            pods: BTreeMap::new(),
+            lease_next: None,
+            lease_renewals: 0,
+            status_next: None,
+            status_ticks: 0,
+            last_status_report: None,
+            watch: None,
+            event_seq: 0,
+            control: ControlState::default(),
+            force_status: false,
+            retry_at: None,
+        };
+        let mut control = self.control;
+        let _keep_sender_alive = self.handle;
+        loop {
+            runner.control = *control.borrow_and_update();
+            if runner.control.shutdown {
+                return;
+            }
+            if runner.control.stopped {
+                runner.watch = None;
+                if control.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let connected = !runner.control.disconnected;
+            if connected {
+                if !runner.registered {
+                    runner.register().await;
+                }
+                if runner.registered && runner.watch.is_none() {
+                    runner.resync().await;
+                }
+            } else {
+                runner.watch = None;
+            }
+            let deadline = runner.next_deadline();
+            let time = runner.time.clone();
+            let sleep = async {
+                match deadline {
+                    Some(t) => time.sleep_until(t).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                changed = control.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let before = runner.control;
+                    let after = *control.borrow();
+                    if before.pressure != after.pressure {
+                        runner.force_status = true;
+                    }
+                    if before.disconnected && !after.disconnected {
+                        // Reconnected: re-list and post everything again.
+                        runner.watch = None;
+                        runner.force_status = true;
+                    }
+                    continue;
+                }
+                event = recv(&mut runner.watch) => {
+                    match event {
+                        Some(e) => runner.on_watch_event(e).await,
+                        None => runner.watch = None,
+                    }
+                }
+                () = sleep => {}
+            }
+            runner.tick().await;
+        }
+    }
+}
+
+async fn recv(watch: &mut Option<mpsc::Receiver<WatchEvent>>) -> Option<WatchEvent> {
+    match watch {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Resources {
+    pods: &'static ResourceInfo,
+    nodes: &'static ResourceInfo,
+    leases: &'static ResourceInfo,
+    events: &'static ResourceInfo,
+}
+
+impl Resources {
+    fn lookup() -> Option<Self> {
+        Some(Self {
+            pods: registry::lookup("", "v1", "pods")?,
+            nodes: registry::lookup("", "v1", "nodes")?,
+            leases: registry::lookup("coordination.k8s.io", "v1", "leases")?,
+            events: registry::lookup("", "v1", "events")?,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct PendingEvent {
+    type_: &'static str,
+    reason: String,
+    message: String,
+    field_path: String,
+}
+
+#[derive(Debug)]
+struct PodEntry {
+    /// The latest API object seen.
+    object: Value,
+    sim: Option<PodSim>,
+    /// The status last written by this kubelet.
+    last_written: Option<Value>,
+    /// A rejection status waiting to be written.
+    rejection: Option<admission::Rejection>,
+    rejection_written: bool,
+    wakeup: Option<Timestamp>,
+    /// Events waiting to be written.
+    events: Vec<PendingEvent>,
+    delete_pending: bool,
+}
+
+struct Runner {
+    client: LocalClient,
+    time: SimTime,
+    template: Value,
+    knobs: KubeletKnobs,
+    seed: u64,
+    resources: Resources,
+    node_name: String,
+    node_uid: String,
+    node_os: String,
+    registered: bool,
+    rt: NodeRuntime,
+    node_info: Option<NodeInfo>,
+    pods: BTreeMap<String, PodEntry>,
+    lease_next: Option<Timestamp>,
+    lease_renewals: u64,
+    status_next: Option<Timestamp>,
+    status_ticks: u64,
+    last_status_report: Option<Timestamp>,
+    watch: Option<mpsc::Receiver<WatchEvent>>,
+    event_seq: u64,
+    control: ControlState,
+    force_status: bool,
+    retry_at: Option<Timestamp>,
+}
+
+fn add(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(SignedDuration::try_from(d).unwrap_or(SignedDuration::ZERO))
+        .unwrap_or(t)
+}
+
+/// Moves a pod's effects into its entry: events to write, a deletion to perform.
+fn absorb(entry: &mut PodEntry, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            Effect::Event {
+                type_,
+                reason,
+                message,
+                field_path,
+            } => entry.events.push(PendingEvent {
+                type_,
+                reason: reason.to_string(),
+                message,
+                field_path,
+            }),
+            Effect::Delete => entry.delete_pending = true,
+        }
+    }
+}
+
+fn uid_of(obj: &Value) -> String {
+    obj["metadata"]["uid"].as_str().unwrap_or("").to_string()
+}
+
+impl Runner {
+    fn now(&self) -> Timestamp {
+        self.time.now()
+    }
+
+    fn connected(&self) -> bool {
+        !self.control.disconnected && !self.control.stopped
+    }
+
+    /// `period` plus up to 4% deterministic jitter.
+    fn jittered(&self, period: Duration, what: &str, n: u64) -> Duration {
+        let draw = ids::unit_draw(self.seed, &[&self.node_name, what, &n.to_string()]);
+        period + period.mul_f64(JITTER * draw)
+    }
+
+    fn next_deadline(&self) -> Option<Timestamp> {
+        let mut times: Vec<Timestamp> = Vec::new();
+        if self.connected() {
+            times.extend(self.lease_next);
+            times.extend(self.status_next);
+            times.extend(self.retry_at);
+            if !self.registered {
+                times.push(add(self.now(), RETRY));
+            }
+        }
+        times.extend(self.pods.values().filter_map(|e| e.wakeup));
+        times.into_iter().min()
+    }
+
+    // ----- node registration, lease, node status -----
+
+    async fn register(&mut self) {
+        let now = self.now();
+        let node = node::initial_node(&self.template, &self.knobs, self.seed, &format_time(now));
+        self.node_os = node["metadata"]["labels"]["kubernetes.io/os"]
+            .as_str()
+            .unwrap_or("linux")
+            .to_string();
+        let registered = match self
+            .client
+            .create(self.resources.nodes, None, node.clone())
+            .await
+        {
+            Ok(created) => Some(created),
+            Err(e) if e.code == 409 => self.adopt_existing(&node).await,
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: node registration failed");
+                None
+            }
+        };
+        let Some(registered) = registered else {
+            return;
+        };
+        self.node_uid = uid_of(&registered);
+        self.registered = true;
+        self.refresh_node_runtime(&registered);
+        // The status is posted right away (nodes keep their status on create, but be sure).
+        self.force_status = true;
+        self.status_next = Some(now);
+        self.lease_next = Some(now);
+        self.record_node_event("Normal", "Starting", "Starting kubelet.".into())
+            .await;
+    }
+
+    /// Registration found the Node: keep it, add the kubelet's labels that are missing.
+    async fn adopt_existing(&mut self, wanted: &Value) -> Option<Value> {
+        let existing = self
+            .client
+            .get(self.resources.nodes, None, &self.node_name)
+            .ok()?;
+        let mut labels = serde_json::Map::new();
+        if let Some(want) = wanted["metadata"]["labels"].as_object() {
+            for (k, v) in want {
+                if existing["metadata"]["labels"].get(k).is_none() {
+                    labels.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let mut out = existing;
+        if !labels.is_empty() {
+            let patch = json!({"metadata": {"labels": labels}});
+            match self
+                .client
+                .merge_patch(self.resources.nodes, None, &self.node_name, "", &patch)
+                .await
+            {
+                Ok(v) => out = v,
+                Err(e) => {
+                    tracing::warn!(node = %self.node_name, error = %e, "kubelet: label reconcile failed")
+                }
+            }
+        }
+        // Capacity and addresses from the spec win over stale ones.
+        let mut status_patch = serde_json::Map::new();
+        for key in [
+            "capacity",
+            "allocatable",
+            "addresses",
+            "nodeInfo",
+            "daemonEndpoints",
+        ] {
+            if out["status"][key] != wanted["status"][key] && !wanted["status"][key].is_null() {
+                status_patch.insert(key.into(), wanted["status"][key].clone());
+            }
+        }
+        if !status_patch.is_empty() {
+            let patch = json!({"status": status_patch});
+            if let Ok(v) = self
+                .client
+                .merge_patch(
+                    self.resources.nodes,
+                    None,
+                    &self.node_name,
+                    "status",
+                    &patch,
+                )
+                .await
+            {
+                out = v;
+            }
+        }
+        Some(out)
+    }
+
+    fn refresh_node_runtime(&mut self, node_obj: &Value) {
+        if self.rt.ipam.is_none() {
+            let cidrs: Vec<String> = match node_obj["spec"]["podCIDRs"].as_array() {
+                Some(a) if !a.is_empty() => a
+                    .iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect(),
+                _ => node_obj["spec"]["podCIDR"]
+                    .as_str()
+                    .map(|c| vec![c.to_string()])
+                    .unwrap_or_default(),
+            };
+            if !cidrs.is_empty() {
+                match PodIpAllocator::new(&cidrs) {
+                    Ok(ipam) => self.rt.ipam = Some(ipam),
+                    Err(e) => {
+                        tracing::warn!(node = %self.node_name, error = %e, "kubelet: bad podCIDR")
+                    }
+                }
+            }
+        }
+        self.rt.host_ips = node::host_ips(node_obj);
+        if let Ok(typed) =
+            serde_json::from_value::<k8s_openapi::api::core::v1::Node>(node_obj.clone())
+            && let Ok(data) = NodeData::new(typed)
+        {
+            let mut info = NodeInfo::new(Arc::new(data));
+            if let Some(old) = self.node_info.take() {
+                for p in old.pods {
+                    info.add_pod(p);
+                }
+            }
+            self.node_info = Some(info);
+        }
+    }
+
+    async fn renew_lease(&mut self) {
+        let now = self.now();
+        let renew = format_micro_time(now);
+        let patch = json!({"spec": {"renewTime": renew, "holderIdentity": self.node_name}});
+        let ns = Some(node::LEASE_NAMESPACE);
+        let result = self
+            .client
+            .merge_patch(self.resources.leases, ns, &self.node_name, "", &patch)
+            .await;
+        let ok = match result {
+            Ok(_) => true,
+            Err(e) if e.code == 404 => {
+                let lease = node::lease_object(
+                    &self.node_name,
+                    &self.node_uid,
+                    self.knobs.lease_duration_seconds,
+                    &renew,
+                );
+                self.client
+                    .create(self.resources.leases, ns, lease)
+                    .await
+                    .is_ok()
+            }
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: lease renewal failed");
+                false
+            }
+        };
+        self.lease_renewals += 1;
+        let interval =
+            Duration::from_secs_f64(f64::from(self.knobs.lease_duration_seconds.max(1)) * 0.25);
+        let next = if ok {
+            self.jittered(interval, "lease", self.lease_renewals)
+        } else {
+            RETRY
+        };
+        self.lease_next = Some(add(now, next));
+    }
+
+    async fn sync_node_status(&mut self) {
+        let now = self.now();
+        self.status_ticks += 1;
+        self.status_next = Some(add(
+            now,
+            self.jittered(
+                self.knobs.node_status_update_frequency,
+                "status",
+                self.status_ticks,
+            ),
+        ));
+        let Ok(current) = self.client.get(self.resources.nodes, None, &self.node_name) else {
+            // The Node is gone: register again.
+            self.registered = false;
+            return;
+        };
+        if self.rt.ipam.is_none() || self.node_info.is_none() {
+            self.refresh_node_runtime(&current);
+        }
+        let existing: Vec<Value> = current["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let capacity = current["status"]["capacity"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let conditions = node::node_conditions(
+            &existing,
+            &capacity,
+            self.control.pressure,
+            &format_time(now),
+        );
+        let images: Vec<String> = self.rt.images.iter().cloned().collect();
+        let mut new_status =
+            json!({"conditions": conditions, "images": node::images_status(&images)});
+        let old_status = json!({
+            "conditions": current["status"]["conditions"].clone(),
+            "images": current["status"]["images"].clone(),
+        });
+        let changed =
+            node::without_heartbeats(&old_status) != node::without_heartbeats(&new_status);
+        let due = self.last_status_report.is_none_or(|last| {
+            now.duration_since(last).unsigned_abs() >= self.knobs.node_status_report_frequency
+        });
+        if !(changed || due || self.force_status) {
+            return;
+        }
+        let was_ready = existing
+            .iter()
+            .find(|c| c["type"] == "Ready")
+            .map(|c| c["status"].clone());
+        let patch = json!({"status": new_status.take()});
+        match self
+            .client
+            .merge_patch(
+                self.resources.nodes,
+                None,
+                &self.node_name,
+                "status",
+                &patch,
+            )
+            .await
+        {
+            Ok(_) => {
+                self.last_status_report = Some(now);
+                self.force_status = false;
+                self.rt.images_changed = false;
+                let ready_now = patch["status"]["conditions"]
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                    .map(|c| c["status"].clone());
+                if was_ready.is_some() && was_ready != ready_now {
+                    let (reason, status) = if ready_now == Some(json!("True")) {
+                        ("NodeReady", "NodeReady")
+                    } else {
+                        ("NodeNotReady", "NodeNotReady")
+                    };
+                    let message = format!("Node {} status is now: {}", self.node_name, status);
+                    self.record_node_event("Normal", reason, message).await;
+                }
+            }
+            Err(e) if e.code == 404 => self.registered = false,
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: node status update failed");
+                self.status_next = Some(add(now, RETRY));
+            }
+        }
+    }
+
+    // ----- pods -----
+
+    async fn resync(&mut self) {
+        let selector = format!("spec.nodeName={}", self.node_name);
+        let listed = match self
+            .client
+            .list(self.resources.pods, None, None, Some(&selector))
+        {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: pod list failed");
+                self.retry_at = Some(add(self.now(), RETRY));
+                return;
+            }
+        };
+        let mut items = listed.items;
+        // Upstream admits pods in creation order.
+        items.sort_by(|a, b| {
+            let key = |o: &Value| {
+                (
+                    o["metadata"]["creationTimestamp"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    o["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    o["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        let present: BTreeSet<String> = items.iter().map(uid_of).collect();
+        let gone: Vec<String> = self
+            .pods
+            .keys()
+            .filter(|uid| !present.contains(*uid))
+            .cloned()
+            .collect();
+        for uid in gone {
+            self.forget(&uid);
+        }
+        for item in items {
+            self.on_pod(item);
+        }
+        match self.client.watch(
+            self.resources.pods,
+            None,
+            listed.resource_version,
+            None,
+            Some(&selector),
+        ) {
+            Ok(rx) => {
+                self.watch = Some(rx);
+                self.retry_at = None;
+            }
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: pod watch failed");
+                self.retry_at = Some(add(self.now(), RETRY));
+            }
+        }
+    }
+
+    async fn on_watch_event(&mut self, event: WatchEvent) {
+        match event.event_type {
+            "ADDED" | "MODIFIED" => self.on_pod(event.object),
+            "DELETED" => {
+                let uid = uid_of(&event.object);
+                self.forget(&uid);
+            }
+            "ERROR" => self.watch = None,
+            _ => {}
+        }
+    }
+
+    fn forget(&mut self, uid: &str) {
+        if let Some(entry) = self.pods.remove(uid) {
+            self.release(uid, &entry.object);
+        }
+    }
+
+    fn release(&mut self, uid: &str, object: &Value) {
+        if let Some(ipam) = self.rt.ipam.as_mut() {
+            ipam.release(uid);
+        }
+        if let Some(info) = self.node_info.as_mut() {
+            let key = format!(
+                "{}/{}",
+                object["metadata"]["namespace"].as_str().unwrap_or(""),
+                object["metadata"]["name"].as_str().unwrap_or("")
+            );
+            info.remove_pod(&key);
+        }
+    }
+
+    fn on_pod(&mut self, object: Value) {
+        let uid = uid_of(&object);
+        if uid.is_empty() || object["spec"]["nodeName"] != self.node_name.as_str() {
+            return;
+        }
+        let now = self.now();
+        let typed: Pod = match serde_json::from_value(object.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: unreadable pod");
+                return;
+            }
+        };
+        if let Some(entry) = self.pods.get_mut(&uid) {
+            entry.object = object;
+            if let Some(sim) = entry.sim.as_mut() {
+                let effects = sim.observe(&typed, now);
+                absorb(entry, effects);
+            } else if typed.metadata.deletion_timestamp.is_some() {
+                // A rejected pod being deleted: nothing runs, delete at once.
+                entry.delete_pending = true;
+            }
+            entry.wakeup = Some(now);
+            return;
+        }
+        let phase = object["status"]["phase"].as_str().unwrap_or("");
+        if matches!(phase, "Succeeded" | "Failed") {
+            return;
+        }
+        let mut entry = PodEntry {
+            object: object.clone(),
+            sim: None,
+            last_written: None,
+            rejection: None,
+            rejection_written: false,
+            wakeup: Some(now),
+            events: Vec::new(),
+            delete_pending: false,
+        };
+        if typed.metadata.deletion_timestamp.is_some() {
+            // Never started here: the termination is immediate.
+            entry.delete_pending = true;
+            self.pods.insert(uid, entry);
+            return;
+        }
+        match self.admit(&typed) {
+            Ok(info) => {
+                if let (Some(node_info), Some(info)) = (self.node_info.as_mut(), info) {
+                    node_info.add_pod(Arc::new(info));
+                }
+                let annotations = typed.metadata.annotations.clone().unwrap_or_default();
+                let owned_by_job = typed
+                    .metadata
+                    .owner_references
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|r| r.kind == "Job" && r.controller == Some(true));
+                let profile = PodProfile::resolve(&self.knobs, &annotations, owned_by_job);
+                let mut sim = PodSim::new(&typed, profile, self.seed, now);
+                let effects = sim.observe(&typed, now);
+                absorb(&mut entry, effects);
+                entry.sim = Some(sim);
+            }
+            Err(rejection) => {
+                entry.events.push(PendingEvent {
+                    type_: "Warning",
+                    reason: rejection.reason.clone(),
+                    message: rejection.message.clone(),
+                    field_path: String::new(),
+                });
+                entry.rejection = Some(rejection);
+            }
+        }
+        self.pods.insert(uid, entry);
+    }
+
+    fn admit(&self, pod: &Pod) -> Result<Option<PodInfo>, admission::Rejection> {
+        let info = PodInfo::new(pod.clone()).map_err(|e| admission::Rejection {
+            reason: "UnexpectedAdmissionError".into(),
+            message: format!("Unexpected error while attempting to admit the pod: {e}"),
+        })?;
+        let Some(node_info) = self.node_info.as_ref() else {
+            return Err(admission::Rejection {
+                reason: "InvalidNodeInfo".into(),
+                message: "Kubelet cannot get node info.".into(),
+            });
+        };
+        admission::admit(node_info, &info, &self.node_os)?;
+        Ok(Some(info))
+    }
+
+    // ----- the periodic work -----
+
+    async fn tick(&mut self) {
+        let now = self.now();
+        let connected = self.connected();
+        if connected && self.registered {
+            if self.lease_next.is_some_and(|t| t <= now) {
+                self.renew_lease().await;
+            }
+            if self.force_status || self.status_next.is_some_and(|t| t <= now) {
+                self.sync_node_status().await;
+            }
+            if self.retry_at.is_some_and(|t| t <= now) {
+                self.retry_at = None;
+                if self.watch.is_none() {
+                    self.resync().await;
+                }
+            }
+        }
+        // Pods due now, in (time, uid) order.
+        let mut due: Vec<(Timestamp, String)> = self
+            .pods
+            .iter()
+            .filter_map(|(uid, e)| e.wakeup.filter(|t| *t <= now).map(|t| (t, uid.clone())))
+            .collect();
+        due.sort();
+        for (_, uid) in &due {
+            let Some(entry) = self.pods.get_mut(uid) else {
+                continue;
+            };
+            entry.wakeup = None;
+            let mut released = false;
+            if let Some(sim) = entry.sim.as_mut() {
+                let was_active = sim.is_active();
+                let effects = sim.advance(now, &mut self.rt);
+                released = was_active && !sim.is_active();
+                absorb(entry, effects);
+            }
+            if released {
+                let object = entry.object.clone();
+                self.release(uid, &object);
+            }
+        }
+        if connected {
+            self.flush(now).await;
+        }
+        // Reschedule.
+        for entry in self.pods.values_mut() {
+            let next = entry.sim.as_ref().and_then(PodSim::next_wakeup);
+            let pending_write = entry.sim.as_ref().is_some_and(|s| s.dirty)
+                || entry.delete_pending
+                || (entry.rejection.is_some() && !entry.rejection_written);
+            entry.wakeup = match (entry.wakeup, next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if pending_write && connected {
+                // A write failed: try again shortly.
+                let retry = add(now, RETRY);
+                entry.wakeup = Some(entry.wakeup.map_or(retry, |w| w.min(retry)));
+            }
+        }
+    }
+
+    async fn flush(&mut self, now: Timestamp) {
+        let uids: Vec<String> = self.pods.keys().cloned().collect();
+        for uid in uids {
+            self.flush_pod(&uid, now).await;
+        }
+    }
+
+    async fn flush_pod(&mut self, uid: &str, now: Timestamp) {
+        let Some(entry) = self.pods.get_mut(uid) else {
+            return;
+        };
+        let namespace = entry.object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = entry.object["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let events = std::mem::take(&mut entry.events);
+        let mut delete = entry.delete_pending;
+        // Status first.
+        let status = if let Some(sim) = entry.sim.as_ref().filter(|s| s.dirty) {
+            let generation = entry.object["metadata"]["generation"].as_i64();
+            let current = merged_current(&entry.object["status"], entry.last_written.as_ref());
+            Some(sim.render_status(&current, generation, now, &self.rt.host_ips))
+        } else if let (Some(r), false) = (entry.rejection.as_ref(), entry.rejection_written) {
+            let mut s = json!({
+                "phase": "Failed",
+                "reason": r.reason,
+                "message": r.status_message(),
+                "startTime": entry.object["status"].get("startTime").filter(|v| !v.is_null()).cloned().unwrap_or_else(|| json!(format_time(now))),
+            });
+            if let Some(q) = entry.object["status"]
+                .get("qosClass")
+                .filter(|v| !v.is_null())
+            {
+                s["qosClass"] = q.clone();
+            }
+            Some(s)
+        } else {
+            None
+        };
+        let mut status_ok = true;
+        if let Some(status) = status {
+            let unchanged = entry.last_written.as_ref() == Some(&status);
+            let mut written = unchanged;
+            if !unchanged {
+                let patch = json!({"status": status});
+                match self
+                    .client
+                    .merge_patch(
+                        self.resources.pods,
+                        Some(&namespace),
+                        &name,
+                        "status",
+                        &patch,
+                    )
+                    .await
+                {
+                    Ok(_) => written = true,
+                    Err(e) if e.code == 404 => {
+                        self.forget(uid);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(pod = %format!("{namespace}/{name}"), error = %e, "kubelet: pod status update failed");
+                    }
+                }
+            }
+            status_ok = written;
+            if let Some(entry) = self.pods.get_mut(uid)
+                && written
+            {
+                entry.last_written = Some(status);
+                if let Some(sim) = entry.sim.as_mut() {
+                    sim.dirty = false;
+                    if sim.delete_requested {
+                        delete = true;
+                    }
+                }
+                if entry.rejection.is_some() {
+                    entry.rejection_written = true;
+                }
+            }
+        }
+        if let Some(entry) = self.pods.get(uid)
+            && entry
+                .sim
+                .as_ref()
+                .is_some_and(|s| s.delete_requested && !s.dirty)
+        {
+            delete = true;
+        }
+        let object = self
+            .pods
+            .get(uid)
+            .map(|e| e.object.clone())
+            .unwrap_or(Value::Null);
+        if self.knobs.emit_events {
+            for e in events {
+                self.record_pod_event(&object, e.type_, &e.reason, e.message, e.field_path, now)
+                    .await;
+            }
+        }
+        if delete && status_ok {
+            let options = DeleteOptions {
+                grace_period_seconds: Some(0),
+                precondition_uid: Some(uid.to_string()),
+                ..DeleteOptions::default()
+            };
+            match self
+                .client
+                .delete(self.resources.pods, Some(&namespace), &name, &options)
+                .await
+            {
+                Ok(_) => self.forget(uid),
+                Err(e) if e.code == 404 || e.code == 409 => self.forget(uid),
+                Err(e) => {
+                    tracing::warn!(pod = %format!("{namespace}/{name}"), error = %e, "kubelet: pod delete failed");
+                    if let Some(entry) = self.pods.get_mut(uid) {
+                        entry.delete_pending = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn event_name(&mut self, base: &str, now: Timestamp) -> String {
+        self.event_seq += 1;
+        let nanos = now.as_nanosecond() + i128::from(self.event_seq);
+        format!("{base}.{nanos:x}")
+    }
+
+    async fn record_pod_event(
+        &mut self,
+        pod: &Value,
+        type_: &str,
+        reason: &str,
+        message: String,
+        field_path: String,
+        now: Timestamp,
+    ) {
+        let namespace = pod["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let mut involved = json!({
+            "apiVersion": "v1", "kind": "Pod", "name": name, "namespace": namespace,
+            "uid": pod["metadata"]["uid"], "resourceVersion": pod["metadata"]["resourceVersion"],
+        });
+        if !field_path.is_empty() {
+            involved["fieldPath"] = json!(field_path);
+        }
+        let event = self.event_object(&name, &namespace, involved, type_, reason, message, now);
+        if let Err(e) = self
+            .client
+            .create(self.resources.events, Some(&namespace), event)
+            .await
+        {
+            tracing::debug!(error = %e, "kubelet: event dropped");
+        }
+    }
+
+    async fn record_node_event(&mut self, type_: &str, reason: &str, message: String) {
+        if !self.knobs.emit_events {
+            return;
+        }
+        let now = self.now();
+        let involved = json!({"kind": "Node", "name": self.node_name, "uid": self.node_name});
+        let name = self.node_name.clone();
+        let event = self.event_object(&name, "default", involved, type_, reason, message, now);
+        if let Err(e) = self
+            .client
+            .create(self.resources.events, Some("default"), event)
+            .await
+        {
+            tracing::debug!(error = %e, "kubelet: event dropped");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event_object(
+        &mut self,
+        object_name: &str,
+        namespace: &str,
+        involved: Value,
+        type_: &str,
+        reason: &str,
+        message: String,
+        now: Timestamp,
+    ) -> Value {
+        let time = format_time(now);
+        json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": self.event_name(object_name, now), "namespace": namespace},
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
+            "type": type_,
+            "source": {"component": "kubelet", "host": self.node_name},
+            "firstTimestamp": time,
+            "lastTimestamp": time,
+            "count": 1,
+            "reportingComponent": "kubelet",
+            "reportingInstance": self.node_name,
+        })
+    }
+}
+
+/// The pod's status as the kubelet last wrote it over what the API shows: kubelet-owned
+/// conditions keep their transition times even before our own write comes back on the watch.
+fn merged_current(api_status: &Value, last_written: Option<&Value>) -> Value {
+    let mut current = api_status.clone();
+    if !current.is_object() {
+        current = json!({});
+    }
+    let Some(lw) = last_written else {
+        return current;
+    };
+    let mut conditions: Vec<Value> = current["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for c in lw["conditions"].as_array().into_iter().flatten() {
+        match conditions.iter_mut().find(|o| o["type"] == c["type"]) {
+            Some(o) => *o = c.clone(),
+            None => conditions.push(c.clone()),
+        }
+    }
+    current["conditions"] = Value::Array(conditions);
+    if current.get("startTime").is_none_or(Value::is_null) {
+        current["startTime"] = lw["startTime"].clone();
+    }
+    current
+}
