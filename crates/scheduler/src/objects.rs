@@ -1,5 +1,6 @@
 //! The non-pod, non-node objects plugins look up: PersistentVolumes, PersistentVolumeClaims,
-//! StorageClasses, CSINodes, PodDisruptionBudgets, PriorityClasses, Namespaces; and the nominator
+//! StorageClasses, CSINodes, PodDisruptionBudgets, PriorityClasses, Namespaces, and the Services,
+//! ReplicationControllers, ReplicaSets and StatefulSets of default spreading; and the nominator
 //! (pods nominated to nodes by preemption).
 //!
 //! Upstream: the informer listers the plugins use through `framework.Handle`;
@@ -8,7 +9,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Namespace, PersistentVolume, PersistentVolumeClaim, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
@@ -32,6 +36,14 @@ pub struct ClusterObjects {
     pub priority_classes: BTreeMap<String, PriorityClass>,
     /// Namespaces by name.
     pub namespaces: BTreeMap<String, Namespace>,
+    /// Services by `namespace/name` (default spreading selectors).
+    pub services: BTreeMap<String, Service>,
+    /// ReplicationControllers by `namespace/name`.
+    pub replication_controllers: BTreeMap<String, ReplicationController>,
+    /// ReplicaSets by `namespace/name`.
+    pub replica_sets: BTreeMap<String, ReplicaSet>,
+    /// StatefulSets by `namespace/name`.
+    pub stateful_sets: BTreeMap<String, StatefulSet>,
 }
 
 impl ClusterObjects {

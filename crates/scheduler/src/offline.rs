@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
@@ -101,6 +104,14 @@ pub struct OfflineInput {
     pub priority_classes: Vec<(String, PriorityClass)>,
     /// Namespaces.
     pub namespaces: Vec<(String, Namespace)>,
+    /// Services (their selectors drive default topology spreading).
+    pub services: Vec<(String, Service)>,
+    /// ReplicationControllers (owners of pods, for default spreading).
+    pub replication_controllers: Vec<(String, ReplicationController)>,
+    /// ReplicaSets (owners of pods, for default spreading).
+    pub replica_sets: Vec<(String, ReplicaSet)>,
+    /// StatefulSets (owners of pods, for default spreading).
+    pub stateful_sets: Vec<(String, StatefulSet)>,
 }
 
 fn typed<T: serde::de::DeserializeOwned>(doc: &Document, what: &str) -> Result<T, OfflineError> {
@@ -150,12 +161,18 @@ impl OfflineInput {
                 "PodDisruptionBudget" => self.pod_disruption_budgets.push((src, typed(doc, kind)?)),
                 "PriorityClass" => self.priority_classes.push((src, typed(doc, kind)?)),
                 "Namespace" => self.namespaces.push((src, typed(doc, kind)?)),
+                "Service" => self.services.push((src, typed(doc, kind)?)),
+                "ReplicationController" => {
+                    self.replication_controllers.push((src, typed(doc, kind)?))
+                }
+                "ReplicaSet" => self.replica_sets.push((src, typed(doc, kind)?)),
+                "StatefulSet" => self.stateful_sets.push((src, typed(doc, kind)?)),
                 "" => return Err(oerr(src, "kind: Required value")),
                 other => {
                     return Err(oerr(
                         src,
                         format!(
-                            "kind: Unsupported value: {other:?}: supported values: \"Node\", \"Pod\", \"PersistentVolume\", \"PersistentVolumeClaim\", \"StorageClass\", \"CSINode\", \"PodDisruptionBudget\", \"PriorityClass\", \"Namespace\""
+                            "kind: Unsupported value: {other:?}: supported values: \"Node\", \"Pod\", \"PersistentVolume\", \"PersistentVolumeClaim\", \"StorageClass\", \"CSINode\", \"PodDisruptionBudget\", \"PriorityClass\", \"Namespace\", \"Service\", \"ReplicationController\", \"ReplicaSet\", \"StatefulSet\""
                         ),
                     ));
                 }
@@ -409,6 +426,30 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             .objects
             .namespaces
             .insert(n.metadata.name.clone().unwrap_or_default(), n.clone());
+    }
+    for (_, o) in &input.services {
+        sched.objects.services.insert(
+            key_of(o.metadata.namespace.as_ref(), o.metadata.name.as_ref()),
+            o.clone(),
+        );
+    }
+    for (_, o) in &input.replication_controllers {
+        sched.objects.replication_controllers.insert(
+            key_of(o.metadata.namespace.as_ref(), o.metadata.name.as_ref()),
+            o.clone(),
+        );
+    }
+    for (_, o) in &input.replica_sets {
+        sched.objects.replica_sets.insert(
+            key_of(o.metadata.namespace.as_ref(), o.metadata.name.as_ref()),
+            o.clone(),
+        );
+    }
+    for (_, o) in &input.stateful_sets {
+        sched.objects.stateful_sets.insert(
+            key_of(o.metadata.namespace.as_ref(), o.metadata.name.as_ref()),
+            o.clone(),
+        );
     }
     for (src, node) in &input.nodes {
         let data = NodeData::new(node.clone()).map_err(|e| oerr(src, e.to_string()))?;

@@ -50,6 +50,11 @@ fn hybrid_spread_and_anti_affinity() {
 }
 
 #[test]
+fn default_topology_spread() {
+    expect("default_spread.yaml");
+}
+
+#[test]
 fn volumes() {
     expect("volumes.yaml");
 }
@@ -62,6 +67,7 @@ fn deterministic() {
         "preemption.yaml",
         "hybrid.yaml",
         "volumes.yaml",
+        "default_spread.yaml",
     ] {
         for explain in [false, true] {
             let a = run_file(name, 42, explain);

@@ -64,10 +64,15 @@ fn run(name: &str, pod: Pod, nodes: Vec<Node>, pods: Vec<Pod>, want: &[(&str, Co
     let info = PodInfo::new(pod).expect("pod");
     let h = w.handle();
     let mut state = CycleState::new();
-    let (_, s) = PodTopologySpread.pre_filter(&h, &mut state, &info);
+    let (_, s) = PodTopologySpread::default().pre_filter(&h, &mut state, &info);
     assert!(s.is_success(), "{name}: prefilter {s}");
     for (n, code) in want {
-        let got = PodTopologySpread.filter(&h, &state, &info, w.snapshot.get(n).expect("node"));
+        let got = PodTopologySpread::default().filter(
+            &h,
+            &state,
+            &info,
+            w.snapshot.get(n).expect("node"),
+        );
         assert_eq!(got.code(), *code, "{name}: node {n}");
     }
 }
@@ -234,4 +239,217 @@ fn multiple_constraints() {
         existing(&spread),
         &[("node-a", U), ("node-b", U), ("node-x", S), ("node-y", U)],
     );
+}
+
+fn rs_owned_pod(labels: &[(&str, &str)]) -> Pod {
+    let mut b = make_pod("p").namespace("default");
+    for (k, v) in labels {
+        b = b.label(k, v);
+    }
+    let mut p = b.obj();
+    p.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "ReplicaSet".into(),
+            name: "rs1".into(),
+            uid: "rs1-uid".into(),
+            controller: Some(true),
+            ..Default::default()
+        },
+    ]);
+    p
+}
+
+fn with_rs1(w: &mut World) {
+    let rs: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "rs1", "namespace": "default"},
+        "spec": {"selector": {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}}
+    }))
+    .expect("rs");
+    w.objects.replica_sets.insert("default/rs1".into(), rs);
+}
+
+fn pre_score(
+    plugin: &PodTopologySpread,
+    w: &World,
+    pod: &Pod,
+) -> Option<kubetwin_scheduler::plugins::podtopologyspread::PreScoreSummary> {
+    use kubetwin_scheduler::framework::PreScorePlugin;
+    let info = PodInfo::new(pod.clone()).expect("pod");
+    let h = w.handle();
+    let mut state = CycleState::new();
+    let nodes: Vec<_> = w.snapshot.list().collect();
+    let s = plugin.pre_score(&h, &mut state, &info, &nodes);
+    if s.is_skip() {
+        return None;
+    }
+    assert!(s.is_success(), "{s}");
+    kubetwin_scheduler::plugins::podtopologyspread::pre_score_summary(&state)
+}
+
+/// Upstream: scoring_test.go `TestPreScoreStateEmptyNodes`, the default-constraint cases.
+#[test]
+fn pre_score_state_default_constraints() {
+    use kubetwin_scheduler::plugins::podtopologyspread::normalizing_weight as w8;
+    use std::collections::BTreeMap;
+    const HOST: &str = "kubernetes.io/hostname";
+    const ZONE: &str = "topology.kubernetes.io/zone";
+    let host_node = |name: &str, extra: &[(&str, &str)]| {
+        let mut b = make_node(name).label(HOST, name);
+        for (k, v) in extra {
+            b = b.label(k, v);
+        }
+        b.obj()
+    };
+    let counts = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+
+    // "system default constraints and a replicaset": nodes without a zone are a zone of their own.
+    let mut w = World::new(
+        vec![
+            host_node("node-a", &[(ZONE, "mars")]),
+            host_node("node-b", &[(ZONE, "mars")]),
+            host_node("node-c", &[]),
+            host_node("node-d", &[]),
+        ],
+        vec![],
+    );
+    with_rs1(&mut w);
+    let pod = rs_owned_pod(&[("foo", "tar"), ("baz", "sup")]);
+    let got = pre_score(&PodTopologySpread::default(), &w, &pod).expect("state");
+    assert_eq!(
+        got.constraints,
+        vec![
+            (HOST.into(), 3, "foo".into()),
+            (ZONE.into(), 5, "foo".into())
+        ]
+    );
+    assert!(got.ignored_nodes.is_empty());
+    assert_eq!(got.counts[1], counts(&[("", 0), ("mars", 0)]));
+    assert_eq!(got.weights, vec![w8(4), w8(2)]);
+
+    // "default constraints and a replicaset" (List defaulting; the DoNotSchedule one is not a
+    // score constraint).
+    let list = PodTopologySpread::with_default_constraints(
+        serde_json::from_value(serde_json::json!([
+            {"maxSkew": 1, "topologyKey": HOST, "whenUnsatisfiable": "ScheduleAnyway"},
+            {"maxSkew": 2, "topologyKey": "rack", "whenUnsatisfiable": "DoNotSchedule"},
+            {"maxSkew": 2, "topologyKey": "planet", "whenUnsatisfiable": "ScheduleAnyway"}
+        ]))
+        .expect("constraints"),
+    );
+    let mut w = World::new(
+        vec![host_node(
+            "node-a",
+            &[("rack", "rack1"), ("planet", "mars")],
+        )],
+        vec![],
+    );
+    with_rs1(&mut w);
+    let got = pre_score(&list, &w, &pod).expect("state");
+    assert_eq!(
+        got.constraints,
+        vec![
+            (HOST.into(), 1, "foo".into()),
+            ("planet".into(), 2, "foo".into())
+        ]
+    );
+    assert_eq!(got.counts[1], counts(&[("mars", 0)]));
+    assert_eq!(got.weights, vec![w8(1), w8(1)]);
+
+    // "default constraints and a replicaset, but pod has constraints": the pod's own win.
+    let list = PodTopologySpread::with_default_constraints(
+        serde_json::from_value(serde_json::json!([
+            {"maxSkew": 2, "topologyKey": "galaxy", "whenUnsatisfiable": "ScheduleAnyway"}
+        ]))
+        .expect("constraints"),
+    );
+    let mut w = World::new(
+        vec![
+            make_node("node-a")
+                .label("planet", "mars")
+                .label("galaxy", "andromeda")
+                .obj(),
+        ],
+        vec![],
+    );
+    with_rs1(&mut w);
+    let mut pod = rs_owned_pod(&[("foo", "bar"), ("baz", "sup")]);
+    let spec = pod.spec.get_or_insert_with(Default::default);
+    spec.topology_spread_constraints = Some(
+        serde_json::from_value(serde_json::json!([
+            {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchExpressions": [{"key": "bar", "operator": "Exists"}]}},
+            {"maxSkew": 2, "topologyKey": "planet", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"baz": "sup"}}}
+        ]))
+        .expect("constraints"),
+    );
+    let got = pre_score(&list, &w, &pod).expect("state");
+    assert_eq!(
+        got.constraints,
+        vec![("planet".into(), 2, "baz=sup".into())]
+    );
+    assert_eq!(got.counts[0], counts(&[("mars", 0)]));
+    assert_eq!(got.weights, vec![w8(1)]);
+
+    // No Service or controller selects the pod: the default selector is empty, no constraint.
+    let w = World::new(vec![host_node("node-a", &[(ZONE, "mars")])], vec![]);
+    let plain = make_pod("p").label("foo", "tar").obj();
+    assert_eq!(pre_score(&PodTopologySpread::default(), &w, &plain), None);
+}
+
+/// Upstream: helper/spread.go `DefaultSelector` — Services selecting the pod and its controller
+/// (ReplicationController labels merged, ReplicaSet/StatefulSet requirements added).
+#[test]
+fn default_selector_sources() {
+    use kubetwin_scheduler::plugins::podtopologyspread::default_selector;
+    let mut w = World::new(vec![make_node("n").obj()], vec![]);
+    let svc = |name: &str, sel: serde_json::Value| -> k8s_openapi::api::core::v1::Service {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default"}, "spec": {"selector": sel}
+        }))
+        .expect("svc")
+    };
+    w.objects.services.insert(
+        "default/a".into(),
+        svc("a", serde_json::json!({"app": "web"})),
+    );
+    w.objects.services.insert(
+        "default/b".into(),
+        svc("b", serde_json::json!({"tier": "fe"})),
+    );
+    w.objects.services.insert(
+        "default/c".into(),
+        svc("c", serde_json::json!({"app": "db"})),
+    );
+    with_rs1(&mut w);
+    let pod = |labels: &[(&str, &str)], owned: bool| {
+        let p = if owned {
+            rs_owned_pod(labels)
+        } else {
+            let mut b = make_pod("p");
+            for (k, v) in labels {
+                b = b.label(k, v);
+            }
+            b.obj()
+        };
+        PodInfo::new(p).expect("pod")
+    };
+    let cases: Vec<(&str, PodInfo, &str)> = vec![
+        (
+            "two services",
+            pod(&[("app", "web"), ("tier", "fe")], false),
+            "app=web,tier=fe",
+        ),
+        ("one service", pod(&[("app", "web")], false), "app=web"),
+        ("no service", pod(&[("app", "x")], false), ""),
+        (
+            "service and replicaset",
+            pod(&[("app", "web"), ("foo", "1")], true),
+            "app=web,foo",
+        ),
+    ];
+    for (case, p, want) in cases {
+        assert_eq!(default_selector(&w.objects, &p).to_string(), want, "{case}");
+    }
 }

@@ -5,10 +5,10 @@
 //! Upstream: pkg/scheduler/framework/plugins/podtopologyspread/{common.go, filtering.go,
 //! scoring.go, plugin.go}.
 //!
-//! System default constraints need the Services, ReplicationControllers, ReplicaSets and
-//! StatefulSets selecting the pod (`helper.DefaultSelector`); kubetwin's scheduler does not load
-//! those yet, so the default selector is empty and, as upstream with an empty selector, no
-//! default constraint applies (see docs/SCHEDULER.md).
+//! Pods without constraints get the default constraints (system defaults: hostname maxSkew 3,
+//! zone maxSkew 5, both ScheduleAnyway) with the selector of the Services, ReplicationController,
+//! ReplicaSet or StatefulSet selecting or owning them (`helper.DefaultSelector`,
+//! pkg/scheduler/framework/plugins/helper/spread.go).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use crate::framework::{
 };
 use crate::helpers::nodeaffinity::RequiredNodeAffinity;
 use crate::helpers::taints::{do_not_schedule_taints_filter, find_matching_untolerated_taint};
+use crate::objects::ClusterObjects;
 use crate::plugins::names;
 use crate::snapshot::{Contribution, TopologyCounts};
 use crate::status::{Code, Status};
@@ -74,13 +75,13 @@ impl Constraint {
     }
 }
 
-/// Parses the pod's constraints with `when` (`filterTopologySpreadConstraints`).
-fn filter_constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, String> {
+/// Parses the constraints with `when` (`filterTopologySpreadConstraints`).
+fn filter_constraints(
+    list: &[TopologySpreadConstraint],
+    pod: &PodInfo,
+    when: &str,
+) -> Result<Vec<Constraint>, String> {
     let mut out = Vec::new();
-    let list: &[TopologySpreadConstraint] = pod
-        .spec()
-        .and_then(|s| s.topology_spread_constraints.as_deref())
-        .unwrap_or_default();
     for c in list {
         if c.when_unsatisfiable != when {
             continue;
@@ -251,9 +252,149 @@ struct PreScoreState {
     topology_normalizing_weight: Vec<f64>,
 }
 
-/// The PodTopologySpread plugin.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PodTopologySpread;
+/// A readable view of the PreScore state, for conformance tests that check it as upstream's
+/// `TestPreScoreStateEmptyNodes` does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreScoreSummary {
+    /// Per constraint: topology key, maxSkew and the selector's string form.
+    pub constraints: Vec<(String, i32, String)>,
+    /// Nodes that miss a topology key.
+    pub ignored_nodes: Vec<String>,
+    /// Per constraint, matching pods per topology value.
+    pub counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, the normalizing weight.
+    pub weights: Vec<f64>,
+}
+
+/// The PreScore state written into `state`, if any.
+pub fn pre_score_summary(state: &CycleState) -> Option<PreScoreSummary> {
+    let s = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY)?;
+    Some(PreScoreSummary {
+        constraints: s
+            .constraints
+            .iter()
+            .map(|c| (c.topology_key.clone(), c.max_skew, c.selector.to_string()))
+            .collect(),
+        ignored_nodes: s.ignored_nodes.iter().cloned().collect(),
+        counts: s.topology_value_to_pod_counts.clone(),
+        weights: s.topology_normalizing_weight.clone(),
+    })
+}
+
+/// The natural log of `size + 2`, the weight of a constraint with `size` domains.
+pub fn normalizing_weight(size: usize) -> f64 {
+    topology_normalizing_weight(size)
+}
+
+/// The built-in default constraints (`systemDefaultConstraints`).
+pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
+    vec![
+        TopologySpreadConstraint {
+            topology_key: HOSTNAME.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            max_skew: 3,
+            ..Default::default()
+        },
+        TopologySpreadConstraint {
+            topology_key: "topology.kubernetes.io/zone".into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            max_skew: 5,
+            ..Default::default()
+        },
+    ]
+}
+
+/// The selector of the Services, ReplicationController, ReplicaSet or StatefulSet that select or
+/// own the pod (`helper.DefaultSelector`). Services are merged in name order (upstream: lister
+/// order).
+pub fn default_selector(objects: &ClusterObjects, pod: &PodInfo) -> Selector {
+    let mut set: BTreeMap<String, String> = BTreeMap::new();
+    let prefix = format!("{}/", pod.namespace);
+    for (_, svc) in objects
+        .services
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+    {
+        let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+            continue;
+        };
+        if sel.iter().all(|(k, v)| pod.labels.get(k) == Some(v)) {
+            set.extend(sel.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    let mut selector = Selector::from_set(&set);
+    let owner = pod
+        .pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true));
+    let Some(owner) = owner else {
+        return selector;
+    };
+    let key = format!("{}/{}", pod.namespace, owner.name);
+    match (owner.api_version.as_str(), owner.kind.as_str()) {
+        ("v1", "ReplicationController") => {
+            if let Some(sel) = objects
+                .replication_controllers
+                .get(&key)
+                .and_then(|rc| rc.spec.as_ref())
+                .and_then(|s| s.selector.as_ref())
+            {
+                set.extend(sel.iter().map(|(k, v)| (k.clone(), v.clone())));
+                selector = Selector::from_set(&set);
+            }
+        }
+        ("apps/v1", "ReplicaSet") => {
+            if let Some(rs) = objects.replica_sets.get(&key)
+                && let Some(spec) = rs.spec.as_ref()
+                && let Ok(other) = Selector::from_label_selector(Some(&spec.selector))
+                && !other.is_nothing()
+            {
+                selector = selector.add(other.requirements().iter().cloned());
+            }
+        }
+        ("apps/v1", "StatefulSet") => {
+            if let Some(ss) = objects.stateful_sets.get(&key)
+                && let Some(spec) = ss.spec.as_ref()
+                && let Ok(other) = Selector::from_label_selector(Some(&spec.selector))
+                && !other.is_nothing()
+            {
+                selector = selector.add(other.requirements().iter().cloned());
+            }
+        }
+        _ => {}
+    }
+    selector
+}
+
+/// The PodTopologySpread plugin with its args (`PodTopologySpreadArgs`).
+#[derive(Debug, Clone)]
+pub struct PodTopologySpread {
+    default_constraints: Vec<TopologySpreadConstraint>,
+    system_defaulted: bool,
+}
+
+impl Default for PodTopologySpread {
+    /// `defaultingType: System`.
+    fn default() -> Self {
+        Self {
+            default_constraints: system_default_constraints(),
+            system_defaulted: true,
+        }
+    }
+}
+
+impl PodTopologySpread {
+    /// `defaultingType: List` with the given default constraints.
+    pub fn with_default_constraints(default_constraints: Vec<TopologySpreadConstraint>) -> Self {
+        Self {
+            default_constraints,
+            system_defaulted: false,
+        }
+    }
+}
 
 impl Plugin for PodTopologySpread {
     fn name(&self) -> &'static str {
@@ -274,9 +415,41 @@ impl Plugin for PodTopologySpread {
 }
 
 impl PodTopologySpread {
-    /// The constraints of `pod` for `when`; default constraints would need workload selectors.
-    fn constraints(pod: &PodInfo, when: &str) -> Result<Vec<Constraint>, String> {
-        filter_constraints(pod, when)
+    /// The pod's own constraints for `when`, or the default constraints with the selector of
+    /// the pod's Services and controller when the pod has none (`getConstraints`,
+    /// `initPreScoreState`, `buildDefaultConstraints`).
+    fn constraints(
+        &self,
+        h: &Handle<'_>,
+        pod: &PodInfo,
+        when: &str,
+    ) -> Result<Vec<Constraint>, String> {
+        let own: &[TopologySpreadConstraint] = pod
+            .spec()
+            .and_then(|s| s.topology_spread_constraints.as_deref())
+            .unwrap_or_default();
+        if !own.is_empty() {
+            return filter_constraints(own, pod, when);
+        }
+        let mut constraints = filter_constraints(&self.default_constraints, pod, when)?;
+        if constraints.is_empty() {
+            return Ok(constraints);
+        }
+        let selector = default_selector(h.objects, pod);
+        if selector.is_empty() {
+            return Ok(Vec::new());
+        }
+        for c in &mut constraints {
+            c.selector = selector.clone();
+        }
+        Ok(constraints)
+    }
+
+    /// Whether the pod uses its own constraints (then nodes must have every topology key).
+    fn has_own_constraints(pod: &PodInfo) -> bool {
+        pod.spec()
+            .and_then(|s| s.topology_spread_constraints.as_ref())
+            .is_some_and(|c| !c.is_empty())
     }
 }
 
@@ -287,7 +460,7 @@ impl PreFilterPlugin for PodTopologySpread {
         state: &mut CycleState,
         pod: &PodInfo,
     ) -> (Option<PreFilterResult>, Status) {
-        let constraints = match Self::constraints(pod, "DoNotSchedule") {
+        let constraints = match self.constraints(h, pod, "DoNotSchedule") {
             Ok(c) => c,
             Err(e) => {
                 return (
@@ -450,7 +623,7 @@ impl PreScorePlugin for PodTopologySpread {
         if h.snapshot.num_nodes() == 0 {
             return Status::skip();
         }
-        let constraints = match Self::constraints(pod, "ScheduleAnyway") {
+        let constraints = match self.constraints(h, pod, "ScheduleAnyway") {
             Ok(c) => c,
             Err(e) => {
                 return Status::error(format!(
@@ -461,8 +634,8 @@ impl PreScorePlugin for PodTopologySpread {
         if constraints.is_empty() {
             return Status::skip();
         }
-        // Pods with their own constraints require every topology key (no system defaulting here).
-        let require_all = true;
+        // Nodes must have every topology key unless the constraints are the system defaults.
+        let require_all = Self::has_own_constraints(pod) || !self.system_defaulted;
         let mut ignored = BTreeSet::new();
         let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
         let mut topo_size = vec![0usize; constraints.len()];

@@ -200,7 +200,48 @@ pub fn build(name: &str, args: Option<&Value>) -> Result<Option<Arc<dyn Plugin>>
             Arc::new(volumebinding::VolumeBinding)
         }
         names::VOLUME_ZONE => Arc::new(volumezone::VolumeZone),
-        names::POD_TOPOLOGY_SPREAD => Arc::new(podtopologyspread::PodTopologySpread),
+        names::POD_TOPOLOGY_SPREAD => {
+            let defaulting = args
+                .and_then(|a| a.get("defaultingType"))
+                .and_then(Value::as_str)
+                .unwrap_or("System");
+            let constraints: Vec<k8s_openapi::api::core::v1::TopologySpreadConstraint> = match args
+                .and_then(|a| a.get("defaultConstraints"))
+                .filter(|v| !v.is_null())
+            {
+                Some(v) => serde_json::from_value(v.clone())
+                    .map_err(|e| err(name, format!("defaultConstraints: {e}")))?,
+                None => Vec::new(),
+            };
+            if constraints.iter().any(|c| c.label_selector.is_some()) {
+                return Err(err(
+                    name,
+                    "defaultConstraints.labelSelector: Forbidden: constraint must not define a selector, as they deduced for each pod",
+                ));
+            }
+            match defaulting {
+                "System" if constraints.is_empty() => {
+                    Arc::new(podtopologyspread::PodTopologySpread::default())
+                }
+                "System" => {
+                    return Err(err(
+                        name,
+                        "defaultingType: Invalid value: \"System\": when .defaultConstraints are not empty",
+                    ));
+                }
+                "List" => Arc::new(
+                    podtopologyspread::PodTopologySpread::with_default_constraints(constraints),
+                ),
+                other => {
+                    return Err(err(
+                        name,
+                        format!(
+                            "defaultingType: Unsupported value: {other:?}: supported values: \"System\", \"List\""
+                        ),
+                    ));
+                }
+            }
+        }
         names::INTER_POD_AFFINITY => {
             let weight = args
                 .and_then(|a| a.get("hardPodAffinityWeight"))
