@@ -250,6 +250,78 @@ fn admit_priority(
     Ok(())
 }
 
+/// Merges `matchLabelKeys` / `mismatchLabelKeys` of pod (anti-)affinity terms into their label
+/// selectors as `key In (value)` / `key NotIn (value)`, as the API server does on pod creation
+/// (MatchLabelKeysInPodAffinity, GA in 1.34; pkg/registry/core/pod/strategy.go
+/// `applyMatchLabelKeysAndMismatchLabelKeys`). Terms without a selector are left alone (they
+/// match nothing). Merging twice adds identical requirements, which changes nothing.
+fn merge_affinity_label_keys(pod: &mut Pod) {
+    use k8s_openapi::api::core::v1::PodAffinityTerm;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+    let labels = pod.metadata.labels.clone().unwrap_or_default();
+    let apply = |term: &mut PodAffinityTerm| {
+        let keys = |v: &Option<Vec<String>>, op: &str| -> Vec<LabelSelectorRequirement> {
+            v.iter()
+                .flatten()
+                .filter_map(|k| {
+                    labels.get(k).map(|value| LabelSelectorRequirement {
+                        key: k.clone(),
+                        operator: op.to_owned(),
+                        values: Some(vec![value.clone()]),
+                    })
+                })
+                .collect()
+        };
+        let extra: Vec<LabelSelectorRequirement> = keys(&term.match_label_keys, "In")
+            .into_iter()
+            .chain(keys(&term.mismatch_label_keys, "NotIn"))
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        if let Some(sel) = term.label_selector.as_mut() {
+            sel.match_expressions
+                .get_or_insert_with(Vec::new)
+                .extend(extra);
+        }
+    };
+    let Some(affinity) = pod.spec.as_mut().and_then(|s| s.affinity.as_mut()) else {
+        return;
+    };
+    if let Some(a) = affinity.pod_affinity.as_mut() {
+        for t in a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter_mut()
+            .flatten()
+        {
+            apply(&mut t.pod_affinity_term);
+        }
+        for t in a
+            .required_during_scheduling_ignored_during_execution
+            .iter_mut()
+            .flatten()
+        {
+            apply(t);
+        }
+    }
+    if let Some(a) = affinity.pod_anti_affinity.as_mut() {
+        for t in a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter_mut()
+            .flatten()
+        {
+            apply(&mut t.pod_affinity_term);
+        }
+        for t in a
+            .required_during_scheduling_ignored_during_execution
+            .iter_mut()
+            .flatten()
+        {
+            apply(t);
+        }
+    }
+}
+
 fn is_terminal(pod: &Pod) -> bool {
     matches!(
         pod.status.as_ref().and_then(|s| s.phase.as_deref()),
@@ -466,6 +538,7 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             continue;
         }
         let mut pod = pod.clone();
+        merge_affinity_label_keys(&mut pod);
         let src_named = format!(
             "{src} (Pod {})",
             key_of(pod.metadata.namespace.as_ref(), pod.metadata.name.as_ref())

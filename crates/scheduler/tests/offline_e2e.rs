@@ -76,3 +76,78 @@ fn deterministic() {
         }
     }
 }
+
+/// Pod affinity `matchLabelKeys` / `mismatchLabelKeys` are merged into the selectors as the API
+/// server does on creation (upstream: pkg/registry/core/pod/strategy_test.go
+/// `Test_mutatePodAffinity`, observed through placements).
+#[test]
+fn pod_affinity_match_label_keys() {
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: node-a, labels: {kubernetes.io/hostname: node-a}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b, labels: {kubernetes.io/hostname: node-b}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: old, labels: {app: web, version: v1}}
+spec: {nodeName: node-a, containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: same-version, labels: {app: web, version: v1}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-a}
+  containers: [{name: c, image: nginx}]
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [version]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other-version, labels: {app: web, version: v2}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-a}
+  containers: [{name: c, image: nginx}]
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [version]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mismatch, labels: {app: web, version: v3}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-a}
+  containers: [{name: c, image: nginx}]
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}, mismatchLabelKeys: [version]}
+"#;
+    let docs = offline::parse_documents("inline", text).expect("parse");
+    let mut input = OfflineInput::default();
+    input.add_documents(&docs).expect("documents");
+    let results = offline::run(&input, &OfflineOptions::default()).expect("run");
+    let got: Vec<(String, Option<String>)> = results
+        .iter()
+        .map(|r| (r.pod.clone(), r.node.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "default/other-version".to_owned(),
+                Some("node-a".to_owned())
+            ),
+            ("default/mismatch".to_owned(), Some("node-a".to_owned())),
+            ("default/same-version".to_owned(), None),
+        ]
+    );
+}
