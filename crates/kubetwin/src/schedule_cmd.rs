@@ -20,7 +20,8 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScheduleArgs {
     /// YAML or JSON files of Nodes, Pods, PVs, PVCs, StorageClasses, CSINodes, PDBs,
-    /// PriorityClasses and Namespaces (multi-document or `v1 List`).
+    /// PriorityClasses, Namespaces, and the Services, ReplicationControllers, ReplicaSets and
+    /// StatefulSets that default topology spreading uses (multi-document or `v1 List`).
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
     /// A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1).
