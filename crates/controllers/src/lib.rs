@@ -1,1 +1,15 @@
-//! The core controllers with upstream semantics (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, garbage collector, namespace, node lifecycle, EndpointSlice), over the in-process API client.
+//! The core controllers with upstream semantics (Deployment, ReplicaSet, garbage collector,
+//! namespace, ServiceAccount), over the in-process API client, informers and work queues of
+//! `kubetwin-runtime`. Each controller is a struct with `pub async fn run(self)` plus pure
+//! functions unit-tested without a server; [`manager::ControllerManager`] starts them all.
+
+// `ApiError` is a whole `Status`; errors are rare, so boxing it is not worth the noise
+// (the API server crate makes the same choice).
+#![allow(clippy::result_large_err)]
+
+pub mod deployment;
+pub mod manager;
+pub mod replicaset;
+pub mod util;
+
+pub use manager::ControllerManager;

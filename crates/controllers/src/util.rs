@@ -1,0 +1,417 @@
+//! Helpers shared by the controllers: controller references, pod readiness and availability,
+//! int-or-percent scaling, expectations, events and API-call plumbing.
+//!
+//! Upstream: `pkg/controller/controller_utils.go` (expectations, `FilterActivePods`,
+//! `ActivePodsWithRanks`, `GetPodFromTemplate`), `pkg/controller/controller_ref_manager.go`
+//! (claiming: adopt orphans that match, release owned objects that stop matching),
+//! `pkg/api/v1/pod/util.go` (`IsPodReady`, `IsPodAvailable`),
+//! `staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go`
+//! (`GetScaledValueFromIntOrPercent`), `staging/src/k8s.io/client-go/tools/record/event.go`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Event as CoreEvent, ObjectReference, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, ObjectMeta, OwnerReference, Time,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubetwin_apiserver::ApiError;
+use kubetwin_apiserver::local::{LocalClient, resource_of};
+use kubetwin_core::clock::Clock;
+use kubetwin_core::labels::Selector;
+use kubetwin_runtime::SimTime;
+use serde_json::{Value, json};
+
+/// Errors of a sync; all are retried with rate limiting.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// An API call failed.
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    /// The object cannot be handled as it is (bad selector, bad int-or-percent).
+    #[error("{0}")]
+    Invalid(String),
+    /// Encoding a typed object failed.
+    #[error("encoding: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// The current time truncated to whole seconds: what a `metav1.Time` keeps once written.
+pub fn now_seconds(time: &SimTime) -> Timestamp {
+    let now = time.now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
+/// The controller reference of an object (`metav1.GetControllerOf`).
+pub fn controller_of(meta: &ObjectMeta) -> Option<&OwnerReference> {
+    meta.owner_references
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .find(|r| r.controller == Some(true))
+}
+
+/// A controller reference to `owner` (`metav1.NewControllerRef`): controller and
+/// blockOwnerDeletion are both true.
+pub fn new_controller_ref(owner: &ObjectMeta, api_version: &str, kind: &str) -> OwnerReference {
+    OwnerReference {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        name: owner.name.clone().unwrap_or_default(),
+        uid: owner.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// The selector of a `metav1.LabelSelector` (`LabelSelectorAsSelector`).
+pub fn selector_of(ls: Option<&LabelSelector>) -> Result<Selector, SyncError> {
+    Selector::from_label_selector(ls).map_err(|e| SyncError::Invalid(e.0))
+}
+
+/// The labels of an object.
+pub fn labels_of(meta: &ObjectMeta) -> BTreeMap<String, String> {
+    meta.labels.clone().unwrap_or_default()
+}
+
+/// Whether a pod is still running or may run (`controller.IsPodActive`).
+pub fn is_pod_active(pod: &Pod) -> bool {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    phase != Some("Succeeded")
+        && phase != Some("Failed")
+        && pod.metadata.deletion_timestamp.is_none()
+}
+
+/// The pod's `Ready` condition.
+pub fn pod_ready_condition(pod: &Pod) -> Option<&k8s_openapi::api::core::v1::PodCondition> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_deref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
+}
+
+/// `podutil.IsPodReady`.
+pub fn is_pod_ready(pod: &Pod) -> bool {
+    pod_ready_condition(pod).is_some_and(|c| c.status == "True")
+}
+
+/// `podutil.IsPodAvailable`: ready for at least `min_ready_seconds` before `now`.
+pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
+    let Some(c) = pod_ready_condition(pod).filter(|c| c.status == "True") else {
+        return false;
+    };
+    if min_ready_seconds <= 0 {
+        return true;
+    }
+    match &c.last_transition_time {
+        Some(t) => {
+            let ready_for = jiff::SignedDuration::from_secs(i64::from(min_ready_seconds));
+            t.0.checked_add(ready_for).is_ok_and(|at| at < now)
+        }
+        None => false,
+    }
+}
+
+/// `intstr.GetScaledValueFromIntOrPercent`: an integer as is, `N%` of `total` rounded up or down.
+pub fn scaled_value(value: &IntOrString, total: i32, round_up: bool) -> Result<i32, SyncError> {
+    match value {
+        IntOrString::Int(i) => Ok(*i),
+        IntOrString::String(s) => {
+            let Some(number) = s.strip_suffix('%') else {
+                return Err(SyncError::Invalid(format!(
+                    "invalid value for IntOrString: invalid type: string is not a percentage: {s:?}"
+                )));
+            };
+            let percent: i64 = number.parse().map_err(|_| {
+                SyncError::Invalid(format!(
+                    "invalid value for IntOrString: invalid value {s:?}"
+                ))
+            })?;
+            let product = percent * i64::from(total);
+            let scaled = if round_up {
+                (product as f64 / 100.0).ceil()
+            } else {
+                (product as f64 / 100.0).floor()
+            };
+            Ok(scaled.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32)
+        }
+    }
+}
+
+/// Per-controller expectations of creations and deletions not yet observed through the
+/// informer, so a sync does not act twice on one change
+/// (`ControllerExpectations` + `UIDTrackingControllerExpectations`, 5-minute timeout).
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    inner: Arc<Mutex<BTreeMap<String, Expectation>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Expectation {
+    add: i64,
+    del: i64,
+    set_at: Duration,
+    deleting: BTreeSet<String>,
+}
+
+/// `ExpectationsTimeout`.
+pub const EXPECTATIONS_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+impl Expectations {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Expectation>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the controller may sync `key` (`SatisfiedExpectations`): no record, all
+    /// observed, or the record expired.
+    pub fn satisfied(&self, key: &str, now: Duration) -> bool {
+        match self.lock().get(key) {
+            None => true,
+            Some(e) => {
+                (e.add <= 0 && e.del <= 0) || now.saturating_sub(e.set_at) > EXPECTATIONS_TIMEOUT
+            }
+        }
+    }
+
+    /// Expects `count` creations (`ExpectCreations`).
+    pub fn expect_creations(&self, key: &str, count: i64, now: Duration) {
+        self.lock().insert(
+            key.to_string(),
+            Expectation {
+                add: count,
+                del: 0,
+                set_at: now,
+                deleting: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// Expects the deletion of these pod keys (`ExpectDeletions`).
+    pub fn expect_deletions(&self, key: &str, pods: &[String], now: Duration) {
+        self.lock().insert(
+            key.to_string(),
+            Expectation {
+                add: 0,
+                del: pods.len() as i64,
+                set_at: now,
+                deleting: pods.iter().cloned().collect(),
+            },
+        );
+    }
+
+    /// One creation observed (`CreationObserved`).
+    pub fn creation_observed(&self, key: &str) {
+        if let Some(e) = self.lock().get_mut(key) {
+            e.add -= 1;
+        }
+    }
+
+    /// One deletion observed (`DeletionObserved`): only counts expected pods.
+    pub fn deletion_observed(&self, key: &str, pod_key: &str) {
+        if let Some(e) = self.lock().get_mut(key)
+            && e.deleting.remove(pod_key)
+        {
+            e.del -= 1;
+        }
+    }
+
+    /// Forgets the controller (`DeleteExpectations`).
+    pub fn delete(&self, key: &str) {
+        self.lock().remove(key);
+    }
+}
+
+/// Records core/v1 Events for objects (`record.EventRecorder`), as `<component>`.
+#[derive(Debug, Clone)]
+pub struct EventRecorder {
+    client: LocalClient,
+    component: String,
+    time: SimTime,
+    sequence: Arc<Mutex<u64>>,
+}
+
+impl EventRecorder {
+    /// A recorder reporting as `component` (e.g. `deployment-controller`).
+    pub fn new(client: LocalClient, component: &str, time: SimTime) -> Self {
+        Self {
+            client,
+            component: component.to_string(),
+            time,
+            sequence: Arc::new(Mutex::new(0)),
+        }
+    }
+
+    /// Records an event about the object; failures are logged, never returned (upstream
+    /// records asynchronously and drops on error).
+    pub async fn event(
+        &self,
+        api_version: &str,
+        kind: &str,
+        meta: &ObjectMeta,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        let now = self.time.now();
+        let seq = {
+            let mut s = self.sequence.lock().unwrap_or_else(|e| e.into_inner());
+            *s += 1;
+            *s
+        };
+        let namespace = meta
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string());
+        // Upstream names events `<object>.<unix nanos in hex>`; the sequence keeps names unique
+        // when virtual time stands still.
+        let nanos = now.as_nanosecond() as u64 + seq;
+        let stamp = Time(Timestamp::from_second(now.as_second()).unwrap_or(now));
+        let event = CoreEvent {
+            metadata: ObjectMeta {
+                name: Some(format!(
+                    "{}.{nanos:x}",
+                    meta.name.as_deref().unwrap_or("object")
+                )),
+                namespace: Some(namespace.clone()),
+                ..ObjectMeta::default()
+            },
+            involved_object: ObjectReference {
+                api_version: Some(api_version.to_string()),
+                kind: Some(kind.to_string()),
+                name: meta.name.clone(),
+                namespace: meta.namespace.clone(),
+                uid: meta.uid.clone(),
+                resource_version: meta.resource_version.clone(),
+                field_path: None,
+            },
+            reason: Some(reason.to_string()),
+            message: Some(message.to_string()),
+            source: Some(k8s_openapi::api::core::v1::EventSource {
+                component: Some(self.component.clone()),
+                host: None,
+            }),
+            first_timestamp: Some(stamp.clone()),
+            last_timestamp: Some(stamp),
+            count: Some(1),
+            type_: Some(event_type.to_string()),
+            reporting_component: Some(self.component.clone()),
+            reporting_instance: Some(String::new()),
+            ..CoreEvent::default()
+        };
+        if let Err(e) = self.client.create_typed(&event).await {
+            tracing::debug!(error = %e, reason, "event not recorded");
+        }
+    }
+}
+
+/// Serializes a typed object with its apiVersion and kind.
+pub fn to_json<K: k8s_openapi::Resource + serde::Serialize>(obj: &K) -> Result<Value, SyncError> {
+    let mut v = serde_json::to_value(obj)?;
+    v["apiVersion"] = json!(K::API_VERSION);
+    v["kind"] = json!(K::KIND);
+    Ok(v)
+}
+
+/// Decodes an API answer into a typed object.
+pub fn from_json<K: serde::de::DeserializeOwned>(v: Value) -> Result<K, SyncError> {
+    Ok(serde_json::from_value(v)?)
+}
+
+/// PUT of a typed object (or its status when `subresource` is "status"); returns the stored object.
+pub async fn update_typed<K>(
+    client: &LocalClient,
+    obj: &K,
+    subresource: &str,
+) -> Result<K, SyncError>
+where
+    K: k8s_openapi::Resource + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let info = resource_of::<K>()?;
+    let out = client.update(info, subresource, to_json(obj)?).await?;
+    from_json(out)
+}
+
+/// Adds or removes owner references on a dependent through a merge patch that carries the
+/// dependent's uid as a precondition, as the ref managers' strategic patches do
+/// (`controller_ref_manager.go` `ownerRefControllerPatch`, `GenerateDeleteOwnerRefStrategicMergeBytes`).
+pub async fn patch_owner_refs(
+    client: &LocalClient,
+    info: &kubetwin_apiserver::registry::ResourceInfo,
+    meta: &ObjectMeta,
+    refs: Vec<OwnerReference>,
+) -> Result<(), SyncError> {
+    let refs = if refs.is_empty() {
+        Value::Null
+    } else {
+        serde_json::to_value(refs)?
+    };
+    let patch = json!({"metadata": {"ownerReferences": refs, "uid": meta.uid}});
+    let ns = meta.namespace.as_deref().filter(|_| info.namespaced());
+    client
+        .merge_patch(info, ns, meta.name.as_deref().unwrap_or(""), "", &patch)
+        .await?;
+    Ok(())
+}
+
+/// Whether the error is a 404.
+pub fn is_not_found(e: &SyncError) -> bool {
+    matches!(e, SyncError::Api(a) if a.code == 404)
+}
+
+/// Whether the error is a 409 AlreadyExists.
+pub fn is_already_exists(e: &ApiError) -> bool {
+    e.code == 409 && e.reason == "AlreadyExists"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Upstream: `intstr_test.go` `TestGetScaledValueFromIntOrPercent`.
+    #[test]
+    fn scaled_value_cases() {
+        let cases: &[(IntOrString, i32, bool, Result<i32, ()>)] = &[
+            (IntOrString::Int(10), 0, false, Ok(10)),
+            (IntOrString::String("25%".into()), 100, true, Ok(25)),
+            (IntOrString::String("25%".into()), 100, false, Ok(25)),
+            (IntOrString::String("23%".into()), 100, true, Ok(23)),
+            (IntOrString::String("23%".into()), 100, false, Ok(23)),
+            (IntOrString::String("123%".into()), 100, true, Ok(123)),
+            (IntOrString::String("123%".into()), 100, false, Ok(123)),
+            (IntOrString::String("33%".into()), 10, true, Ok(4)),
+            (IntOrString::String("33%".into()), 10, false, Ok(3)),
+            (IntOrString::String("%".into()), 10, true, Err(())),
+            (IntOrString::String("50".into()), 10, true, Err(())),
+            (IntOrString::String("0%".into()), 10, true, Ok(0)),
+        ];
+        for (input, total, up, expected) in cases {
+            let got = scaled_value(input, *total, *up).map_err(|_| ());
+            assert_eq!(&got, expected, "{input:?} of {total} up={up}");
+        }
+    }
+
+    #[test]
+    fn expectations_lifecycle() {
+        let e = Expectations::default();
+        let t0 = Duration::ZERO;
+        assert!(e.satisfied("ns/rs", t0));
+        e.expect_creations("ns/rs", 2, t0);
+        assert!(!e.satisfied("ns/rs", t0));
+        e.creation_observed("ns/rs");
+        e.creation_observed("ns/rs");
+        assert!(e.satisfied("ns/rs", t0));
+        e.expect_deletions("ns/rs", &["ns/a".into()], t0);
+        e.deletion_observed("ns/rs", "ns/other");
+        assert!(!e.satisfied("ns/rs", t0));
+        // Expired after the timeout.
+        assert!(e.satisfied("ns/rs", EXPECTATIONS_TIMEOUT + Duration::from_secs(1)));
+        e.deletion_observed("ns/rs", "ns/a");
+        assert!(e.satisfied("ns/rs", t0));
+        e.delete("ns/rs");
+    }
+}
