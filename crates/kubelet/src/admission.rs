@@ -142,6 +142,7 @@ pub fn is_active(pod: &Pod) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // Case tables are tuples.
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::Node;

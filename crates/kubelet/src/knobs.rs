@@ -213,6 +213,7 @@ impl PodProfile {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // Case tables are tuples.
 mod tests {
     use super::*;
 

@@ -388,6 +388,7 @@ pub fn ready_to_start_containers_condition(sandbox_ready: bool) -> GeneratedCond
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // Case tables are tuples.
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{
