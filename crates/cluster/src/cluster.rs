@@ -233,12 +233,21 @@ pub fn parse_spec(text: &str) -> Result<ClusterSpec, ClusterError> {
 /// serde-saphyr renders `error: line L column C: message`; the location is reported
 /// separately, so only the message is kept.
 fn strip_location_prefix(rendered: &str) -> &str {
-    let rest = rendered.strip_prefix("error: ").unwrap_or(rendered);
+    let mut rest = rendered.strip_prefix("error: ").unwrap_or(rendered);
     if let Some(after_line) = rest.strip_prefix("line ")
         && let Some((_, message)) = after_line.split_once(": ")
         && after_line.contains(" column ")
     {
-        return message;
+        rest = message;
+    }
+    // Messages raised by our own deserializers also end in ` at line L, column C`.
+    if let Some((message, tail)) = rest.rsplit_once(" at line ")
+        && tail.contains(", column ")
+        && tail
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
+    {
+        rest = message;
     }
     rest
 }

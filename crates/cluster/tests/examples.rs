@@ -268,3 +268,97 @@ fn large_5000_expands() {
         300
     );
 }
+
+/// Pool fields override `settings`, which override the defaults; reservation maps replace
+/// each other whole, as kubelet flags do.
+#[test]
+fn settings_and_pool_layers() {
+    let cluster = Cluster::from_yaml(include_str!("fixtures/all-fields.yaml")).unwrap();
+    let vm = cluster.node("metal-vms-dc-1-0").unwrap();
+    let spot = cluster.node("other-spot-other-z-0").unwrap();
+
+    assert_eq!(vm.kubelet.registration_delay.as_secs(), 30);
+    assert!(vm.kubelet.image_pull_delay.is_zero());
+    assert_eq!(vm.kubelet.node_lease_duration_seconds, 60);
+    assert_eq!(vm.kubelet.lease_renew_interval().as_secs(), 15);
+    assert!(vm.kubelet.serialize_image_pulls);
+    assert_eq!(spot.kubelet.image_pull_delay.as_millis(), 1500);
+    assert_eq!(spot.kubelet.job_duration.as_secs(), 90);
+    assert!(!spot.kubelet.serialize_image_pulls);
+    assert!((spot.kubelet.delay_jitter - 0.1).abs() < 1e-12);
+
+    let text = |node: &kubetwin_cluster::SimNode, key: &str| node.allocatable[key].to_string();
+    // Pool: kube memory 512Mi, system cpu 100m, eviction memory.available 5% (no nodefs).
+    assert_eq!(text(vm, "cpu"), "7900m");
+    assert_eq!(text(vm, "ephemeral-storage"), "200Gi");
+    assert_eq!(text(vm, "nvidia.com/gpu"), "2");
+    assert_eq!(text(vm, "pods"), "250");
+    // 32Gi − 512Mi − int64(32Gi × float32(0.05)).
+    assert_eq!(
+        vm.allocatable["memory"].value(),
+        34_359_738_368 - 536_870_912 - 1_717_986_944
+    );
+    // Settings: kube 100m/256Mi/1Gi, system 50m/192Mi, eviction 200Mi and 10%.
+    assert_eq!(text(spot, "cpu"), "1850m");
+    assert_eq!(text(spot, "memory"), "3448Mi");
+
+    let hugepages: Vec<&str> = vm
+        .capacity
+        .keys()
+        .filter(|k| k.starts_with("hugepages-"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        hugepages,
+        [
+            "hugepages-1Gi",
+            "hugepages-2Mi",
+            "hugepages-32Mi",
+            "hugepages-64Ki"
+        ]
+    );
+    assert_eq!(vm.node_info.os_image, "Talos (v1.11.1)");
+    assert_eq!(spot.node_info.os_image, "Ubuntu 24.04.2 LTS");
+    assert_eq!(spot.node_info.kubelet_version, "v1.34.1");
+    assert_eq!(vm.provider_id, "talos://metal/172.20.0.10");
+    assert_eq!(spot.provider_id, "kubetwin://other/other-spot-other-z-0");
+    assert_eq!(vm.hypervisor_host.as_deref(), Some("host-1"));
+    assert_eq!(vm.labels["kubetwin.io/hypervisor-host"], "host-1");
+    assert_eq!(vm.labels["team"], "infra");
+    assert_eq!(vm.annotations["example.com/owner"], "infra");
+    assert_eq!(
+        spot.labels["node.cloudprovider.kubernetes.io/platform"],
+        "other"
+    );
+    assert_eq!(spot.labels[LABEL_LIFECYCLE], "spot");
+    let taints = vm.to_node_json()["spec"]["taints"].clone();
+    assert_eq!(
+        taints,
+        json!([
+            {"key": "dedicated", "value": "infra", "effect": "NoSchedule"},
+            {"key": "example.com/drain", "effect": "NoExecute"},
+            {"key": "example.com/soft", "effect": "PreferNoSchedule"},
+        ])
+    );
+    assert!(spot.to_node_json()["spec"].get("taints").is_none());
+    // Zone subnets of the given prefix: the fixture asks for /22s.
+    assert_eq!(spot.internal_ip.to_string(), "10.0.0.10");
+    assert!((cluster.hourly_cost() - 0.5).abs() < 1e-12);
+}
+
+#[test]
+fn ready_conditions_follow_the_kubelet() {
+    let conditions = kubetwin_cluster::ready_conditions("2025-01-01T00:00:00Z");
+    let kinds: Vec<&str> = conditions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
+    );
+    assert_eq!(conditions[3]["status"], "True");
+    assert_eq!(conditions[3]["reason"], "KubeletReady");
+}
