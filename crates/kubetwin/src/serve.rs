@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// Seed for UIDs and generated names (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The cluster spec to simulate (nodes with simulated kubelets); default: the built-in hybrid
+    /// demo cluster (examples/clusters/hybrid-small.yaml). `none` serves the API only.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+    /// Run the simulated cluster N times faster than the wall clock.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
 }
 
 /// The wall clock: only the binary may read it.
@@ -75,7 +82,39 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
+/// The cluster to simulate, if any.
+fn load_cluster(path: Option<&PathBuf>) -> anyhow::Result<Option<kubetwin_cluster::Cluster>> {
+    match path {
+        None => Ok(Some(kubetwin_cluster::default_cluster())),
+        Some(p) if p.as_os_str() == "none" => Ok(None),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let cluster = kubetwin_cluster::Cluster::from_yaml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            Ok(Some(cluster))
+        }
+    }
+}
+
+/// The kubelet behaviour a node pool asks for, over the kubelet's own defaults.
+fn kubelet_knobs(behavior: &kubetwin_cluster::KubeletBehavior) -> kubetwin_kubelet::KubeletKnobs {
+    kubetwin_kubelet::KubeletKnobs {
+        image_pull_delay: behavior.image_pull_delay,
+        container_start_delay: behavior.container_start_delay,
+        termination_delay: behavior.container_stop_delay,
+        job_run_duration: behavior.job_duration,
+        failure_rate: behavior.container_start_failure_rate,
+        serialize_image_pulls: behavior.serialize_image_pulls,
+        lease_duration_seconds: i32::try_from(behavior.node_lease_duration_seconds).unwrap_or(40),
+        node_status_update_frequency: behavior.node_status_update_frequency,
+        node_status_report_frequency: behavior.node_status_report_frequency,
+        ..kubetwin_kubelet::KubeletKnobs::default()
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let cluster = load_cluster(args.cluster.as_ref())?;
     let store = match args.store {
         StoreKind::Memory => Store::memory(),
         StoreKind::Redb => {
@@ -88,10 +127,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}:{}", args.address, args.port))?;
     let local = listener.local_addr()?;
-    let clock = Arc::new(SystemClock);
+    let wall = SystemClock;
     let seed = args
         .seed
-        .unwrap_or_else(|| clock.now().as_nanosecond() as u64);
+        .unwrap_or_else(|| wall.now().as_nanosecond() as u64);
+    // Components and the API server share one time: the wall clock at `--speed` times.
+    let time = kubetwin_runtime::SimTime::new(wall.now(), args.speed);
+    let clock = Arc::new(time.clone());
     let config = ApiServerConfig {
         minor: args.kube_minor,
         server_address: local.to_string(),
@@ -111,6 +153,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("kubetwin is serving the Kubernetes API at {url}");
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
     println!("  kubectl get namespaces");
+
+    if let Some(cluster) = &cluster {
+        for node in cluster.nodes() {
+            let client = kubetwin_apiserver::local::LocalClient::new(server.clone(), "kubelet");
+            let kubelet = kubetwin_kubelet::Kubelet::new(
+                client,
+                time.clone(),
+                node.to_node_json(),
+                kubelet_knobs(&node.kubelet),
+                seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            tokio::spawn(kubelet.run());
+        }
+        println!(
+            "  simulating cluster {:?}: {} nodes",
+            cluster.name(),
+            cluster.nodes().len()
+        );
+    }
 
     let app = kubetwin_apiserver::router(server);
     axum::serve(listener, app)
