@@ -117,6 +117,7 @@ pub struct Kubelet {
     seed: u64,
     handle: KubeletHandle,
     control: watch::Receiver<ControlState>,
+    feed: Option<mpsc::UnboundedReceiver<WatchEvent>>,
 }
 
 impl Kubelet {
@@ -138,7 +139,16 @@ impl Kubelet {
             seed,
             handle: KubeletHandle { tx: Arc::new(tx) },
             control,
+            feed: None,
         }
+    }
+
+    /// Takes pod events from a shared [`crate::feed::PodFeed`] subscription instead of opening
+    /// its own field-selector watch (one API watch for all kubelets). The kubelet still
+    /// lists its pods when it (re)starts or reconnects.
+    pub fn with_pod_feed(mut self, feed: mpsc::UnboundedReceiver<WatchEvent>) -> Self {
+        self.feed = Some(feed);
+        self
     }
 
     /// The control handle.
@@ -184,6 +194,9 @@ impl Kubelet {
             status_ticks: 0,
             last_status_report: None,
             watch: None,
+            feed: self.feed,
+            need_resync: true,
+            min_rv: 0,
             event_seq: 0,
             control: ControlState::default(),
             force_status: false,
@@ -198,6 +211,7 @@ impl Kubelet {
             }
             if runner.control.stopped {
                 runner.watch = None;
+                runner.need_resync = true;
                 if control.changed().await.is_err() {
                     return;
                 }
@@ -208,11 +222,12 @@ impl Kubelet {
                 if !runner.registered {
                     runner.register().await;
                 }
-                if runner.registered && runner.watch.is_none() {
+                if runner.registered && runner.need_resync {
                     runner.resync().await;
                 }
             } else {
                 runner.watch = None;
+                runner.need_resync = true;
             }
             let deadline = runner.next_deadline();
             let time = runner.time.clone();
@@ -236,14 +251,18 @@ impl Kubelet {
                     if before.disconnected && !after.disconnected {
                         // Reconnected: re-list and post everything again.
                         runner.watch = None;
+                        runner.need_resync = true;
                         runner.force_status = true;
                     }
                     continue;
                 }
-                event = recv(&mut runner.watch) => {
+                event = recv(&mut runner.watch, &mut runner.feed), if connected && !runner.need_resync => {
                     match event {
                         Some(e) => runner.on_watch_event(e).await,
-                        None => runner.watch = None,
+                        None => {
+                            runner.watch = None;
+                            runner.need_resync = true;
+                        }
                     }
                 }
                 () = sleep => {}
@@ -253,10 +272,14 @@ impl Kubelet {
     }
 }
 
-async fn recv(watch: &mut Option<mpsc::Receiver<WatchEvent>>) -> Option<WatchEvent> {
-    match watch {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
+async fn recv(
+    watch: &mut Option<mpsc::Receiver<WatchEvent>>,
+    feed: &mut Option<mpsc::UnboundedReceiver<WatchEvent>>,
+) -> Option<WatchEvent> {
+    match (watch, feed) {
+        (Some(rx), _) => rx.recv().await,
+        (None, Some(rx)) => rx.recv().await,
+        (None, None) => std::future::pending().await,
     }
 }
 
@@ -323,6 +346,11 @@ struct Runner {
     status_ticks: u64,
     last_status_report: Option<Timestamp>,
     watch: Option<mpsc::Receiver<WatchEvent>>,
+    feed: Option<mpsc::UnboundedReceiver<WatchEvent>>,
+    /// The pods must be listed again (start, reconnection, broken watch).
+    need_resync: bool,
+    /// Feed events at or below this resourceVersion predate the last list.
+    min_rv: i64,
     event_seq: u64,
     control: ControlState,
     force_status: bool,
@@ -651,6 +679,10 @@ impl Runner {
 
     async fn resync(&mut self) {
         let selector = format!("spec.nodeName={}", self.node_name);
+        // Feed events queued so far are superseded by the list.
+        if let Some(feed) = self.feed.as_mut() {
+            while feed.try_recv().is_ok() {}
+        }
         let listed = match self
             .client
             .list(self.resources.pods, None, None, Some(&selector))
@@ -693,6 +725,12 @@ impl Runner {
         for item in items {
             self.on_pod(item);
         }
+        if self.feed.is_some() {
+            self.min_rv = listed.resource_version;
+            self.need_resync = false;
+            self.retry_at = None;
+            return;
+        }
         match self.client.watch(
             self.resources.pods,
             None,
@@ -702,6 +740,7 @@ impl Runner {
         ) {
             Ok(rx) => {
                 self.watch = Some(rx);
+                self.need_resync = false;
                 self.retry_at = None;
             }
             Err(e) => {
@@ -712,13 +751,23 @@ impl Runner {
     }
 
     async fn on_watch_event(&mut self, event: WatchEvent) {
+        let rv: i64 = event.object["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MAX);
+        if self.feed.is_some() && event.event_type != "ERROR" && rv <= self.min_rv {
+            return;
+        }
         match event.event_type {
             "ADDED" | "MODIFIED" => self.on_pod(event.object),
             "DELETED" => {
                 let uid = uid_of(&event.object);
                 self.forget(&uid);
             }
-            "ERROR" => self.watch = None,
+            "ERROR" => {
+                self.watch = None;
+                self.need_resync = true;
+            }
             _ => {}
         }
     }
@@ -849,7 +898,7 @@ impl Runner {
             }
             if self.retry_at.is_some_and(|t| t <= now) {
                 self.retry_at = None;
-                if self.watch.is_none() {
+                if self.need_resync {
                     self.resync().await;
                 }
             }

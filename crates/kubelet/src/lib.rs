@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod duration;
+pub mod feed;
 pub mod ids;
 pub mod ipam;
 pub mod knobs;
@@ -22,6 +23,7 @@ pub mod pod;
 pub mod runtime;
 pub mod status;
 
+pub use feed::PodFeed;
 pub use knobs::{KubeletKnobs, PodProfile, annotations};
 pub use kubelet::{ControlState, Kubelet, KubeletHandle};
 pub use node::Pressure;

@@ -11,7 +11,7 @@ use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
-use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs};
+use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs, PodFeed};
 use kubetwin_runtime::SimTime;
 use kubetwin_store::Store;
 use serde_json::{Value, json};
@@ -541,4 +541,75 @@ async fn same_seed_same_writes() {
     let b = recorded_run(11).await;
     assert!(!a.is_empty());
     assert_eq!(a, b);
+}
+
+#[tokio::test(start_paused = true)]
+async fn kubelets_share_one_pod_feed() {
+    let time = SimTime::new(epoch(), 1.0);
+    let server = ApiServer::new(
+        Storage::new(Store::memory()),
+        Arc::new(time.clone()),
+        9,
+        ApiServerConfig::default(),
+    );
+    server.bootstrap().await.expect("bootstrap");
+    let client = LocalClient::new(server.clone(), "test");
+    let feed = PodFeed::new(LocalClient::new(server.clone(), "kubelet"), time.clone());
+    let mut handles = Vec::new();
+    for (i, name) in ["node-a", "node-b"].iter().enumerate() {
+        let mut template = node_template(name, "110");
+        template["spec"]["podCIDR"] = json!(format!("10.244.{i}.0/24"));
+        let kubelet = Kubelet::new(
+            LocalClient::new(server.clone(), "kubelet"),
+            time.clone(),
+            template,
+            KubeletKnobs::default(),
+            9,
+        )
+        .with_pod_feed(feed.subscribe(name));
+        handles.push(kubelet.handle());
+        tokio::spawn(kubelet.run());
+    }
+    tokio::spawn(feed.clone().run());
+    time.sleep(Duration::from_millis(10)).await;
+    for (name, node) in [("pa", "node-a"), ("pb", "node-b")] {
+        let mut p = pod(
+            name,
+            json!({"containers": [{"name": "c", "image": "nginx:1.25"}]}),
+        );
+        p["spec"]["nodeName"] = json!(node);
+        client
+            .create(res("", "pods"), Some("default"), p)
+            .await
+            .expect("create");
+    }
+    time.sleep(Duration::from_secs(10)).await;
+    let pa = client
+        .get(res("", "pods"), Some("default"), "pa")
+        .expect("pa");
+    let pb = client
+        .get(res("", "pods"), Some("default"), "pb")
+        .expect("pb");
+    assert_eq!(pa["status"]["phase"], "Running");
+    assert_eq!(pb["status"]["phase"], "Running");
+    assert_eq!(pa["status"]["podIP"], "10.244.0.2");
+    assert_eq!(pb["status"]["podIP"], "10.244.1.2");
+    // Stop and start one kubelet: it re-lists and keeps going; deletion still completes.
+    handles[1].stop();
+    time.sleep(Duration::from_secs(5)).await;
+    handles[1].start();
+    client
+        .delete(
+            res("", "pods"),
+            Some("default"),
+            "pb",
+            &DeleteOptions::default(),
+        )
+        .await
+        .expect("delete");
+    time.sleep(Duration::from_secs(5)).await;
+    assert!(client.get(res("", "pods"), Some("default"), "pb").is_err());
+    for h in handles {
+        h.shutdown();
+    }
 }
