@@ -8,8 +8,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod deployment;
+pub mod gc;
 pub mod manager;
+pub mod namespace;
 pub mod replicaset;
+pub mod serviceaccount;
 pub mod util;
 
 pub use manager::ControllerManager;

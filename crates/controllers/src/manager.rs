@@ -4,13 +4,16 @@
 //! factory, each controller started with its informers, then the informers started).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
 use kubetwin_apiserver::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_runtime::{Informer, SimTime, WatchSpec};
 
 use crate::deployment::DeploymentController;
+use crate::gc::GarbageCollector;
+use crate::namespace::NamespaceController;
 use crate::replicaset::ReplicaSetController;
+use crate::serviceaccount::ServiceAccountController;
 
 /// The controllers of the twin.
 #[derive(Debug)]
@@ -19,6 +22,12 @@ pub struct ControllerManager {
     pub deployments: DeploymentController,
     /// The ReplicaSet controller.
     pub replica_sets: ReplicaSetController,
+    /// The garbage collector (with its own metadata informers).
+    pub garbage_collector: GarbageCollector,
+    /// The namespace controller.
+    pub namespaces: NamespaceController,
+    /// The ServiceAccount controller.
+    pub service_accounts: ServiceAccountController,
     informers: Informers,
 }
 
@@ -27,6 +36,36 @@ struct Informers {
     deployments: Informer<Deployment>,
     replica_sets: Informer<ReplicaSet>,
     pods: Informer<Pod>,
+    namespaces: Informer<Namespace>,
+    service_accounts: Informer<ServiceAccount>,
+}
+
+impl Informers {
+    fn all_start(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            self.deployments.start(),
+            self.replica_sets.start(),
+            self.pods.start(),
+            self.namespaces.start(),
+            self.service_accounts.start(),
+        ]
+    }
+
+    async fn wait_synced(&self) {
+        self.deployments.wait_synced().await;
+        self.replica_sets.wait_synced().await;
+        self.pods.wait_synced().await;
+        self.namespaces.wait_synced().await;
+        self.service_accounts.wait_synced().await;
+    }
+
+    fn stop(&self) {
+        self.deployments.stop();
+        self.replica_sets.stop();
+        self.pods.stop();
+        self.namespaces.stop();
+        self.service_accounts.stop();
+    }
 }
 
 impl ControllerManager {
@@ -54,7 +93,28 @@ impl ControllerManager {
                 WatchSpec::default(),
                 time.clone(),
             ),
+            namespaces: Informer::new(
+                client.clone(),
+                resource_of::<Namespace>()?,
+                WatchSpec::default(),
+                time.clone(),
+            ),
+            service_accounts: Informer::new(
+                client.clone(),
+                resource_of::<ServiceAccount>()?,
+                WatchSpec::default(),
+                time.clone(),
+            ),
         };
+        let garbage_collector = GarbageCollector::new(client.clone(), time.clone());
+        let namespaces =
+            NamespaceController::new(client.clone(), time.clone(), informers.namespaces.clone());
+        let service_accounts = ServiceAccountController::new(
+            client.clone(),
+            time.clone(),
+            informers.namespaces.clone(),
+            informers.service_accounts.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -71,6 +131,9 @@ impl ControllerManager {
         Ok(Self {
             deployments,
             replica_sets,
+            garbage_collector,
+            namespaces,
+            service_accounts,
             informers,
         })
     }
@@ -79,24 +142,19 @@ impl ControllerManager {
     /// their queues shut down.
     pub async fn start(self) {
         let i = self.informers.clone();
-        let tasks = [
-            i.deployments.start(),
-            i.replica_sets.start(),
-            i.pods.start(),
-        ];
-        i.deployments.wait_synced().await;
-        i.replica_sets.wait_synced().await;
-        i.pods.wait_synced().await;
+        let tasks = i.all_start();
+        i.wait_synced().await;
         let controllers = [
             tokio::spawn(self.replica_sets.run()),
             tokio::spawn(self.deployments.run()),
+            tokio::spawn(self.garbage_collector.run()),
+            tokio::spawn(self.namespaces.run()),
+            tokio::spawn(self.service_accounts.run()),
         ];
         for t in controllers {
             let _ = t.await;
         }
-        i.deployments.stop();
-        i.replica_sets.stop();
-        i.pods.stop();
+        i.stop();
         for t in tasks {
             let _ = t.await;
         }
