@@ -613,3 +613,48 @@ async fn kubelets_share_one_pod_feed() {
         h.shutdown();
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn disconnected_kubelet_keeps_running_pods_and_posts_on_reconnect() {
+    let env = start("110", KubeletKnobs::default(), 12).await;
+    let mut job_pod = pod(
+        "offline-job",
+        json!({"restartPolicy": "Never", "containers": [{"name": "work", "image": "busybox:1.36"}]}),
+    );
+    job_pod["metadata"]["annotations"] = json!({"kubetwin.io/run-duration": "20s"});
+    create_pod(&env, job_pod).await;
+    at(&env, 10.0).await;
+    assert_eq!(
+        get_pod(&env, "offline-job").expect("pod")["status"]["phase"],
+        "Running"
+    );
+    env.handle.disconnect();
+    let leases = res("coordination.k8s.io", "leases");
+    let before = env
+        .client
+        .get(leases, Some("kube-node-lease"), "node-1")
+        .expect("lease")["spec"]["renewTime"]
+        .clone();
+    at(&env, 60.0).await;
+    // Nothing posted while cut off, though the container finished locally.
+    assert_eq!(
+        get_pod(&env, "offline-job").expect("pod")["status"]["phase"],
+        "Running"
+    );
+    let lease = env
+        .client
+        .get(leases, Some("kube-node-lease"), "node-1")
+        .expect("lease");
+    assert_eq!(lease["spec"]["renewTime"], before);
+    env.handle.reconnect();
+    at(&env, 61.0).await;
+    assert_eq!(
+        get_pod(&env, "offline-job").expect("pod")["status"]["phase"],
+        "Succeeded"
+    );
+    let lease = env
+        .client
+        .get(leases, Some("kube-node-lease"), "node-1")
+        .expect("lease");
+    assert_ne!(lease["spec"]["renewTime"], before);
+}
