@@ -259,6 +259,19 @@ impl SimNode {
     }
 }
 
+impl SimNode {
+    /// The v1 Node object of a registered, healthy node: [`SimNode::to_node_json`] plus the
+    /// [`ready_conditions`] stamped with `timestamp` (RFC 3339). For callers that create nodes
+    /// without a simulated kubelet (offline scheduling, benchmarks).
+    pub fn to_ready_node_json(&self, timestamp: &str) -> Value {
+        let mut node = self.to_node_json();
+        if let Some(status) = node.get_mut("status").and_then(Value::as_object_mut) {
+            status.insert("conditions".into(), ready_conditions(timestamp));
+        }
+        node
+    }
+}
+
 fn string_map(map: &BTreeMap<String, String>) -> Value {
     Value::Object(
         map.iter()

@@ -361,4 +361,6 @@ fn ready_conditions_follow_the_kubelet() {
     );
     assert_eq!(conditions[3]["status"], "True");
     assert_eq!(conditions[3]["reason"], "KubeletReady");
+    let node = default_cluster().nodes()[0].to_ready_node_json("2025-01-01T00:00:00Z");
+    assert_eq!(node["status"]["conditions"], conditions);
 }
