@@ -364,3 +364,38 @@ fn ready_conditions_follow_the_kubelet() {
     let node = default_cluster().nodes()[0].to_ready_node_json("2025-01-01T00:00:00Z");
     assert_eq!(node["status"]["conditions"], conditions);
 }
+
+/// Transcribed from upstream `TestAllocateOrOccupyCIDRSuccess`
+/// (pkg/controller/nodeipam/ipam/range_allocator_test.go): the first node gets the first block
+/// of the cluster CIDR, or the first block after the Service range when it lies inside.
+/// (Upstream's "no Service CIDR" case uses a Service range outside the cluster CIDR here.)
+#[test]
+fn node_ipam_range_allocator_cases() {
+    let cases = [
+        (
+            "When there's no ServiceCIDR return first CIDR in range",
+            "10.96.0.0/12",
+            "127.123.234.0/30",
+        ),
+        (
+            "Correctly filter out ServiceCIDR",
+            "127.123.234.0/26",
+            "127.123.234.64/30",
+        ),
+    ];
+    for (name, service_cidr, first) in cases {
+        let text = format!(
+            "apiVersion: kubetwin.io/v1alpha1
+kind: Cluster
+metadata: {{name: ipam}}
+settings: {{podCIDR: 127.123.234.0/24, nodeCIDRMaskSize: 30, serviceCIDR: {service_cidr}}}
+providers:
+  - {{name: p, type: generic, regions: [{{name: r, zones: [{{name: z}}]}}]}}
+pools:
+  - {{name: a, provider: p, count: 2, instanceType: {{name: t, cpu: 1, memory: 1Gi}}}}
+"
+        );
+        let cluster = Cluster::from_yaml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(cluster.nodes()[0].pod_cidr.to_string(), first, "{name}");
+    }
+}
