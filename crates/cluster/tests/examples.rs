@@ -144,7 +144,7 @@ fn hybrid_small_first_aws_node_object() {
             "pods": "58",
         })
     );
-    // cpu: 4 − 80m kube − 50m system; memory: 16Gi − 893Mi − 192Mi − 100Mi (eviction);
+    // cpu: 4 − 80m kube − 50m system; memory: 16Gi − 893Mi − 384Mi − 100Mi (eviction);
     // ephemeral-storage: 80Gi − 1Gi − 256Mi − 10% (float32) of 80Gi.
     assert_eq!(
         object["status"]["allocatable"],
@@ -153,7 +153,7 @@ fn hybrid_small_first_aws_node_object() {
             "ephemeral-storage": "75967233920",
             "hugepages-1Gi": "0",
             "hugepages-2Mi": "0",
-            "memory": "15199Mi",
+            "memory": "15007Mi",
             "pods": "58",
         })
     );
