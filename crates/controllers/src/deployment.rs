@@ -651,6 +651,37 @@ pub fn plan_new_replica_set(
     Ok((n != cur).then_some(n))
 }
 
+/// `cleanupUnhealthyReplicas` as a plan: scales old ReplicaSets (oldest first) down by their
+/// unavailable replicas, at most `max_cleanup` in all. Returns the updated ReplicaSets (in
+/// creation order), the resizes and the number cleaned up.
+pub fn plan_cleanup_unhealthy(
+    old: &[ReplicaSet],
+    max_cleanup: i32,
+) -> (Vec<ReplicaSet>, Vec<ScaleOp>, i32) {
+    let mut ops = Vec::new();
+    let mut olds: Vec<ReplicaSet> = old.to_vec();
+    olds.sort_by(by_creation);
+    let mut cleaned = 0;
+    for rs in &mut olds {
+        if cleaned >= max_cleanup {
+            break;
+        }
+        let cur = replicas_of(rs);
+        if cur == 0 || cur == available_replicas(rs) {
+            continue;
+        }
+        let down = (max_cleanup - cleaned).min(cur - available_replicas(rs));
+        let target = cur - down;
+        set_replicas(rs, target);
+        ops.push(ScaleOp {
+            name: name_of(&rs.metadata).to_string(),
+            replicas: target,
+        });
+        cleaned += down;
+    }
+    (olds, ops, cleaned)
+}
+
 /// `reconcileOldReplicaSets` as a plan (`cleanupUnhealthyReplicas`, then
 /// `scaleDownOldReplicaSetsForRollingUpdate` over the updated sizes).
 pub fn plan_old_replica_sets(
@@ -670,28 +701,7 @@ pub fn plan_old_replica_sets(
     if max_scaled_down <= 0 {
         return Vec::new();
     }
-    let mut ops = Vec::new();
-    let mut olds: Vec<ReplicaSet> = old.to_vec();
-    olds.sort_by(by_creation);
-    // cleanupUnhealthyReplicas
-    let mut cleaned = 0;
-    for rs in &mut olds {
-        if cleaned >= max_scaled_down {
-            break;
-        }
-        let cur = replicas_of(rs);
-        if cur == 0 || cur == available_replicas(rs) {
-            continue;
-        }
-        let down = (max_scaled_down - cleaned).min(cur - available_replicas(rs));
-        let target = cur - down;
-        set_replicas(rs, target);
-        ops.push(ScaleOp {
-            name: name_of(&rs.metadata).to_string(),
-            replicas: target,
-        });
-        cleaned += down;
-    }
+    let (mut olds, mut ops, _) = plan_cleanup_unhealthy(old, max_scaled_down);
     // scaleDownOldReplicaSetsForRollingUpdate over old (updated) + new
     let available: i32 =
         olds.iter().map(available_replicas).sum::<i32>() + available_replicas(new_rs);
@@ -1782,4 +1792,430 @@ fn set_deployment_revision(d: &mut Deployment, revision: &str) -> bool {
 /// The namespace of a key (for callers enqueueing by key).
 pub fn namespace_of_key(key: &str) -> Option<&str> {
     split_key(key).0
+}
+
+#[cfg(test)]
+mod tests {
+    // Test tables are tuples, one column per upstream field.
+    #![allow(clippy::type_complexity)]
+
+    use super::*;
+    use k8s_openapi::api::apps::v1::ReplicaSetStatus;
+    use serde_json::Value;
+
+    fn d(replicas: i32, strategy: Value) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": "foo", "namespace": "default", "generation": 1},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"foo": "bar"}},
+                     "strategy": strategy,
+                     "template": {"metadata": {"labels": {"foo": "bar"}}}}
+        }))
+        .expect("deployment")
+    }
+
+    fn rolling(surge: Value, unavailable: Value) -> Value {
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}})
+    }
+
+    fn rs(name: &str, replicas: i32, available: i32, created: i64) -> ReplicaSet {
+        ReplicaSet {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                creation_timestamp: Some(Time(Timestamp::from_second(created).expect("t"))),
+                ..ObjectMeta::default()
+            },
+            spec: Some(ReplicaSetSpec {
+                replicas: Some(replicas),
+                ..ReplicaSetSpec::default()
+            }),
+            status: Some(ReplicaSetStatus {
+                replicas,
+                available_replicas: Some(available),
+                ..ReplicaSetStatus::default()
+            }),
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestResolveFenceposts`.
+    #[test]
+    fn resolve_fenceposts_cases() {
+        let cases: &[(Option<&str>, Option<&str>, i32, Result<(i32, i32), ()>)] = &[
+            (Some("0%"), Some("0%"), 0, Ok((0, 1))),
+            (Some("39%"), Some("39%"), 10, Ok((4, 3))),
+            (Some("oops"), Some("39%"), 10, Err(())),
+            (Some("55%"), Some("urg"), 10, Err(())),
+            (None, Some("39%"), 10, Ok((0, 3))),
+            (Some("39%"), None, 10, Ok((4, 0))),
+            (None, None, 10, Ok((0, 1))),
+        ];
+        for (surge, unavailable, desired, expected) in cases {
+            let s = surge.map(|v| IntOrString::String(v.into()));
+            let u = unavailable.map(|v| IntOrString::String(v.into()));
+            let got = resolve_fenceposts(s.as_ref(), u.as_ref(), *desired).map_err(|_| ());
+            assert_eq!(&got, expected, "{surge:?} {unavailable:?} {desired}");
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestMaxUnavailable`.
+    #[test]
+    fn max_unavailable_cases() {
+        let cases: &[(i32, Value, i32)] = &[
+            (10, rolling(json!(0), json!(1)), 1),
+            (10, rolling(json!(0), json!(25)), 10),
+            (10, rolling(json!("0%"), json!("10%")), 1),
+            (10, rolling(json!("0%"), json!("100%")), 10),
+            (0, rolling(json!(0), json!(1)), 0),
+            (10, json!({"type": "Recreate"}), 0),
+            (3, rolling(json!(0), json!(10)), 3),
+            (10, rolling(json!("0%"), json!("30%")), 3),
+        ];
+        for (replicas, strategy, expected) in cases {
+            assert_eq!(
+                max_unavailable(&d(*replicas, strategy.clone())),
+                *expected,
+                "{strategy}"
+            );
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestNewRSNewReplicas`.
+    #[test]
+    fn new_rs_new_replicas_cases() {
+        // (name, strategy, deployment replicas, new RS replicas, maxSurge, old RS replicas, expected)
+        let cases: &[(&str, bool, i32, i32, i32, i32, i32)] = &[
+            ("can not scale up - to newRSReplicas", true, 1, 5, 1, 5, 5),
+            ("scale up - to depReplicas", true, 6, 2, 10, 5, 6),
+            ("recreate - to depReplicas", false, 3, 1, 1, 1, 3),
+        ];
+        for (name, rolling_update, dr, nr, surge, or, expected) in cases {
+            let strategy = if *rolling_update {
+                rolling(json!(surge), json!(1))
+            } else {
+                json!({"type": "Recreate"})
+            };
+            let dep = d(*dr, strategy);
+            let new_rs = rs("new", *nr, 0, 2);
+            let all = vec![rs("old", *or, 0, 1), new_rs.clone()];
+            assert_eq!(
+                new_rs_new_replicas(&dep, &all, &new_rs).expect("ok"),
+                *expected,
+                "{name}"
+            );
+        }
+    }
+
+    /// Upstream: `rolling_test.go` `TestDeploymentController_reconcileNewReplicaSet`.
+    #[test]
+    fn reconcile_new_replica_set_cases() {
+        // (deployment replicas, maxSurge, old replicas, new replicas, expected new size)
+        let cases: &[(i32, i32, i32, i32, Option<i32>)] = &[
+            (10, 0, 10, 0, None),
+            (10, 2, 10, 0, Some(2)),
+            (10, 2, 5, 0, Some(7)),
+            (10, 2, 10, 2, None),
+            (10, 2, 2, 11, Some(10)),
+        ];
+        for (i, (dr, surge, or, nr, expected)) in cases.iter().enumerate() {
+            let dep = d(*dr, rolling(json!(surge), json!(0)));
+            let new_rs = rs("foo-v2", *nr, 0, 2);
+            let all = vec![new_rs.clone(), rs("foo-v1", *or, 0, 1)];
+            assert_eq!(
+                plan_new_replica_set(&all, &new_rs, &dep).expect("ok"),
+                *expected,
+                "case {i}"
+            );
+        }
+    }
+
+    /// Upstream: `rolling_test.go` `TestDeploymentController_reconcileOldReplicaSets`.
+    #[test]
+    fn reconcile_old_replica_sets_cases() {
+        // (replicas, maxUnavailable, old replicas, new replicas, ready old, ready new, expected old size)
+        let cases: &[(i32, i32, i32, i32, i32, i32, Option<i32>)] = &[
+            (10, 0, 10, 0, 10, 0, Some(9)),
+            (10, 2, 10, 0, 10, 0, Some(8)),
+            (10, 2, 10, 0, 8, 0, Some(8)),
+            (10, 2, 10, 0, 9, 0, Some(8)),
+            (10, 2, 8, 2, 8, 0, None),
+        ];
+        for (i, (dr, mu, or, nr, ro, rn, expected)) in cases.iter().enumerate() {
+            let dep = d(*dr, rolling(json!(0), json!(mu)));
+            let old = rs("foo-old", *or, *ro, 1);
+            let new_rs = rs("foo-new", *nr, *rn, 2);
+            let all = vec![old.clone(), new_rs.clone()];
+            let ops = plan_old_replica_sets(&all, &[old], &new_rs, &dep);
+            let got = ops.iter().find(|o| o.name == "foo-old").map(|o| o.replicas);
+            assert_eq!(got, *expected, "case {i}: {ops:?}");
+        }
+    }
+
+    /// Upstream: `rolling_test.go` `TestDeploymentController_cleanupUnhealthyReplicas`.
+    #[test]
+    fn cleanup_unhealthy_replicas_cases() {
+        // (old replicas, ready, max cleanup, cleaned)
+        let cases: &[(i32, i32, i32, i32)] =
+            &[(10, 8, 1, 1), (10, 8, 3, 2), (10, 8, 0, 0), (10, 10, 3, 0)];
+        for (i, (replicas, ready, max_cleanup, expected)) in cases.iter().enumerate() {
+            let old = rs("foo-v2", *replicas, *ready, 1);
+            let (_, _, cleaned) = plan_cleanup_unhealthy(&[old], *max_cleanup);
+            assert_eq!(cleaned, *expected, "case {i}");
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestDeploymentComplete`.
+    #[test]
+    fn deployment_complete_cases() {
+        // (replicas, current, updated, available, maxSurge, expected)
+        let cases: &[(&str, i32, i32, i32, i32, bool)] = &[
+            (
+                "not complete: min but not all pods become available",
+                5,
+                5,
+                5,
+                4,
+                false,
+            ),
+            (
+                "not complete: min availability is not honored",
+                5,
+                5,
+                5,
+                3,
+                false,
+            ),
+            ("complete", 5, 5, 5, 5, true),
+            (
+                "not complete: all pods are available but not updated",
+                5,
+                5,
+                4,
+                5,
+                false,
+            ),
+            ("not complete: still running old pods", 1, 2, 1, 1, false),
+            (
+                "not complete: one replica deployment never comes up",
+                1,
+                1,
+                1,
+                0,
+                false,
+            ),
+        ];
+        for (name, desired, current, updated, available, expected) in cases {
+            let dep = d(*desired, rolling(json!(1), json!(1)));
+            let s = DeploymentStatus {
+                replicas: Some(*current),
+                updated_replicas: Some(*updated),
+                available_replicas: Some(*available),
+                observed_generation: Some(1),
+                ..DeploymentStatus::default()
+            };
+            assert_eq!(deployment_complete(&dep, &s), *expected, "{name}");
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestDeploymentProgressing`.
+    #[test]
+    fn deployment_progressing_cases() {
+        let status = |current: i32, updated: i32, ready: i32, available: i32| DeploymentStatus {
+            replicas: Some(current),
+            updated_replicas: Some(updated),
+            ready_replicas: Some(ready),
+            available_replicas: Some(available),
+            ..DeploymentStatus::default()
+        };
+        // (name, old status, new status, expected)
+        let cases = [
+            (
+                "progressing: updated pods",
+                status(10, 4, 4, 4),
+                status(10, 6, 4, 4),
+                true,
+            ),
+            (
+                "not progressing: the overall number of pods didn't change",
+                status(10, 4, 4, 4),
+                status(10, 4, 4, 4),
+                false,
+            ),
+            (
+                "progressing: older pods removed",
+                status(10, 4, 4, 4),
+                status(8, 4, 4, 4),
+                true,
+            ),
+            (
+                "not progressing: less new pods",
+                status(10, 7, 4, 4),
+                status(10, 6, 4, 4),
+                false,
+            ),
+            (
+                "progressing: less overall but more new pods",
+                status(10, 4, 4, 4),
+                status(8, 6, 4, 4),
+                true,
+            ),
+            (
+                "progressing: more ready pods",
+                status(10, 10, 4, 4),
+                status(10, 10, 5, 4),
+                true,
+            ),
+            (
+                "progressing: more available pods",
+                status(10, 10, 4, 4),
+                status(10, 10, 4, 5),
+                true,
+            ),
+        ];
+        for (name, old, new, expected) in cases {
+            let mut dep = d(10, rolling(json!(1), json!(1)));
+            dep.status = Some(old);
+            assert_eq!(deployment_progressing(&dep, &new), expected, "{name}");
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestDeploymentTimedOut`.
+    #[test]
+    fn deployment_timed_out_cases() {
+        let now = Timestamp::from_second(1_735_689_600).expect("now");
+        let before = |s: i64| now - jiff::SignedDuration::from_secs(s);
+        // (name, progressDeadlineSeconds, condition reason, last update, expected)
+        let cases: &[(&str, Option<i32>, &str, Timestamp, bool)] = &[
+            (
+                "nil progressDeadlineSeconds",
+                None,
+                reason::REPLICA_SET_UPDATED,
+                before(1),
+                false,
+            ),
+            (
+                "infinite",
+                Some(i32::MAX),
+                reason::REPLICA_SET_UPDATED,
+                before(1),
+                false,
+            ),
+            (
+                "no timeout",
+                Some(30),
+                reason::REPLICA_SET_UPDATED,
+                before(1),
+                false,
+            ),
+            (
+                "timeout",
+                Some(30),
+                reason::REPLICA_SET_UPDATED,
+                before(31),
+                true,
+            ),
+            (
+                "complete never times out",
+                Some(30),
+                reason::NEW_RS_AVAILABLE,
+                before(31),
+                false,
+            ),
+            (
+                "already timed out",
+                Some(30),
+                reason::TIMED_OUT,
+                before(1),
+                true,
+            ),
+        ];
+        for (name, pds, why, at, expected) in cases {
+            let mut dep = d(1, rolling(json!(1), json!(1)));
+            dep.spec.as_mut().expect("spec").progress_deadline_seconds = *pds;
+            let mut s = DeploymentStatus::default();
+            set_condition(&mut s, new_condition("Progressing", "True", why, "", *at));
+            assert_eq!(deployment_timed_out(&dep, &s, now), *expected, "{name}");
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestAnnotationUtils` (revision bumps, history on
+    /// rollback, replica annotations on creation, skipped annotations).
+    #[test]
+    fn new_replica_set_annotations() {
+        let mut dep = d(3, rolling(json!(1), json!(0)));
+        dep.metadata.annotations = Some(
+            [
+                ("team".to_string(), "a".to_string()),
+                (LAST_APPLIED.to_string(), "{}".to_string()),
+                (REVISION_ANNOTATION.to_string(), "9".to_string()),
+            ]
+            .into(),
+        );
+        let mut fresh = rs("new", 0, 0, 1);
+        assert!(set_new_replica_set_annotations(
+            &dep, &mut fresh, "1", false
+        ));
+        let a = fresh.metadata.annotations.clone().expect("annotations");
+        assert_eq!(a[REVISION_ANNOTATION], "1");
+        assert_eq!(a["team"], "a");
+        assert_eq!(a[DESIRED_REPLICAS_ANNOTATION], "3");
+        assert_eq!(a[MAX_REPLICAS_ANNOTATION], "4");
+        assert!(!a.contains_key(LAST_APPLIED));
+        // Same revision again: nothing changes.
+        assert!(!set_new_replica_set_annotations(
+            &dep, &mut fresh, "1", true
+        ));
+        // Rolled back to: revision 4, history keeps 1; then 6 appends 4.
+        assert!(set_new_replica_set_annotations(&dep, &mut fresh, "4", true));
+        assert!(set_new_replica_set_annotations(&dep, &mut fresh, "6", true));
+        let a = fresh.metadata.annotations.expect("annotations");
+        assert_eq!(a[REVISION_ANNOTATION], "6");
+        assert_eq!(a[REVISION_HISTORY_ANNOTATION], "1,4");
+    }
+
+    /// Upstream: `controller_utils_test.go` `TestComputeHash` (collision counts change the
+    /// hash) and `rand.SafeEncodeString`'s alphabet.
+    #[test]
+    fn compute_hash_depends_on_collision_count() {
+        let t = PodTemplateSpec::default();
+        for (a, b) in [(Some(1), Some(2)), (None, Some(i32::MAX))] {
+            assert_ne!(compute_hash(&t, a), compute_hash(&t, b));
+        }
+        let h = compute_hash(&t, None);
+        assert!(!h.is_empty() && h.len() <= 10);
+        assert!(h.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
+        assert_eq!(safe_encode_string("0123"), "4567");
+    }
+
+    /// Proportional scaling as in upstream `sync_test.go` `TestScale` (values computed by hand
+    /// from `GetProportion`: leftovers go to the first ReplicaSet in size order).
+    #[test]
+    fn proportional_scaling_cases() {
+        let with_max = |mut r: ReplicaSet, max: i32| {
+            r.metadata.annotations =
+                Some([(MAX_REPLICAS_ANNOTATION.to_string(), max.to_string())].into());
+            r
+        };
+        // (name, old deployment replicas, new deployment replicas, new RS, old RSs, expected sizes new..old)
+        let dep = |replicas: i32| d(replicas, rolling(json!(3), json!(2)));
+        // 5 -> 10 with maxSurge 3: 13 allowed, 8 to add; old 3·13/8 ≈ 5 (+2), new 2·13/8 ≈ 3
+        // (+1); the 5 left over go to the larger (old) one.
+        let new_rs = with_max(rs("new", 2, 0, 2), 8);
+        let old = vec![with_max(rs("old", 3, 0, 1), 8)];
+        let ops = plan_scale(&dep(10), Some(&new_rs), &old);
+        let size = |n: &str| ops.iter().find(|o| o.name == n).map(|o| o.replicas);
+        assert_eq!((size("new"), size("old")), (Some(3), Some(10)));
+        // 5 -> 3: 6 allowed (3 + surge 3), one more than now; the sizes sum to 6.
+        let ops = plan_scale(&dep(3), Some(&new_rs), &old);
+        let size = |n: &str| ops.iter().find(|o| o.name == n).map(|o| o.replicas);
+        assert_eq!(size("new").unwrap_or(2) + size("old").unwrap_or(3), 6);
+        // Only one active ReplicaSet: it takes the whole size.
+        let single = vec![rs("old", 0, 0, 1)];
+        let ops = plan_scale(&dep(7), Some(&rs("new", 5, 5, 2)), &single);
+        assert_eq!(
+            ops,
+            vec![ScaleOp {
+                name: "new".into(),
+                replicas: 7
+            }]
+        );
+    }
 }
