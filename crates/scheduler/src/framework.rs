@@ -134,19 +134,37 @@ pub struct PostFilterResult {
 }
 
 /// Per-node statuses of a failed cycle, with one status for nodes not listed (`NodeToStatus`).
-/// Node names are shared with the snapshot (`Arc<str>`), so recording thousands of rejections
-/// costs no string copies.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A failed cycle records a status for every node (thousands), so entries are kept in insertion
+/// order with an index by snapshot list position instead of a map keyed by name; node names are
+/// shared with the snapshot (`Arc<str>`). Name lookups scan (they are rare).
+#[derive(Debug, Clone)]
 pub struct NodeToStatus {
-    /// Status and, when set from a snapshot node, its list position.
-    map: BTreeMap<Arc<str>, (Status, Option<usize>)>,
+    entries: Vec<(Arc<str>, Status, Option<usize>)>,
+    /// List position → entry index + 1 (0: none).
+    by_position: Vec<u32>,
+    /// Whether some entry was set by name only (no position).
+    has_unpositioned: bool,
     absent: Status,
 }
+
+impl PartialEq for NodeToStatus {
+    fn eq(&self, other: &Self) -> bool {
+        fn map(m: &NodeToStatus) -> BTreeMap<&str, &Status> {
+            m.entries.iter().map(|(k, s, _)| (k.as_ref(), s)).collect()
+        }
+        self.absent == other.absent && map(self) == map(other)
+    }
+}
+
+impl Eq for NodeToStatus {}
 
 impl Default for NodeToStatus {
     fn default() -> Self {
         Self {
-            map: BTreeMap::new(),
+            entries: Vec::new(),
+            by_position: Vec::new(),
+            has_unpositioned: false,
             absent: Status::code_only(Code::UnschedulableAndUnresolvable),
         }
     }
@@ -158,32 +176,66 @@ impl NodeToStatus {
         Self::default()
     }
 
+    fn find(&self, node: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .rposition(|(k, _, _)| k.as_ref() == node)
+    }
+
     /// The status of `node` (the absent status when not listed).
     pub fn get(&self, node: &str) -> &Status {
-        self.map.get(node).map_or(&self.absent, |(s, _)| s)
+        self.find(node).map_or(&self.absent, |i| &self.entries[i].1)
     }
 
     /// Sets a node's status.
     pub fn set(&mut self, node: &str, status: Status) {
-        self.map.insert(Arc::from(node), (status, None));
+        match self.find(node) {
+            Some(i) => self.entries[i].1 = status,
+            None => {
+                self.has_unpositioned = true;
+                self.entries.push((Arc::from(node), status, None));
+            }
+        }
     }
 
-    /// Sets the status of a snapshot node, sharing its name.
+    /// Sets the status of a snapshot node, sharing its name and indexing its list position.
     pub fn set_node(&mut self, node: &NodeInfo, status: Status) {
-        self.map.insert(
-            node.node.shared_name.clone(),
-            (status, Some(node.list_position)),
-        );
+        let name = &node.node.shared_name;
+        let pos = node.list_position;
+        if let Some(&slot) = self.by_position.get(pos)
+            && slot != 0
+        {
+            let i = (slot - 1) as usize;
+            if self.entries[i].0.as_ref() == name.as_ref() {
+                self.entries[i].1 = status;
+                return;
+            }
+        }
+        if self.has_unpositioned
+            && let Some(i) = self.find(name)
+        {
+            self.entries[i].1 = status;
+            return;
+        }
+        let Ok(index) = u32::try_from(self.entries.len() + 1) else {
+            self.entries.push((name.clone(), status, None));
+            return;
+        };
+        if self.by_position.len() <= pos {
+            self.by_position.resize(pos + 1, 0);
+        }
+        self.by_position[pos] = index;
+        self.entries.push((name.clone(), status, Some(pos)));
     }
 
     /// Number of listed nodes.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// Whether no node is listed.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 
     /// The status of nodes not listed.
@@ -196,9 +248,9 @@ impl NodeToStatus {
         self.absent = s;
     }
 
-    /// The listed nodes and their statuses, by name.
+    /// The listed nodes and their statuses, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Status)> {
-        self.map.iter().map(|(k, (v, _))| (k.as_ref(), v))
+        self.entries.iter().map(|(k, v, _)| (k.as_ref(), v))
     }
 
     /// The nodes of `all` whose status has `code` (listed or absent) (`NodesForStatusCode`).
@@ -207,11 +259,24 @@ impl NodeToStatus {
         all: impl Iterator<Item = &'a NodeInfo>,
         code: Code,
     ) -> Vec<&'a NodeInfo> {
-        all.filter(|n| self.get(n.name()).code() == code).collect()
+        let by_name: BTreeMap<&str, &Status> = self
+            .entries
+            .iter()
+            .map(|(k, s, _)| (k.as_ref(), s))
+            .collect();
+        all.filter(|n| {
+            by_name
+                .get(n.name())
+                .copied()
+                .unwrap_or(&self.absent)
+                .code()
+                == code
+        })
+        .collect()
     }
 
     /// As [`NodeToStatus::nodes_for_status_code`] over the whole snapshot, in its list order,
-    /// joining the name-sorted statuses with the name-sorted nodes instead of searching.
+    /// using the recorded list positions instead of name lookups.
     pub fn snapshot_nodes_for_status_code<'a>(
         &self,
         snapshot: &'a Snapshot,
@@ -224,7 +289,7 @@ impl NodeToStatus {
         // any string comparison; other names are looked up.
         let n = snapshot.num_nodes();
         let mut selected = vec![false; n];
-        for (name, (status, position)) in &self.map {
+        for (name, status, position) in &self.entries {
             if status.code() != code {
                 continue;
             }
@@ -294,13 +359,13 @@ impl fmt::Display for FitError {
             let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
             for (_, status) in d.node_to_status.iter() {
                 for r in status.reasons() {
-                    *reasons.entry(r.as_str()).or_insert(0) += 1;
+                    *reasons.entry(r.as_ref()).or_insert(0) += 1;
                 }
             }
             let listed = d.node_to_status.len();
             if listed < self.num_all_nodes {
                 for r in d.node_to_status.absent_nodes_status().reasons() {
-                    *reasons.entry(r.as_str()).or_insert(0) += self.num_all_nodes - listed;
+                    *reasons.entry(r.as_ref()).or_insert(0) += self.num_all_nodes - listed;
                 }
             }
             let mut lines: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
@@ -986,7 +1051,7 @@ impl Framework {
             {
                 result = Some(r);
             }
-            reasons.extend(s.reasons().iter().cloned());
+            reasons.extend(s.reasons().iter().map(|r| r.to_string()));
             if rejector.is_empty() {
                 rejector = p.name();
             }

@@ -294,7 +294,7 @@ fn find_nodes_that_pass_filters<'s>(
                     node: node.name().to_owned(),
                     code: status.code(),
                     plugin: status.plugin().to_owned(),
-                    reasons: status.reasons().to_vec(),
+                    reasons: status.reasons().iter().map(|r| r.to_string()).collect(),
                 });
             }
             diagnosis.add_plugin_status(&status);

@@ -2,6 +2,7 @@
 //!
 //! Upstream: staging/src/k8s.io/kube-scheduler/framework/interface.go (`Code`, `Status`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The outcome class of a plugin call (`fwk.Code`).
@@ -49,7 +50,7 @@ impl fmt::Display for Code {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     code: Code,
-    reasons: Vec<String>,
+    reasons: Vec<Cow<'static, str>>,
     plugin: &'static str,
 }
 
@@ -77,7 +78,16 @@ impl Status {
     {
         Self {
             code,
-            reasons: reasons.into_iter().map(Into::into).collect(),
+            reasons: reasons.into_iter().map(|r| Cow::Owned(r.into())).collect(),
+            plugin: "",
+        }
+    }
+
+    /// A status with `code` and reasons that may be static strings (no copy).
+    pub fn from_reasons(code: Code, reasons: Vec<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            reasons,
             plugin: "",
         }
     }
@@ -86,7 +96,7 @@ impl Status {
     pub fn with_reason(code: Code, reason: impl Into<String>) -> Self {
         Self {
             code,
-            reasons: vec![reason.into()],
+            reasons: vec![Cow::Owned(reason.into())],
             plugin: "",
         }
     }
@@ -116,7 +126,7 @@ impl Status {
     }
 
     /// The reasons, in order.
-    pub fn reasons(&self) -> &[String] {
+    pub fn reasons(&self) -> &[Cow<'static, str>] {
         &self.reasons
     }
 
@@ -139,7 +149,7 @@ impl Status {
 
     /// Appends a reason (`AppendReason`).
     pub fn append_reason(&mut self, reason: impl Into<String>) {
-        self.reasons.push(reason.into());
+        self.reasons.push(Cow::Owned(reason.into()));
     }
 
     /// The reasons joined by ", " (`Message`).

@@ -382,14 +382,14 @@ impl DefaultPreemption {
                             break;
                         }
                     }
-                    Ok(_) => node_statuses.set(
-                        node.name(),
-                        Status::error(format!(
+                    Ok(_) => {
+                        let s = Status::error(format!(
                             "expected at least one victim pod on node {:?}",
                             node.name()
-                        )),
-                    ),
-                    Err(s) => node_statuses.set(node.name(), s),
+                        ));
+                        node_statuses.set_node(&node, s);
+                    }
+                    Err(s) => node_statuses.set_node(&node, s),
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! Upstream: pkg/scheduler/framework/plugins/noderesources/{fit.go, resource_allocation.go,
 //! least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go, balanced_allocation.go}.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::cycle_state::CycleState;
@@ -64,9 +65,9 @@ pub enum ScoringStrategy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsufficientResource {
     /// Resource name.
-    pub resource_name: String,
+    pub resource_name: Cow<'static, str>,
     /// The reason text.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// Requested by the pod.
     pub requested: i64,
     /// Already used on the node.
@@ -90,8 +91,8 @@ pub fn fits_request(
     let pods = i64::try_from(node.pods.len()).unwrap_or(i64::MAX);
     if pods + 1 > alloc.allowed_pod_number {
         out.push(InsufficientResource {
-            resource_name: resource::PODS.into(),
-            reason: "Too many pods".into(),
+            resource_name: Cow::Borrowed(resource::PODS),
+            reason: Cow::Borrowed("Too many pods"),
             requested: 1,
             used: pods,
             capacity: alloc.allowed_pod_number,
@@ -102,11 +103,11 @@ pub fn fits_request(
     {
         return out;
     }
-    let mut check = |name: &str, reason: &str, r: i64, a: i64, u: i64| {
+    let mut check = |name: &'static str, reason: &'static str, r: i64, a: i64, u: i64| {
         if r > 0 && r > a - u {
             out.push(InsufficientResource {
-                resource_name: name.into(),
-                reason: reason.into(),
+                resource_name: Cow::Borrowed(name),
+                reason: Cow::Borrowed(reason),
                 requested: r,
                 used: u,
                 capacity: a,
@@ -151,8 +152,8 @@ pub fn fits_request(
         let u = used.scalar(name);
         if q > a - u {
             out.push(InsufficientResource {
-                resource_name: name.clone(),
-                reason: format!("Insufficient {name}"),
+                resource_name: Cow::Owned(name.clone()),
+                reason: Cow::Owned(format!("Insufficient {name}")),
                 requested: q,
                 used: u,
                 capacity: a,
@@ -477,7 +478,7 @@ impl FilterPlugin for Fit {
         } else {
             Code::Unschedulable
         };
-        Status::new(code, insufficient.into_iter().map(|r| r.reason))
+        Status::from_reasons(code, insufficient.into_iter().map(|r| r.reason).collect())
     }
 }
 
