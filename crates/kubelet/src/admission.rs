@@ -81,7 +81,7 @@ pub fn admit(node: &NodeInfo, pod: &PodInfo, node_os: &str) -> Result<(), Reject
     )
     .into_iter()
     .map(|r| {
-        let reason = match r.resource_name.as_str() {
+        let reason = match r.resource_name.as_ref() {
             resource::CPU => OUT_OF_CPU.to_string(),
             resource::MEMORY => OUT_OF_MEMORY.to_string(),
             resource::EPHEMERAL_STORAGE => OUT_OF_EPHEMERAL_STORAGE.to_string(),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_core::clock::Clock;
 use kubetwin_store::{RedbOptions, Store};
@@ -154,9 +155,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
     println!("  kubectl get namespaces");
 
+    // The control plane: controllers and the scheduler, in process, on the shared time.
+    let controllers_client = LocalClient::new(server.clone(), "kube-controller-manager");
+    let controllers_time = time.clone();
+    tokio::spawn(async move {
+        if let Err(e) =
+            kubetwin_controllers::ControllerManager::run(controllers_client, controllers_time, seed)
+                .await
+        {
+            tracing::error!(error = %e, "controller manager stopped");
+        }
+    });
+    let scheduler_client = LocalClient::new(server.clone(), "default-scheduler");
+    let scheduler =
+        kubetwin_scheduler_driver::SchedulerDriver::new(scheduler_client, time.clone(), seed)
+            .map_err(|e| anyhow::anyhow!("scheduler configuration: {e}"))?;
+    tokio::spawn(scheduler.run());
+
     if let Some(cluster) = &cluster {
         for node in cluster.nodes() {
-            let client = kubetwin_apiserver::local::LocalClient::new(server.clone(), "kubelet");
+            let client = LocalClient::new(server.clone(), "kubelet");
             let kubelet = kubetwin_kubelet::Kubelet::new(
                 client,
                 time.clone(),

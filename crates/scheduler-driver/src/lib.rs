@@ -1,0 +1,366 @@
+//! The API-connected scheduler: the `kubetwin-scheduler` library driven by watches of nodes and
+//! pods through the in-process API client, as kube-scheduler's event handlers and scheduling
+//! loop drive its framework.
+//!
+//! Upstream: `pkg/scheduler/eventhandlers.go` (which pods and nodes enter the cache or the
+//! queue), `pkg/scheduler/schedule_one.go` (`scheduleOne`: assume, bind through `pods/binding`,
+//! `handleSchedulingFailure`: the `FailedScheduling` event, the `PodScheduled=False` condition,
+//! `nominatedNodeName`), `pkg/scheduler/framework/preemption/preemption.go` (victims are deleted).
+//!
+//! One task owns the snapshot and the queue; it drains every pending watch event before each
+//! scheduling cycle, so under virtual time the same inputs give the same decisions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kubetwin_apiserver::local::{LocalClient, resource_of};
+use kubetwin_apiserver::watch::WatchEvent;
+use kubetwin_apiserver::write::DeleteOptions;
+use kubetwin_core::clock::{Clock, format_time};
+use kubetwin_runtime::SimTime;
+use kubetwin_scheduler::config::SchedulerConfiguration;
+use kubetwin_scheduler::framework::QueuedPodInfo;
+use kubetwin_scheduler::queue::{QueueLocation, SchedulingQueue};
+use kubetwin_scheduler::schedule::{CycleOutcome, Scheduler};
+use kubetwin_scheduler::status::Code;
+use kubetwin_scheduler::types::{NodeData, PodInfo};
+use serde_json::json;
+use tokio::sync::mpsc::Receiver;
+use tokio::sync::mpsc::error::TryRecvError;
+
+/// The scheduler name whose pods this scheduler places.
+pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
+
+/// The API-connected scheduler.
+#[derive(Debug)]
+pub struct SchedulerDriver {
+    client: LocalClient,
+    time: SimTime,
+    scheduler: Scheduler,
+    queue: SchedulingQueue,
+    /// Bound pods in the snapshot, by `namespace/name`.
+    bound: BTreeMap<String, Arc<PodInfo>>,
+}
+
+fn pod_key(pod: &Pod) -> String {
+    kubetwin_scheduler::types::pod_key(
+        pod.metadata.namespace.as_deref().unwrap_or("default"),
+        pod.metadata.name.as_deref().unwrap_or(""),
+    )
+}
+
+fn is_terminal(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+impl SchedulerDriver {
+    /// A scheduler with the default profile (KubeSchedulerConfiguration v1 defaults).
+    pub fn new(client: LocalClient, time: SimTime, seed: u64) -> Result<Self, String> {
+        let frameworks = SchedulerConfiguration::default()
+            .build_frameworks()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            time,
+            scheduler: Scheduler::new(frameworks, seed),
+            // Upstream defaults: podInitialBackoffSeconds 1, podMaxBackoffSeconds 10.
+            queue: SchedulingQueue::new(1, 10),
+            bound: BTreeMap::new(),
+        })
+    }
+
+    fn now_nanos(&self) -> i128 {
+        self.time.now().as_nanosecond()
+    }
+
+    /// Runs until the watches end.
+    pub async fn run(mut self) {
+        let (Ok(nodes), Ok(pods)) = (resource_of::<Node>(), resource_of::<Pod>()) else {
+            return;
+        };
+        let (Ok(mut node_events), Ok(mut pod_events)) = (
+            self.client.watch(nodes, None, 0, None, None),
+            self.client.watch(pods, None, 0, None, None),
+        ) else {
+            tracing::error!("scheduler: cannot watch nodes and pods");
+            return;
+        };
+        loop {
+            // Everything already observed goes into the cache before the next cycle.
+            if !drain(&mut node_events, |e| self.on_node(e))
+                || !drain(&mut pod_events, |e| self.on_pod(e))
+            {
+                return;
+            }
+            let now = self.now_nanos();
+            self.queue.flush_backoff_completed(now);
+            if let Some(queued) = self.queue.pop() {
+                self.schedule(queued).await;
+                continue;
+            }
+            let wake = self.queue.next_backoff_expiry();
+            let time = self.time.clone();
+            tokio::select! {
+                event = node_events.recv() => match event {
+                    Some(e) => self.on_node(e),
+                    None => return,
+                },
+                event = pod_events.recv() => match event {
+                    Some(e) => self.on_pod(e),
+                    None => return,
+                },
+                _ = async move {
+                    match wake {
+                        Some(at) => {
+                            let at = jiff::Timestamp::from_nanosecond(at).unwrap_or(jiff::Timestamp::MAX);
+                            time.sleep_until(at).await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {}
+            }
+        }
+    }
+
+    fn on_node(&mut self, event: WatchEvent) {
+        let Ok(node) = serde_json::from_value::<Node>(event.object) else {
+            return;
+        };
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let pods_on_node: Vec<Arc<PodInfo>> = self
+            .bound
+            .values()
+            .filter(|p| p.node_name == name)
+            .cloned()
+            .collect();
+        let _ = self.scheduler.snapshot.remove_node(&name);
+        if matches!(event.event_type, "ADDED" | "MODIFIED") {
+            match NodeData::new(node) {
+                Ok(data) => {
+                    if let Err(e) = self.scheduler.snapshot.add_node(data) {
+                        tracing::warn!(node = %name, error = %e, "scheduler: cannot cache node");
+                    }
+                    for p in pods_on_node {
+                        let _ = self.scheduler.snapshot.add_pod(p);
+                    }
+                }
+                Err(e) => tracing::warn!(node = %name, error = %e, "scheduler: cannot read node"),
+            }
+        }
+        // A node change may make unschedulable pods fit (upstream: NodeAdd/NodeUpdate events).
+        let now = self.now_nanos();
+        self.queue.move_unschedulable(now, |_| true);
+    }
+
+    fn on_pod(&mut self, event: WatchEvent) {
+        let Ok(pod) = serde_json::from_value::<Pod>(event.object) else {
+            return;
+        };
+        let key = pod_key(&pod);
+        let now = self.now_nanos();
+        if let Some(old) = self.bound.remove(&key) {
+            let _ = self.scheduler.snapshot.remove_pod(&old.key);
+        }
+        if event.event_type == "DELETED" {
+            self.queue.delete(&key);
+            self.queue.move_unschedulable(now, |_| true);
+            return;
+        }
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty());
+        if node_name.is_some() {
+            self.queue.delete(&key);
+            if is_terminal(&pod) {
+                self.queue.move_unschedulable(now, |_| true);
+                return;
+            }
+            if let Ok(info) = PodInfo::new(pod) {
+                let info = Arc::new(info);
+                if self.scheduler.snapshot.add_pod(info.clone()).is_ok() {
+                    self.bound.insert(key, info);
+                }
+            }
+            return;
+        }
+        let ours = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.scheduler_name.as_deref())
+            .unwrap_or(DEFAULT_SCHEDULER_NAME)
+            == DEFAULT_SCHEDULER_NAME;
+        if !ours || pod.metadata.deletion_timestamp.is_some() || is_terminal(&pod) {
+            self.queue.delete(&key);
+            return;
+        }
+        let gated = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.scheduling_gates.as_ref())
+            .is_some_and(|g| !g.is_empty());
+        let Ok(info) = PodInfo::new(pod) else { return };
+        match self.queue.location(&key) {
+            // Removing the last scheduling gate releases the pod (upstream: PreEnqueue re-runs on update).
+            Some(QueueLocation::Gated) if !gated => {
+                self.queue.delete(&key);
+                self.queue.add(Arc::new(info), now, "");
+            }
+            Some(_) => self.queue.update_pod(Arc::new(info)),
+            None => self.queue.add(
+                Arc::new(info),
+                now,
+                if gated { "SchedulingGates" } else { "" },
+            ),
+        }
+    }
+
+    async fn schedule(&mut self, queued: QueuedPodInfo) {
+        let outcome = self.scheduler.schedule_one(&queued.pod, false);
+        match &outcome.node {
+            Some(node) => self.bind(queued, node.clone()).await,
+            None => self.handle_failure(queued, outcome).await,
+        }
+    }
+
+    /// Assumes the pod on `node` in the cache, then binds it (`schedule_one.go` `assume`, `bind`).
+    async fn bind(&mut self, queued: QueuedPodInfo, node: String) {
+        let pod = &queued.pod;
+        let assumed = Arc::new(pod.assumed_on(&node));
+        let _ = self.scheduler.snapshot.add_pod(assumed.clone());
+        self.bound.insert(pod.key.clone(), assumed);
+        if let Err(e) = self.client.bind(&pod.namespace, &pod.name, &node).await {
+            tracing::debug!(pod = %pod.key, error = %e, "scheduler: binding failed");
+            if let Some(a) = self.bound.remove(&pod.key) {
+                let _ = self.scheduler.snapshot.remove_pod(&a.key);
+            }
+            if e.code != 404 && e.code != 409 {
+                let now = self.now_nanos();
+                self.queue
+                    .add_unschedulable(queued, now, Default::default(), true, true);
+            }
+        }
+    }
+
+    /// `handleSchedulingFailure`: event, condition, nominated node, victims, requeue.
+    async fn handle_failure(&mut self, queued: QueuedPodInfo, outcome: CycleOutcome) {
+        let pod = queued.pod.clone();
+        let message = outcome.message.clone().unwrap_or_default();
+        let reason = if outcome.code == Code::Error {
+            "SchedulerError"
+        } else {
+            "Unschedulable"
+        };
+        if let Some(node) = &outcome.nominated_node {
+            let patch = json!({"status": {"nominatedNodeName": node}});
+            let _ = self
+                .client
+                .merge_patch(
+                    pods_info(),
+                    Some(&pod.namespace),
+                    &pod.name,
+                    "status",
+                    &patch,
+                )
+                .await;
+            for victim in &outcome.preempted {
+                if let Some((ns, name)) = victim.split_once('/') {
+                    let _ = self
+                        .client
+                        .delete(pods_info(), Some(ns), name, &DeleteOptions::default())
+                        .await;
+                }
+            }
+        }
+        self.record_failed_scheduling(&pod, &message).await;
+        let now = format_time(self.time.now());
+        let patch = json!({"status": {"conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": reason, "message": message,
+            "lastProbeTime": null, "lastTransitionTime": now,
+        }]}});
+        let _ = self
+            .client
+            .merge_patch(
+                pods_info(),
+                Some(&pod.namespace),
+                &pod.name,
+                "status",
+                &patch,
+            )
+            .await;
+        let retry_soon = outcome.nominated_node.is_some();
+        let error = outcome.code == Code::Error;
+        let now = self.now_nanos();
+        self.queue.add_unschedulable(
+            queued,
+            now,
+            outcome.unschedulable_plugins,
+            retry_soon,
+            error,
+        );
+    }
+
+    /// A `FailedScheduling` Warning event, aggregated per pod and message as the event
+    /// recorder's correlator does (`count` and `lastTimestamp` bumped on repeats).
+    async fn record_failed_scheduling(&self, pod: &PodInfo, message: &str) {
+        let Ok(events) = resource_of::<k8s_openapi::api::core::v1::Event>() else {
+            return;
+        };
+        let name = format!(
+            "{}.{:016x}",
+            pod.name,
+            fnv64(&format!("{}/{message}", pod.uid))
+        );
+        let now = format_time(self.time.now());
+        if let Ok(existing) = self.client.get(events, Some(&pod.namespace), &name) {
+            let count = existing["count"].as_i64().unwrap_or(1) + 1;
+            let patch = json!({"count": count, "lastTimestamp": now});
+            let _ = self
+                .client
+                .merge_patch(events, Some(&pod.namespace), &name, "", &patch)
+                .await;
+            return;
+        }
+        let event = json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": pod.namespace},
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": pod.namespace, "name": pod.name, "uid": pod.uid},
+            "reason": "FailedScheduling", "message": message, "type": "Warning",
+            "source": {"component": DEFAULT_SCHEDULER_NAME},
+            "reportingComponent": DEFAULT_SCHEDULER_NAME, "reportingInstance": DEFAULT_SCHEDULER_NAME,
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1, "action": "Scheduling",
+        });
+        let _ = self
+            .client
+            .create(events, Some(&pod.namespace), event)
+            .await;
+    }
+}
+
+fn pods_info() -> &'static kubetwin_apiserver::registry::ResourceInfo {
+    // Served by every kubetwin API server (the registry table is static).
+    resource_of::<Pod>().unwrap_or(&kubetwin_apiserver::registry::RESOURCES[0])
+}
+
+/// Applies every event already waiting; false when the channel closed.
+fn drain(rx: &mut Receiver<WatchEvent>, mut apply: impl FnMut(WatchEvent)) -> bool {
+    loop {
+        match rx.try_recv() {
+            Ok(e) => apply(e),
+            Err(TryRecvError::Empty) => return true,
+            Err(TryRecvError::Disconnected) => return false,
+        }
+    }
+}
+
+/// FNV-1a 64, for stable event names.
+fn fnv64(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
