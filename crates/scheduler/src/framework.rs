@@ -233,6 +233,11 @@ impl NodeToStatus {
         self.entries.len()
     }
 
+    /// Makes room for `additional` more nodes.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+    }
+
     /// Whether no node is listed.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

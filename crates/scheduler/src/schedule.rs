@@ -298,6 +298,10 @@ fn find_nodes_that_pass_filters<'s>(
                 });
             }
             diagnosis.add_plugin_status(&status);
+            if diagnosis.node_to_status.is_empty() {
+                // Rejections usually come in bulk: size the list once.
+                diagnosis.node_to_status.reserve(num_all - i);
+            }
             diagnosis.node_to_status.set_node(node, status);
         }
     }

@@ -522,6 +522,27 @@ impl NodeInfo {
         self.pods.push(pod);
     }
 
+    /// Removes `pod` (found by identity first, then by key) by swapping the last pod into its
+    /// place, as [`NodeInfo::remove_pod`].
+    pub fn remove_pod_info(&mut self, pod: &Arc<PodInfo>) -> Option<Arc<PodInfo>> {
+        fn remove_from(list: &mut Vec<Arc<PodInfo>>, pod: &Arc<PodInfo>) -> Option<Arc<PodInfo>> {
+            let i = list
+                .iter()
+                .position(|p| Arc::ptr_eq(p, pod))
+                .or_else(|| list.iter().position(|p| p.key == pod.key))?;
+            Some(list.swap_remove(i))
+        }
+        let removed = remove_from(&mut self.pods, pod)?;
+        if removed.has_affinity {
+            remove_from(&mut self.pods_with_affinity, &removed);
+        }
+        if removed.has_required_anti_affinity {
+            remove_from(&mut self.pods_with_required_anti_affinity, &removed);
+        }
+        self.update(&removed, -1);
+        Some(removed)
+    }
+
     /// Removes the pod with `key` by swapping the last pod into its place (`RemovePod`);
     /// returns it, or `None` when it is not on the node.
     pub fn remove_pod(&mut self, key: &str) -> Option<Arc<PodInfo>> {
