@@ -245,7 +245,7 @@ impl DefaultPreemption {
                 .run_filter_plugins_with_nominated_pods(h, state, pod, node)
                 .is_success();
             if !fits {
-                node.remove_pod_info(&p);
+                node.remove_pod_info(p);
                 let s = fw.run_pre_filter_extension_remove_pod(h, state, pod, p, node);
                 if !s.is_success() {
                     return Err(s);
