@@ -199,9 +199,33 @@ struct PreFilterState {
     tp_value_to_match_num: Vec<Arc<BTreeMap<String, i64>>>,
     /// Per constraint, 1 when the incoming pod matches its own selector (constant per cycle).
     self_match: Vec<i64>,
+    /// Per constraint, whether every domain (and an unseen one, count 0) is within the skew:
+    /// then Filter only checks that the node has the topology key.
+    every_domain_fits: Vec<bool>,
 }
 
 impl PreFilterState {
+    /// Whether every domain of constraint `i` passes the skew check, given its largest count.
+    fn domains_fit(&self, i: usize, max_count: i64) -> bool {
+        let c = &self.constraints[i];
+        let allowed =
+            i64::from(c.max_skew) + self.min_match_num(i, c.min_domains) - self.self_match[i];
+        max_count.max(0) <= allowed
+    }
+
+    fn refresh_every_domain_fits(&mut self) {
+        self.every_domain_fits = (0..self.constraints.len())
+            .map(|i| {
+                let max = self.tp_value_to_match_num[i]
+                    .values()
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                self.domains_fit(i, max)
+            })
+            .collect();
+    }
+
     fn min_match_num(&self, i: usize, min_domains: i32) -> i64 {
         let domains = self.tp_value_to_match_num[i].len();
         if (domains as i64) < i64::from(min_domains) {
@@ -241,6 +265,7 @@ impl PreFilterState {
             let n = *entry;
             self.critical_paths[i].update(&v, n);
         }
+        self.refresh_every_domain_fits();
     }
 }
 
@@ -507,28 +532,36 @@ impl PreFilterPlugin for PodTopologySpread {
             };
             tp.push(counts.get("").cloned().unwrap_or_default());
         }
+        let mut max_counts = Vec::with_capacity(tp.len());
         let critical_paths = tp
             .iter()
             .map(|m| {
                 let mut cp = CriticalPaths::new();
+                let mut max = 0;
                 for (v, n) in m.iter() {
                     cp.update(v, *n);
+                    max = max.max(*n);
                 }
+                max_counts.push(max);
                 cp
             })
             .collect();
-        state.write(
-            PRE_FILTER_STATE_KEY,
-            PreFilterState {
-                self_match: constraints
-                    .iter()
-                    .map(|c| i64::from(c.selector.matches(&pod.labels)))
-                    .collect(),
-                constraints: Arc::new(constraints),
-                critical_paths,
-                tp_value_to_match_num: tp,
-            },
-        );
+        let mut s = PreFilterState {
+            self_match: constraints
+                .iter()
+                .map(|c| i64::from(c.selector.matches(&pod.labels)))
+                .collect(),
+            constraints: Arc::new(constraints),
+            critical_paths,
+            tp_value_to_match_num: tp,
+            every_domain_fits: Vec::new(),
+        };
+        s.every_domain_fits = max_counts
+            .iter()
+            .enumerate()
+            .map(|(i, m)| s.domains_fit(i, *m))
+            .collect();
+        state.write(PRE_FILTER_STATE_KEY, s);
         (None, Status::success())
     }
 
@@ -595,6 +628,9 @@ impl FilterPlugin for PodTopologySpread {
                     ERR_REASON_NODE_LABEL_NOT_MATCH,
                 );
             };
+            if s.every_domain_fits[i] {
+                continue;
+            }
             let min_match = s.min_match_num(i, c.min_domains);
             let self_match = s.self_match[i];
             let match_num = s.tp_value_to_match_num[i].get(tp_val).copied().unwrap_or(0);
