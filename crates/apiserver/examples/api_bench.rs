@@ -275,42 +275,58 @@ async fn main() {
     println!(
         "kubetwin API benchmark ({pods} pods, {concurrency} concurrent clients over loopback; clients share the machine with the server)"
     );
-    in_process_creates(pods).await;
+    // An optional third argument runs only the phases whose name contains it
+    // (e.g. `raw` for the HTTP/1.1 keep-alive phases, for profiling).
+    let only = args.get(3).cloned().unwrap_or_default();
+    let wanted = |phase: &str| only.is_empty() || phase.contains(only.as_str());
     let dir = tempfile::tempdir().expect("tempdir");
     let open =
         |name: &str| Store::open_redb(dir.path().join(name), RedbOptions::default()).expect("redb");
-    raw_creates_per_second(
-        "HTTP/1.1 keep-alive, memory store",
-        Store::memory(),
-        pods,
-        concurrency,
-        20_000.0,
-    )
-    .await;
-    raw_creates_per_second(
-        "HTTP/1.1 keep-alive, redb (fsync, group)",
-        open("raw.redb"),
-        pods,
-        concurrency,
-        5_000.0,
-    )
-    .await;
-    creates_per_second(
-        "kube-rs client, memory store",
-        Store::memory(),
-        pods,
-        concurrency,
-        20_000.0,
-    )
-    .await;
-    creates_per_second(
-        "kube-rs client, redb (fsync, group)",
-        open("kube.redb"),
-        pods,
-        concurrency,
-        5_000.0,
-    )
-    .await;
-    watch_fan_out(100, 100).await;
+    if wanted("in-process") {
+        in_process_creates(pods).await;
+    }
+    if wanted("raw memory") {
+        raw_creates_per_second(
+            "HTTP/1.1 keep-alive, memory store",
+            Store::memory(),
+            pods,
+            concurrency,
+            20_000.0,
+        )
+        .await;
+    }
+    if wanted("raw redb") {
+        raw_creates_per_second(
+            "HTTP/1.1 keep-alive, redb (fsync, group)",
+            open("raw.redb"),
+            pods,
+            concurrency,
+            5_000.0,
+        )
+        .await;
+    }
+    if wanted("kube memory") {
+        creates_per_second(
+            "kube-rs client, memory store",
+            Store::memory(),
+            pods,
+            concurrency,
+            20_000.0,
+        )
+        .await;
+    }
+    if wanted("kube redb") {
+        creates_per_second(
+            "kube-rs client, redb (fsync, group)",
+            open("kube.redb"),
+            pods,
+            concurrency,
+            5_000.0,
+        )
+        .await;
+    }
+    if wanted("watch") {
+        watch_fan_out(100, 100).await;
+    }
     println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
 }

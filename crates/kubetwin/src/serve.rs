@@ -155,6 +155,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
     println!("  kubectl get namespaces");
 
+    // Compaction as kube-apiserver does it (`storage/etcd3/compact.go`): every 5 minutes,
+    // compact to the revision seen at the previous tick, so history stays bounded while every
+    // watcher gets at least 5 minutes to catch up.
+    let store_handle = server.storage.store().clone();
+    let compactor_time = time.clone();
+    tokio::spawn(async move {
+        let mut previous = None;
+        loop {
+            compactor_time
+                .sleep(std::time::Duration::from_secs(300))
+                .await;
+            if let Some(revision) = previous.filter(|r| *r > store_handle.compacted_revision())
+                && let Err(e) = store_handle.compact(revision).await
+            {
+                tracing::warn!(error = %e, revision, "compaction failed");
+            }
+            previous = Some(store_handle.current_revision());
+        }
+    });
+
     // The control plane: controllers and the scheduler, in process, on the shared time.
     let controllers_client = LocalClient::new(server.clone(), "kube-controller-manager");
     let controllers_time = time.clone();
