@@ -155,55 +155,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
     println!("  kubectl get namespaces");
 
-    // Compaction as kube-apiserver does it (`storage/etcd3/compact.go`): every 5 minutes,
-    // compact to the revision seen at the previous tick, so history stays bounded while every
-    // watcher gets at least 5 minutes to catch up.
-    let store_handle = server.storage.store().clone();
-    let compactor_time = time.clone();
-    tokio::spawn(async move {
-        let mut previous = None;
-        loop {
-            compactor_time
-                .sleep(std::time::Duration::from_secs(300))
-                .await;
-            if let Some(revision) = previous.filter(|r| *r > store_handle.compacted_revision())
-                && let Err(e) = store_handle.compact(revision).await
-            {
-                tracing::warn!(error = %e, revision, "compaction failed");
-            }
-            previous = Some(store_handle.current_revision());
-        }
-    });
-
-    // The control plane: controllers and the scheduler, in process, on the shared time.
-    let controllers_client = LocalClient::new(server.clone(), "kube-controller-manager");
-    let controllers_time = time.clone();
-    tokio::spawn(async move {
-        if let Err(e) =
-            kubetwin_controllers::ControllerManager::run(controllers_client, controllers_time, seed)
-                .await
-        {
-            tracing::error!(error = %e, "controller manager stopped");
-        }
-    });
-    let scheduler_client = LocalClient::new(server.clone(), "default-scheduler");
-    let scheduler =
-        kubetwin_scheduler_driver::SchedulerDriver::new(scheduler_client, time.clone(), seed)
-            .map_err(|e| anyhow::anyhow!("scheduler configuration: {e}"))?;
-    tokio::spawn(scheduler.run());
-
+    spawn_compactor(&server, &time);
+    spawn_control_plane(&server, &time, seed)?;
     if let Some(cluster) = &cluster {
-        for node in cluster.nodes() {
-            let client = LocalClient::new(server.clone(), "kubelet");
-            let kubelet = kubetwin_kubelet::Kubelet::new(
-                client,
-                time.clone(),
-                node.to_node_json(),
-                kubelet_knobs(&node.kubelet),
-                seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
-            tokio::spawn(kubelet.run());
-        }
+        spawn_kubelets(&server, &time, cluster, seed);
         println!(
             "  simulating cluster {:?}: {} nodes",
             cluster.name(),
@@ -218,4 +173,65 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// Compaction as kube-apiserver does it (`storage/etcd3/compact.go`): every 5 minutes, compact
+/// to the revision seen at the previous tick, so history stays bounded while every watcher gets
+/// at least 5 minutes to catch up.
+fn spawn_compactor(server: &Arc<ApiServer>, time: &kubetwin_runtime::SimTime) {
+    let store = server.storage.store().clone();
+    let time = time.clone();
+    tokio::spawn(async move {
+        let mut previous = None;
+        loop {
+            time.sleep(std::time::Duration::from_secs(300)).await;
+            if let Some(revision) = previous.filter(|r| *r > store.compacted_revision())
+                && let Err(e) = store.compact(revision).await
+            {
+                tracing::warn!(error = %e, revision, "compaction failed");
+            }
+            previous = Some(store.current_revision());
+        }
+    });
+}
+
+/// The control plane: the controllers and the scheduler, in process, on the shared time.
+fn spawn_control_plane(
+    server: &Arc<ApiServer>,
+    time: &kubetwin_runtime::SimTime,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let controllers = LocalClient::new(server.clone(), "kube-controller-manager");
+    let controllers_time = time.clone();
+    tokio::spawn(async move {
+        if let Err(e) =
+            kubetwin_controllers::ControllerManager::run(controllers, controllers_time, seed).await
+        {
+            tracing::error!(error = %e, "controller manager stopped");
+        }
+    });
+    let scheduler = LocalClient::new(server.clone(), "default-scheduler");
+    let scheduler = kubetwin_scheduler_driver::SchedulerDriver::new(scheduler, time.clone(), seed)
+        .map_err(|e| anyhow::anyhow!("scheduler configuration: {e}"))?;
+    tokio::spawn(scheduler.run());
+    Ok(())
+}
+
+/// One simulated kubelet per node of the cluster spec, each with its own seed.
+fn spawn_kubelets(
+    server: &Arc<ApiServer>,
+    time: &kubetwin_runtime::SimTime,
+    cluster: &kubetwin_cluster::Cluster,
+    seed: u64,
+) {
+    for node in cluster.nodes() {
+        let kubelet = kubetwin_kubelet::Kubelet::new(
+            LocalClient::new(server.clone(), "kubelet"),
+            time.clone(),
+            node.to_node_json(),
+            kubelet_knobs(&node.kubelet),
+            seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        tokio::spawn(kubelet.run());
+    }
 }
