@@ -226,8 +226,7 @@ impl ApiError {
     }
 
     /// 415 UnsupportedMediaType for an unknown body format.
-    pub fn unsupported_media_type(content_type: &str, accepted: &[&str]) -> Self {
-        let _ = content_type;
+    pub fn unsupported_media_type(accepted: &[&str]) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",

@@ -543,10 +543,9 @@ async fn subresource_request(
                         kubetwin_patch::strategic_merge_patch(scale, &patch, None)
                     }
                     _ => {
-                        return Err(ApiError::unsupported_media_type(
-                            &essence,
-                            &["application/merge-patch+json"],
-                        ));
+                        return Err(ApiError::unsupported_media_type(&[
+                            "application/merge-patch+json",
+                        ]));
                     }
                 };
                 r.map_err(|e| crate::write::patch_error(res, name, &e))

@@ -19,7 +19,7 @@ use crate::write::{DeleteOptions, WriteOptions};
 use crate::{ApiServer, object};
 
 /// The `Scale` view of a scalable object.
-pub fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
+pub fn scale_of(obj: &Value) -> Value {
     let selector = obj["spec"]["selector"].clone();
     let selector_string = serde_json::from_value(selector)
         .ok()
@@ -43,7 +43,6 @@ pub fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
     if !selector_string.is_empty() {
         scale["status"]["selector"] = json!(selector_string);
     }
-    let _ = info;
     scale
 }
 
@@ -55,7 +54,7 @@ impl ApiServer {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Value, ApiError> {
-        Ok(scale_of(info, &self.get(info, namespace, name)?))
+        Ok(scale_of(&self.get(info, namespace, name)?))
     }
 
     /// PUT or PATCH `…/scale`: `to_scale` turns the current Scale into the desired one; its
@@ -69,7 +68,7 @@ impl ApiServer {
         to_scale: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
     ) -> Result<Value, ApiError> {
         let mutate = |current: &Value| -> Result<Value, ApiError> {
-            let desired = to_scale(&scale_of(info, current))?;
+            let desired = to_scale(&scale_of(current))?;
             let replicas = match &desired["spec"]["replicas"] {
                 Value::Number(n) if n.as_i64().is_some_and(|r| r >= 0) => n.as_i64().unwrap_or(0),
                 Value::Null => 0,
@@ -94,7 +93,7 @@ impl ApiServer {
         let outcome = self
             .update_with(info, namespace, name, "", opts, &mutate)
             .await?;
-        Ok(scale_of(info, &outcome.object))
+        Ok(scale_of(&outcome.object))
     }
 
     /// POST `pods/<name>/binding` (or `bindings`): assigns the pod to a node.

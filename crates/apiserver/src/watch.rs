@@ -119,9 +119,7 @@ impl ApiServer {
             // Upstream: minRequestTimeout × (1 + rand) — 30 to 60 minutes.
             None => Duration::from_secs(1800 + self.rng.with(|r| r.below(1800))),
         };
-        let server = Arc::clone(self);
         tokio::spawn(async move {
-            let _ = &server;
             let mut watch: ObjectWatch = match watch {
                 Ok(w) => w,
                 Err(StorageError::Compacted { compacted }) => {

@@ -160,14 +160,11 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
                 .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))?
         }
         _ => {
-            return Err(ApiError::unsupported_media_type(
-                content_type,
-                &[
-                    "application/json",
-                    "application/yaml",
-                    "application/vnd.kubernetes.protobuf",
-                ],
-            ));
+            return Err(ApiError::unsupported_media_type(&[
+                "application/json",
+                "application/yaml",
+                "application/vnd.kubernetes.protobuf",
+            ]));
         }
     };
     Ok(value)
@@ -765,9 +762,7 @@ impl ApiServer {
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
-        let rv_given = !object::meta_str(&body, "resourceVersion").is_empty();
         let mutate = move |_current: &Value| -> Result<Value, ApiError> { Ok(body.clone()) };
-        let _ = rv_given;
         self.update_with(info, namespace, name, subresource, opts, &mutate)
             .await
     }
@@ -791,15 +786,12 @@ impl ApiServer {
             .trim()
             .to_ascii_lowercase();
         let kind = PatchKind::from_content_type(&essence).ok_or_else(|| {
-            ApiError::unsupported_media_type(
-                content_type,
-                &[
-                    "application/json-patch+json",
-                    "application/merge-patch+json",
-                    "application/strategic-merge-patch+json",
-                    "application/apply-patch+yaml",
-                ],
-            )
+            ApiError::unsupported_media_type(&[
+                "application/json-patch+json",
+                "application/merge-patch+json",
+                "application/strategic-merge-patch+json",
+                "application/apply-patch+yaml",
+            ])
         })?;
         let patch = parse_body(body, &essence)?;
         if kind == PatchKind::Apply {
