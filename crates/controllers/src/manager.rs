@@ -4,16 +4,31 @@
 //! factory, each controller started with its informers, then the informers started).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kubetwin_apiserver::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_runtime::{Informer, SimTime, WatchSpec};
 
 use crate::deployment::DeploymentController;
+use crate::endpoints::{EndpointsController, Mode};
 use crate::gc::GarbageCollector;
 use crate::namespace::NamespaceController;
 use crate::replicaset::ReplicaSetController;
 use crate::serviceaccount::ServiceAccountController;
+
+/// An informer over every object of `K`.
+fn shared_informer<K>(client: &LocalClient, time: &SimTime) -> Result<Informer<K>, ApiError>
+where
+    K: k8s_openapi::Resource + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    Ok(Informer::new(
+        client.clone(),
+        resource_of::<K>()?,
+        WatchSpec::default(),
+        time.clone(),
+    ))
+}
 
 /// The controllers of the twin.
 #[derive(Debug)]
@@ -28,6 +43,10 @@ pub struct ControllerManager {
     pub namespaces: NamespaceController,
     /// The ServiceAccount controller.
     pub service_accounts: ServiceAccountController,
+    /// The EndpointSlice controller.
+    pub endpoint_slices: EndpointsController,
+    /// The legacy Endpoints controller.
+    pub endpoints: EndpointsController,
     informers: Informers,
 }
 
@@ -38,6 +57,10 @@ struct Informers {
     pods: Informer<Pod>,
     namespaces: Informer<Namespace>,
     service_accounts: Informer<ServiceAccount>,
+    services: Informer<Service>,
+    nodes: Informer<Node>,
+    endpoint_slices: Informer<EndpointSlice>,
+    endpoints: Informer<Endpoints>,
 }
 
 impl Informers {
@@ -48,6 +71,10 @@ impl Informers {
             self.pods.start(),
             self.namespaces.start(),
             self.service_accounts.start(),
+            self.services.start(),
+            self.nodes.start(),
+            self.endpoint_slices.start(),
+            self.endpoints.start(),
         ]
     }
 
@@ -57,6 +84,10 @@ impl Informers {
         self.pods.wait_synced().await;
         self.namespaces.wait_synced().await;
         self.service_accounts.wait_synced().await;
+        self.services.wait_synced().await;
+        self.nodes.wait_synced().await;
+        self.endpoint_slices.wait_synced().await;
+        self.endpoints.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -65,6 +96,10 @@ impl Informers {
         self.pods.stop();
         self.namespaces.stop();
         self.service_accounts.stop();
+        self.services.stop();
+        self.nodes.stop();
+        self.endpoint_slices.stop();
+        self.endpoints.stop();
     }
 }
 
@@ -75,6 +110,10 @@ impl ControllerManager {
     pub fn new(client: LocalClient, time: SimTime, seed: u64) -> Result<Self, ApiError> {
         let _ = seed;
         let informers = Informers {
+            services: shared_informer(&client, &time)?,
+            nodes: shared_informer(&client, &time)?,
+            endpoint_slices: shared_informer(&client, &time)?,
+            endpoints: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -115,6 +154,20 @@ impl ControllerManager {
             informers.namespaces.clone(),
             informers.service_accounts.clone(),
         );
+        let endpoints_controller = |mode| {
+            EndpointsController::new(
+                mode,
+                client.clone(),
+                time.clone(),
+                informers.services.clone(),
+                informers.pods.clone(),
+                informers.nodes.clone(),
+                informers.endpoint_slices.clone(),
+                informers.endpoints.clone(),
+            )
+        };
+        let endpoint_slices = endpoints_controller(Mode::Slices);
+        let endpoints = endpoints_controller(Mode::Endpoints);
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -134,6 +187,8 @@ impl ControllerManager {
             garbage_collector,
             namespaces,
             service_accounts,
+            endpoint_slices,
+            endpoints,
             informers,
         })
     }
@@ -150,6 +205,8 @@ impl ControllerManager {
             tokio::spawn(self.garbage_collector.run()),
             tokio::spawn(self.namespaces.run()),
             tokio::spawn(self.service_accounts.run()),
+            tokio::spawn(self.endpoint_slices.run()),
+            tokio::spawn(self.endpoints.run()),
         ];
         for t in controllers {
             let _ = t.await;

@@ -43,10 +43,11 @@ pub async fn cluster(with_kubelet: bool) -> (LocalClient, SimTime) {
     (client, time)
 }
 
-/// Marks every new pod Running and Ready one second after it appears.
+/// Marks every new pod Running and Ready, with a pod IP, one second after it appears.
 pub async fn fake_kubelet(client: LocalClient, time: SimTime) {
     let info = resource_of::<Pod>().expect("pods");
     let mut rx = client.watch(info, None, 0, None, None).expect("watch");
+    let mut next_ip = 0u32;
     while let Some(event) = rx.recv().await {
         if event.event_type != "ADDED" {
             continue;
@@ -60,12 +61,14 @@ pub async fn fake_kubelet(client: LocalClient, time: SimTime) {
             .unwrap_or("")
             .to_string();
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        next_ip += 1;
+        let ip = format!("10.244.{}.{}", next_ip / 250, next_ip % 250 + 1);
         let client = client.clone();
         let time = time.clone();
         tokio::spawn(async move {
             time.sleep(Duration::from_secs(1)).await;
             let now = kubetwin_core::clock::format_time(time.now());
-            let patch = json!({"status": {"phase": "Running", "conditions": [
+            let patch = json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "conditions": [
                 {"type": "Ready", "status": "True", "lastTransitionTime": now}
             ]}});
             let _ = client
