@@ -3,14 +3,16 @@
 //! Upstream: `cmd/kube-controller-manager/app/controllermanager.go` (one shared informer
 //! factory, each controller started with its informers, then the informers started).
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kubetwin_apiserver::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_runtime::{Informer, SimTime, WatchSpec};
 
 use crate::deployment::DeploymentController;
+use crate::disruption::DisruptionController;
 use crate::endpoints::{EndpointsController, Mode};
 use crate::gc::GarbageCollector;
 use crate::namespace::NamespaceController;
@@ -47,6 +49,8 @@ pub struct ControllerManager {
     pub endpoint_slices: EndpointsController,
     /// The legacy Endpoints controller.
     pub endpoints: EndpointsController,
+    /// The disruption controller (PodDisruptionBudget status).
+    pub disruption: DisruptionController,
     informers: Informers,
 }
 
@@ -61,6 +65,8 @@ struct Informers {
     nodes: Informer<Node>,
     endpoint_slices: Informer<EndpointSlice>,
     endpoints: Informer<Endpoints>,
+    pdbs: Informer<PodDisruptionBudget>,
+    stateful_sets: Informer<StatefulSet>,
 }
 
 impl Informers {
@@ -75,6 +81,8 @@ impl Informers {
             self.nodes.start(),
             self.endpoint_slices.start(),
             self.endpoints.start(),
+            self.pdbs.start(),
+            self.stateful_sets.start(),
         ]
     }
 
@@ -88,6 +96,8 @@ impl Informers {
         self.nodes.wait_synced().await;
         self.endpoint_slices.wait_synced().await;
         self.endpoints.wait_synced().await;
+        self.pdbs.wait_synced().await;
+        self.stateful_sets.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -100,6 +110,8 @@ impl Informers {
         self.nodes.stop();
         self.endpoint_slices.stop();
         self.endpoints.stop();
+        self.pdbs.stop();
+        self.stateful_sets.stop();
     }
 }
 
@@ -114,6 +126,8 @@ impl ControllerManager {
             nodes: shared_informer(&client, &time)?,
             endpoint_slices: shared_informer(&client, &time)?,
             endpoints: shared_informer(&client, &time)?,
+            pdbs: shared_informer(&client, &time)?,
+            stateful_sets: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -168,6 +182,15 @@ impl ControllerManager {
         };
         let endpoint_slices = endpoints_controller(Mode::Slices);
         let endpoints = endpoints_controller(Mode::Endpoints);
+        let disruption = DisruptionController::new(
+            client.clone(),
+            time.clone(),
+            informers.pdbs.clone(),
+            informers.pods.clone(),
+            informers.replica_sets.clone(),
+            informers.deployments.clone(),
+            informers.stateful_sets.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -189,6 +212,7 @@ impl ControllerManager {
             service_accounts,
             endpoint_slices,
             endpoints,
+            disruption,
             informers,
         })
     }
@@ -207,6 +231,7 @@ impl ControllerManager {
             tokio::spawn(self.service_accounts.run()),
             tokio::spawn(self.endpoint_slices.run()),
             tokio::spawn(self.endpoints.run()),
+            tokio::spawn(self.disruption.run()),
         ];
         for t in controllers {
             let _ = t.await;
