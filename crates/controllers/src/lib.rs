@@ -1,5 +1,5 @@
 //! The core controllers with upstream semantics (Deployment, ReplicaSet, garbage collector,
-//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption), over the in-process API client, informers and work queues of
+//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption, Job and TTL-after-finished), over the in-process API client, informers and work queues of
 //! `kubetwin-runtime`. Each controller is a struct with `pub async fn run(self)` plus pure
 //! functions unit-tested without a server; [`manager::ControllerManager`] starts them all.
 
@@ -11,6 +11,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
 pub mod gc;
+pub mod job;
 pub mod manager;
 pub mod namespace;
 pub mod replicaset;

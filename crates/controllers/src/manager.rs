@@ -4,6 +4,7 @@
 //! factory, each controller started with its informers, then the informers started).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -15,6 +16,7 @@ use crate::deployment::DeploymentController;
 use crate::disruption::DisruptionController;
 use crate::endpoints::{EndpointsController, Mode};
 use crate::gc::GarbageCollector;
+use crate::job::{JobController, TtlAfterFinishedController};
 use crate::namespace::NamespaceController;
 use crate::replicaset::ReplicaSetController;
 use crate::serviceaccount::ServiceAccountController;
@@ -51,6 +53,10 @@ pub struct ControllerManager {
     pub endpoints: EndpointsController,
     /// The disruption controller (PodDisruptionBudget status).
     pub disruption: DisruptionController,
+    /// The Job controller.
+    pub jobs: JobController,
+    /// The TTL-after-finished controller.
+    pub ttl_after_finished: TtlAfterFinishedController,
     informers: Informers,
 }
 
@@ -67,6 +73,7 @@ struct Informers {
     endpoints: Informer<Endpoints>,
     pdbs: Informer<PodDisruptionBudget>,
     stateful_sets: Informer<StatefulSet>,
+    jobs: Informer<Job>,
 }
 
 impl Informers {
@@ -83,6 +90,7 @@ impl Informers {
             self.endpoints.start(),
             self.pdbs.start(),
             self.stateful_sets.start(),
+            self.jobs.start(),
         ]
     }
 
@@ -98,6 +106,7 @@ impl Informers {
         self.endpoints.wait_synced().await;
         self.pdbs.wait_synced().await;
         self.stateful_sets.wait_synced().await;
+        self.jobs.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -112,6 +121,7 @@ impl Informers {
         self.endpoints.stop();
         self.pdbs.stop();
         self.stateful_sets.stop();
+        self.jobs.stop();
     }
 }
 
@@ -128,6 +138,7 @@ impl ControllerManager {
             endpoints: shared_informer(&client, &time)?,
             pdbs: shared_informer(&client, &time)?,
             stateful_sets: shared_informer(&client, &time)?,
+            jobs: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -191,6 +202,14 @@ impl ControllerManager {
             informers.deployments.clone(),
             informers.stateful_sets.clone(),
         );
+        let jobs = JobController::new(
+            client.clone(),
+            time.clone(),
+            informers.jobs.clone(),
+            informers.pods.clone(),
+        );
+        let ttl_after_finished =
+            TtlAfterFinishedController::new(client.clone(), time.clone(), informers.jobs.clone());
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -213,6 +232,8 @@ impl ControllerManager {
             endpoint_slices,
             endpoints,
             disruption,
+            jobs,
+            ttl_after_finished,
             informers,
         })
     }
@@ -232,6 +253,8 @@ impl ControllerManager {
             tokio::spawn(self.endpoint_slices.run()),
             tokio::spawn(self.endpoints.run()),
             tokio::spawn(self.disruption.run()),
+            tokio::spawn(self.jobs.run()),
+            tokio::spawn(self.ttl_after_finished.run()),
         ];
         for t in controllers {
             let _ = t.await;

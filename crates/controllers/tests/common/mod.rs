@@ -61,6 +61,16 @@ pub async fn fake_kubelet(client: LocalClient, time: SimTime) {
             .unwrap_or("")
             .to_string();
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let annotations = &obj["metadata"]["annotations"];
+        let run_duration = annotations["kubetwin.io/run-duration"]
+            .as_str()
+            .and_then(|d| d.strip_suffix('s'))
+            .and_then(|d| d.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let exit_code: i64 = annotations["kubetwin.io/exit-code"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         next_ip += 1;
         let ip = format!("10.244.{}.{}", next_ip / 250, next_ip % 250 + 1);
         let client = client.clone();
@@ -70,6 +80,23 @@ pub async fn fake_kubelet(client: LocalClient, time: SimTime) {
             let now = kubetwin_core::clock::format_time(time.now());
             let patch = json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "conditions": [
                 {"type": "Ready", "status": "True", "lastTransitionTime": now}
+            ]}});
+            let _ = client
+                .merge_patch(info, Some(&ns), &name, "status", &patch)
+                .await;
+            // Job pods: `kubetwin.io/run-duration: <N>s` then exit with `kubetwin.io/exit-code`.
+            let Some(run) = run_duration else {
+                return;
+            };
+            time.sleep(run).await;
+            let phase = if exit_code == 0 {
+                "Succeeded"
+            } else {
+                "Failed"
+            };
+            let now = kubetwin_core::clock::format_time(time.now());
+            let patch = json!({"status": {"phase": phase, "conditions": [
+                {"type": "Ready", "status": "False", "lastTransitionTime": now}
             ]}});
             let _ = client
                 .merge_patch(info, Some(&ns), &name, "status", &patch)
