@@ -41,8 +41,9 @@ pub struct ServeArgs {
     /// Seed for UIDs and generated names (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The cluster spec to simulate (nodes with simulated kubelets); default: the built-in hybrid
-    /// demo cluster (examples/clusters/hybrid-small.yaml). `none` serves the API only.
+    /// The cluster spec to simulate (controllers, scheduler, and a simulated kubelet per node);
+    /// default: the built-in hybrid demo cluster (examples/clusters/hybrid-small.yaml). `none`
+    /// serves the API only, with nothing else writing to it.
     #[arg(long)]
     pub cluster: Option<PathBuf>,
     /// Run the simulated cluster N times faster than the wall clock.
@@ -156,8 +157,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  kubectl get namespaces");
 
     spawn_compactor(&server, &time);
-    spawn_control_plane(&server, &time, seed)?;
+    // `--cluster none` is the API server alone (no controllers, scheduler or kubelets write).
     if let Some(cluster) = &cluster {
+        spawn_control_plane(&server, &time, seed)?;
         spawn_kubelets(&server, &time, cluster, seed);
         println!(
             "  simulating cluster {:?}: {} nodes",

@@ -45,6 +45,7 @@ fn redb() -> ServeOptions {
     ServeOptions {
         store: "redb",
         kube_minor: 32,
+        cluster: Some("none"),
     }
 }
 

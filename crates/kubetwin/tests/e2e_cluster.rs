@@ -61,6 +61,7 @@ fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
         &ServeOptions {
             store: "memory",
             kube_minor: 32,
+            cluster: None,
         },
     );
     let kubectl = Kubectl::new(server.endpoint.clone(), "shop");

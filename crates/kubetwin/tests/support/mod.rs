@@ -46,6 +46,8 @@ pub struct ServeOptions {
     pub store: &'static str,
     /// `--kube-minor`.
     pub kube_minor: u32,
+    /// `--cluster`: `None` for the built-in hybrid demo cluster, `Some("none")` for the API only.
+    pub cluster: Option<&'static str>,
 }
 
 fn serve_args(data_dir: &Path, options: &ServeOptions) -> Vec<String> {
@@ -60,6 +62,14 @@ fn serve_args(data_dir: &Path, options: &ServeOptions) -> Vec<String> {
         "--kube-minor".into(),
         options.kube_minor.to_string(),
     ]
+    .into_iter()
+    .chain(
+        options
+            .cluster
+            .iter()
+            .flat_map(|c| ["--cluster".to_string(), (*c).to_string()]),
+    )
+    .collect()
 }
 
 /// Reads the child's stdout until the "serving" line; panics with the server log otherwise.
@@ -198,9 +208,11 @@ pub fn shared_memory_server(kube_minor: u32) -> Endpoint {
     if let Some((_, server)) = servers.iter().find(|(minor, _)| *minor == kube_minor) {
         return server.endpoint.clone();
     }
+    // The API-only server of issue 2: no simulated nodes, controllers act on nothing of theirs.
     let server: &'static SharedServer = Box::leak(Box::new(start_shared(&ServeOptions {
         store: "memory",
         kube_minor,
+        cluster: Some("none"),
     })));
     servers.push((kube_minor, server));
     server.endpoint.clone()
