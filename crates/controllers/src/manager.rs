@@ -4,7 +4,7 @@
 //! factory, each controller started with its informers, then the informers started).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -12,6 +12,7 @@ use kubetwin_apiserver::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_runtime::{Informer, SimTime, WatchSpec};
 
+use crate::cronjob::CronJobController;
 use crate::deployment::DeploymentController;
 use crate::disruption::DisruptionController;
 use crate::endpoints::{EndpointsController, Mode};
@@ -57,6 +58,8 @@ pub struct ControllerManager {
     pub jobs: JobController,
     /// The TTL-after-finished controller.
     pub ttl_after_finished: TtlAfterFinishedController,
+    /// The CronJob controller.
+    pub cron_jobs: CronJobController,
     informers: Informers,
 }
 
@@ -74,6 +77,7 @@ struct Informers {
     pdbs: Informer<PodDisruptionBudget>,
     stateful_sets: Informer<StatefulSet>,
     jobs: Informer<Job>,
+    cron_jobs: Informer<CronJob>,
 }
 
 impl Informers {
@@ -91,6 +95,7 @@ impl Informers {
             self.pdbs.start(),
             self.stateful_sets.start(),
             self.jobs.start(),
+            self.cron_jobs.start(),
         ]
     }
 
@@ -107,6 +112,7 @@ impl Informers {
         self.pdbs.wait_synced().await;
         self.stateful_sets.wait_synced().await;
         self.jobs.wait_synced().await;
+        self.cron_jobs.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -122,6 +128,7 @@ impl Informers {
         self.pdbs.stop();
         self.stateful_sets.stop();
         self.jobs.stop();
+        self.cron_jobs.stop();
     }
 }
 
@@ -139,6 +146,7 @@ impl ControllerManager {
             pdbs: shared_informer(&client, &time)?,
             stateful_sets: shared_informer(&client, &time)?,
             jobs: shared_informer(&client, &time)?,
+            cron_jobs: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -210,6 +218,12 @@ impl ControllerManager {
         );
         let ttl_after_finished =
             TtlAfterFinishedController::new(client.clone(), time.clone(), informers.jobs.clone());
+        let cron_jobs = CronJobController::new(
+            client.clone(),
+            time.clone(),
+            informers.cron_jobs.clone(),
+            informers.jobs.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -234,6 +248,7 @@ impl ControllerManager {
             disruption,
             jobs,
             ttl_after_finished,
+            cron_jobs,
             informers,
         })
     }
@@ -255,6 +270,7 @@ impl ControllerManager {
             tokio::spawn(self.disruption.run()),
             tokio::spawn(self.jobs.run()),
             tokio::spawn(self.ttl_after_finished.run()),
+            tokio::spawn(self.cron_jobs.run()),
         ];
         for t in controllers {
             let _ = t.await;
