@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_core::clock::Clock;
 use kubetwin_store::{RedbOptions, Store};
@@ -99,22 +98,6 @@ fn load_cluster(path: Option<&PathBuf>) -> anyhow::Result<Option<kubetwin_cluste
     }
 }
 
-/// The kubelet behaviour a node pool asks for, over the kubelet's own defaults.
-fn kubelet_knobs(behavior: &kubetwin_cluster::KubeletBehavior) -> kubetwin_kubelet::KubeletKnobs {
-    kubetwin_kubelet::KubeletKnobs {
-        image_pull_delay: behavior.image_pull_delay,
-        container_start_delay: behavior.container_start_delay,
-        termination_delay: behavior.container_stop_delay,
-        job_run_duration: behavior.job_duration,
-        failure_rate: behavior.container_start_failure_rate,
-        serialize_image_pulls: behavior.serialize_image_pulls,
-        lease_duration_seconds: i32::try_from(behavior.node_lease_duration_seconds).unwrap_or(40),
-        node_status_update_frequency: behavior.node_status_update_frequency,
-        node_status_report_frequency: behavior.node_status_report_frequency,
-        ..kubetwin_kubelet::KubeletKnobs::default()
-    }
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cluster = load_cluster(args.cluster.as_ref())?;
     let store = match args.store {
@@ -156,11 +139,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  export KUBECONFIG={}", kubeconfig_path.display());
     println!("  kubectl get namespaces");
 
-    spawn_compactor(&server, &time);
-    // `--cluster none` is the API server alone (no controllers, scheduler or kubelets write).
+    // Compaction always; with a cluster, the controllers, the scheduler and a kubelet per node.
+    kubetwin_sim::start(&server, &time, cluster.as_ref(), seed)?;
     if let Some(cluster) = &cluster {
-        spawn_control_plane(&server, &time, seed)?;
-        spawn_kubelets(&server, &time, cluster, seed);
         println!(
             "  simulating cluster {:?}: {} nodes",
             cluster.name(),
@@ -175,65 +156,4 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
-}
-
-/// Compaction as kube-apiserver does it (`storage/etcd3/compact.go`): every 5 minutes, compact
-/// to the revision seen at the previous tick, so history stays bounded while every watcher gets
-/// at least 5 minutes to catch up.
-fn spawn_compactor(server: &Arc<ApiServer>, time: &kubetwin_runtime::SimTime) {
-    let store = server.storage.store().clone();
-    let time = time.clone();
-    tokio::spawn(async move {
-        let mut previous = None;
-        loop {
-            time.sleep(std::time::Duration::from_secs(300)).await;
-            if let Some(revision) = previous.filter(|r| *r > store.compacted_revision())
-                && let Err(e) = store.compact(revision).await
-            {
-                tracing::warn!(error = %e, revision, "compaction failed");
-            }
-            previous = Some(store.current_revision());
-        }
-    });
-}
-
-/// The control plane: the controllers and the scheduler, in process, on the shared time.
-fn spawn_control_plane(
-    server: &Arc<ApiServer>,
-    time: &kubetwin_runtime::SimTime,
-    seed: u64,
-) -> anyhow::Result<()> {
-    let controllers = LocalClient::new(server.clone(), "kube-controller-manager");
-    let controllers_time = time.clone();
-    tokio::spawn(async move {
-        if let Err(e) =
-            kubetwin_controllers::ControllerManager::run(controllers, controllers_time, seed).await
-        {
-            tracing::error!(error = %e, "controller manager stopped");
-        }
-    });
-    let scheduler = LocalClient::new(server.clone(), "default-scheduler");
-    let scheduler = kubetwin_scheduler_driver::SchedulerDriver::new(scheduler, time.clone(), seed)
-        .map_err(|e| anyhow::anyhow!("scheduler configuration: {e}"))?;
-    tokio::spawn(scheduler.run());
-    Ok(())
-}
-
-/// One simulated kubelet per node of the cluster spec, each with its own seed.
-fn spawn_kubelets(
-    server: &Arc<ApiServer>,
-    time: &kubetwin_runtime::SimTime,
-    cluster: &kubetwin_cluster::Cluster,
-    seed: u64,
-) {
-    for node in cluster.nodes() {
-        let kubelet = kubetwin_kubelet::Kubelet::new(
-            LocalClient::new(server.clone(), "kubelet"),
-            time.clone(),
-            node.to_node_json(),
-            kubelet_knobs(&node.kubelet),
-            seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
-        tokio::spawn(kubelet.run());
-    }
 }
