@@ -21,6 +21,7 @@ use crate::job::{JobController, TtlAfterFinishedController};
 use crate::namespace::NamespaceController;
 use crate::replicaset::ReplicaSetController;
 use crate::serviceaccount::ServiceAccountController;
+use crate::statefulset::StatefulSetController;
 
 /// An informer over every object of `K`.
 fn shared_informer<K>(client: &LocalClient, time: &SimTime) -> Result<Informer<K>, ApiError>
@@ -60,6 +61,8 @@ pub struct ControllerManager {
     pub ttl_after_finished: TtlAfterFinishedController,
     /// The CronJob controller.
     pub cron_jobs: CronJobController,
+    /// The StatefulSet controller.
+    pub stateful_sets: StatefulSetController,
     informers: Informers,
 }
 
@@ -224,6 +227,12 @@ impl ControllerManager {
             informers.cron_jobs.clone(),
             informers.jobs.clone(),
         );
+        let stateful_sets = StatefulSetController::new(
+            client.clone(),
+            time.clone(),
+            informers.stateful_sets.clone(),
+            informers.pods.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -249,6 +258,7 @@ impl ControllerManager {
             jobs,
             ttl_after_finished,
             cron_jobs,
+            stateful_sets,
             informers,
         })
     }
@@ -271,6 +281,7 @@ impl ControllerManager {
             tokio::spawn(self.jobs.run()),
             tokio::spawn(self.ttl_after_finished.run()),
             tokio::spawn(self.cron_jobs.run()),
+            tokio::spawn(self.stateful_sets.run()),
         ];
         for t in controllers {
             let _ = t.await;
