@@ -1,5 +1,5 @@
 //! The core controllers with upstream semantics (Deployment, ReplicaSet, garbage collector,
-//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption, Job and TTL-after-finished, CronJob, StatefulSet), over the in-process API client, informers and work queues of
+//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption, Job and TTL-after-finished, CronJob, StatefulSet, DaemonSet), over the in-process API client, informers and work queues of
 //! `kubetwin-runtime`. Each controller is a struct with `pub async fn run(self)` plus pure
 //! functions unit-tested without a server; [`manager::ControllerManager`] starts them all.
 
@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;

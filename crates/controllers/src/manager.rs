@@ -3,7 +3,7 @@
 //! Upstream: `cmd/kube-controller-manager/app/controllermanager.go` (one shared informer
 //! factory, each controller started with its informers, then the informers started).
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -13,6 +13,7 @@ use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_runtime::{Informer, SimTime, WatchSpec};
 
 use crate::cronjob::CronJobController;
+use crate::daemonset::DaemonSetController;
 use crate::deployment::DeploymentController;
 use crate::disruption::DisruptionController;
 use crate::endpoints::{EndpointsController, Mode};
@@ -63,6 +64,8 @@ pub struct ControllerManager {
     pub cron_jobs: CronJobController,
     /// The StatefulSet controller.
     pub stateful_sets: StatefulSetController,
+    /// The DaemonSet controller.
+    pub daemon_sets: DaemonSetController,
     informers: Informers,
 }
 
@@ -81,6 +84,7 @@ struct Informers {
     stateful_sets: Informer<StatefulSet>,
     jobs: Informer<Job>,
     cron_jobs: Informer<CronJob>,
+    daemon_sets: Informer<DaemonSet>,
 }
 
 impl Informers {
@@ -99,6 +103,7 @@ impl Informers {
             self.stateful_sets.start(),
             self.jobs.start(),
             self.cron_jobs.start(),
+            self.daemon_sets.start(),
         ]
     }
 
@@ -116,6 +121,7 @@ impl Informers {
         self.stateful_sets.wait_synced().await;
         self.jobs.wait_synced().await;
         self.cron_jobs.wait_synced().await;
+        self.daemon_sets.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -132,6 +138,7 @@ impl Informers {
         self.stateful_sets.stop();
         self.jobs.stop();
         self.cron_jobs.stop();
+        self.daemon_sets.stop();
     }
 }
 
@@ -150,6 +157,7 @@ impl ControllerManager {
             stateful_sets: shared_informer(&client, &time)?,
             jobs: shared_informer(&client, &time)?,
             cron_jobs: shared_informer(&client, &time)?,
+            daemon_sets: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -233,6 +241,13 @@ impl ControllerManager {
             informers.stateful_sets.clone(),
             informers.pods.clone(),
         );
+        let daemon_sets = DaemonSetController::new(
+            client.clone(),
+            time.clone(),
+            informers.daemon_sets.clone(),
+            informers.nodes.clone(),
+            informers.pods.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -259,6 +274,7 @@ impl ControllerManager {
             ttl_after_finished,
             cron_jobs,
             stateful_sets,
+            daemon_sets,
             informers,
         })
     }
@@ -282,6 +298,7 @@ impl ControllerManager {
             tokio::spawn(self.ttl_after_finished.run()),
             tokio::spawn(self.cron_jobs.run()),
             tokio::spawn(self.stateful_sets.run()),
+            tokio::spawn(self.daemon_sets.run()),
         ];
         for t in controllers {
             let _ = t.await;
