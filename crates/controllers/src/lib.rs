@@ -1,5 +1,5 @@
 //! The core controllers with upstream semantics (Deployment, ReplicaSet, garbage collector,
-//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption, Job and TTL-after-finished, CronJob, StatefulSet, DaemonSet), over the in-process API client, informers and work queues of
+//! namespace, ServiceAccount, EndpointSlice and Endpoints, disruption, Job and TTL-after-finished, CronJob, StatefulSet, DaemonSet, node lifecycle and taint eviction), over the in-process API client, informers and work queues of
 //! `kubetwin-runtime`. Each controller is a struct with `pub async fn run(self)` plus pure
 //! functions unit-tested without a server; [`manager::ControllerManager`] starts them all.
 
@@ -16,6 +16,7 @@ pub mod gc;
 pub mod job;
 pub mod manager;
 pub mod namespace;
+pub mod nodelifecycle;
 pub mod replicaset;
 pub mod serviceaccount;
 pub mod statefulset;

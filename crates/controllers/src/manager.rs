@@ -5,6 +5,7 @@
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -20,6 +21,7 @@ use crate::endpoints::{EndpointsController, Mode};
 use crate::gc::GarbageCollector;
 use crate::job::{JobController, TtlAfterFinishedController};
 use crate::namespace::NamespaceController;
+use crate::nodelifecycle::{NodeLifecycleController, TaintEvictionController};
 use crate::replicaset::ReplicaSetController;
 use crate::serviceaccount::ServiceAccountController;
 use crate::statefulset::StatefulSetController;
@@ -66,6 +68,10 @@ pub struct ControllerManager {
     pub stateful_sets: StatefulSetController,
     /// The DaemonSet controller.
     pub daemon_sets: DaemonSetController,
+    /// The node lifecycle controller.
+    pub node_lifecycle: NodeLifecycleController,
+    /// The taint eviction controller.
+    pub taint_eviction: TaintEvictionController,
     informers: Informers,
 }
 
@@ -85,6 +91,7 @@ struct Informers {
     jobs: Informer<Job>,
     cron_jobs: Informer<CronJob>,
     daemon_sets: Informer<DaemonSet>,
+    leases: Informer<Lease>,
 }
 
 impl Informers {
@@ -104,6 +111,7 @@ impl Informers {
             self.jobs.start(),
             self.cron_jobs.start(),
             self.daemon_sets.start(),
+            self.leases.start(),
         ]
     }
 
@@ -122,6 +130,7 @@ impl Informers {
         self.jobs.wait_synced().await;
         self.cron_jobs.wait_synced().await;
         self.daemon_sets.wait_synced().await;
+        self.leases.wait_synced().await;
     }
 
     fn stop(&self) {
@@ -139,6 +148,7 @@ impl Informers {
         self.jobs.stop();
         self.cron_jobs.stop();
         self.daemon_sets.stop();
+        self.leases.stop();
     }
 }
 
@@ -158,6 +168,7 @@ impl ControllerManager {
             jobs: shared_informer(&client, &time)?,
             cron_jobs: shared_informer(&client, &time)?,
             daemon_sets: shared_informer(&client, &time)?,
+            leases: shared_informer(&client, &time)?,
             deployments: Informer::new(
                 client.clone(),
                 resource_of::<Deployment>()?,
@@ -248,6 +259,18 @@ impl ControllerManager {
             informers.nodes.clone(),
             informers.pods.clone(),
         );
+        let node_lifecycle = NodeLifecycleController::new(
+            client.clone(),
+            time.clone(),
+            informers.nodes.clone(),
+            informers.leases.clone(),
+        );
+        let taint_eviction = TaintEvictionController::new(
+            client.clone(),
+            time.clone(),
+            informers.nodes.clone(),
+            informers.pods.clone(),
+        );
         let replica_sets = ReplicaSetController::new(
             client.clone(),
             time.clone(),
@@ -275,6 +298,8 @@ impl ControllerManager {
             cron_jobs,
             stateful_sets,
             daemon_sets,
+            node_lifecycle,
+            taint_eviction,
             informers,
         })
     }
@@ -299,6 +324,8 @@ impl ControllerManager {
             tokio::spawn(self.cron_jobs.run()),
             tokio::spawn(self.stateful_sets.run()),
             tokio::spawn(self.daemon_sets.run()),
+            tokio::spawn(self.node_lifecycle.run()),
+            tokio::spawn(self.taint_eviction.run()),
         ];
         for t in controllers {
             let _ = t.await;

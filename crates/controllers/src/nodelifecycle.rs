@@ -1,0 +1,641 @@
+//! The node lifecycle controller (node health from status heartbeats and Leases, the
+//! `not-ready`/`unreachable` taints) and the taint eviction controller (NoExecute taints
+//! evict pods that do not tolerate them, after `tolerationSeconds`).
+//!
+//! Upstream: `pkg/controller/nodelifecycle/node_lifecycle_controller.go`
+//! (`monitorNodeHealth` every 5 s, `tryUpdateNodeHealth`: the last probe is the newer of the
+//! Ready condition's heartbeat and the Lease's renewTime; past the grace period (40 s) the
+//! Ready, MemoryPressure, DiskPressure and PIDPressure conditions become Unknown with reason
+//! `NodeStatusUnknown` / "Kubelet stopped posting node status." (or `NodeStatusNeverUpdated`);
+//! `processTaintBaseEviction`: Ready False → `node.kubernetes.io/not-ready:NoExecute`, Unknown →
+//! `node.kubernetes.io/unreachable:NoExecute`; `doNoScheduleTaintingPass`: the NoSchedule
+//! variants, pressure conditions and `unschedulable`) and
+//! `pkg/controller/tainteviction/taint_eviction.go` (`processPodOnNode`,
+//! `getMinTolerationTime`, `addConditionAndDeletePod` with the `DisruptionTarget` condition,
+//! reason `DeletionByTaintManager`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kubetwin_apiserver::local::{LocalClient, resource_of};
+use kubetwin_apiserver::write::DeleteOptions;
+use kubetwin_core::clock::Clock;
+use kubetwin_runtime::informer::{Event, meta_key};
+use kubetwin_runtime::{Informer, SimTime, WorkQueue};
+use serde_json::json;
+
+use crate::daemonset::tolerates;
+use crate::util::{EventRecorder, SyncError, now_seconds, update_typed};
+
+/// `--node-monitor-grace-period`.
+pub const NODE_MONITOR_GRACE_PERIOD: Duration = Duration::from_secs(40);
+/// `--node-monitor-period`.
+pub const NODE_MONITOR_PERIOD: Duration = Duration::from_secs(5);
+/// `v1.TaintNodeNotReady`.
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+/// `v1.TaintNodeUnreachable`.
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+
+const WATCHED_CONDITIONS: [&str; 4] = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+fn condition<'a>(node: &'a Node, type_: &str) -> Option<&'a NodeCondition> {
+    node.status
+        .as_ref()?
+        .conditions
+        .as_deref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// `tryUpdateNodeHealth`: the conditions to write when the node is past its grace period
+/// (`None` when nothing changes).
+pub fn stale_conditions(
+    node: &Node,
+    lease_renew: Option<Timestamp>,
+    now: Timestamp,
+    grace: Duration,
+) -> Option<Vec<NodeCondition>> {
+    let ready = condition(node, "Ready");
+    let heartbeat = ready
+        .and_then(|c| c.last_heartbeat_time.as_ref())
+        .map(|t| t.0)
+        .or_else(|| node.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .unwrap_or(now);
+    let probe = lease_renew.map_or(heartbeat, |l| l.max(heartbeat));
+    let deadline = probe
+        .checked_add(jiff::SignedDuration::try_from(grace).ok()?)
+        .ok()?;
+    if now <= deadline {
+        return None;
+    }
+    let mut conditions = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let mut changed = false;
+    for type_ in WATCHED_CONDITIONS {
+        match conditions.iter_mut().find(|c| c.type_ == type_) {
+            Some(c) => {
+                if c.status != "Unknown" {
+                    c.status = "Unknown".into();
+                    c.reason = Some("NodeStatusUnknown".into());
+                    c.message = Some("Kubelet stopped posting node status.".into());
+                    c.last_transition_time = Some(Time(now));
+                    changed = true;
+                }
+            }
+            None => {
+                conditions.push(NodeCondition {
+                    type_: type_.into(),
+                    status: "Unknown".into(),
+                    reason: Some("NodeStatusNeverUpdated".into()),
+                    message: Some("Kubelet never posted node status.".into()),
+                    last_heartbeat_time: Some(Time(heartbeat)),
+                    last_transition_time: Some(Time(now)),
+                });
+                changed = true;
+            }
+        }
+    }
+    changed.then_some(conditions)
+}
+
+fn taint(key: &str, effect: &str, now: Timestamp) -> Taint {
+    Taint {
+        key: key.into(),
+        effect: effect.into(),
+        value: None,
+        time_added: (effect == "NoExecute").then_some(Time(now)),
+    }
+}
+
+/// The taints the controller manages, from the node's conditions and `unschedulable`
+/// (`processTaintBaseEviction` + `doNoScheduleTaintingPass`), merged into the node's other
+/// taints; existing taints keep their `timeAdded`. `None` when unchanged.
+pub fn desired_taints(node: &Node, now: Timestamp) -> Option<Vec<Taint>> {
+    let status_of = |t: &str| condition(node, t).map(|c| c.status.as_str());
+    let mut managed: Vec<(String, String)> = Vec::new();
+    match status_of("Ready") {
+        Some("False") => {
+            managed.push((TAINT_NOT_READY.into(), "NoExecute".into()));
+            managed.push((TAINT_NOT_READY.into(), "NoSchedule".into()));
+        }
+        Some("Unknown") => {
+            managed.push((TAINT_UNREACHABLE.into(), "NoExecute".into()));
+            managed.push((TAINT_UNREACHABLE.into(), "NoSchedule".into()));
+        }
+        _ => {}
+    }
+    for (cond, key) in [
+        ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
+        ("DiskPressure", "node.kubernetes.io/disk-pressure"),
+        ("PIDPressure", "node.kubernetes.io/pid-pressure"),
+        (
+            "NetworkUnavailable",
+            "node.kubernetes.io/network-unavailable",
+        ),
+    ] {
+        if status_of(cond) == Some("True") {
+            managed.push((key.into(), "NoSchedule".into()));
+        }
+    }
+    if node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false)
+    {
+        managed.push((
+            "node.kubernetes.io/unschedulable".into(),
+            "NoSchedule".into(),
+        ));
+    }
+    let managed_keys = [
+        TAINT_NOT_READY,
+        TAINT_UNREACHABLE,
+        "node.kubernetes.io/memory-pressure",
+        "node.kubernetes.io/disk-pressure",
+        "node.kubernetes.io/pid-pressure",
+        "node.kubernetes.io/network-unavailable",
+        "node.kubernetes.io/unschedulable",
+    ];
+    let current = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
+    let mut next: Vec<Taint> = current
+        .iter()
+        .filter(|t| {
+            !managed_keys.contains(&t.key.as_str())
+                || managed.iter().any(|(k, e)| *k == t.key && *e == t.effect)
+        })
+        .cloned()
+        .collect();
+    for (k, e) in &managed {
+        if !next.iter().any(|t| t.key == *k && t.effect == *e) {
+            next.push(taint(k, e, now));
+        }
+    }
+    (next != current).then_some(next)
+}
+
+/// `processPodOnNode`: when a pod on a node with these NoExecute taints must go —
+/// `Some(now)` at once when a taint is not tolerated, `Some(t)` after the smallest
+/// `tolerationSeconds` counted from the taints' `timeAdded`, `None` never.
+pub fn eviction_time(pod: &Pod, taints: &[Taint], now: Timestamp) -> Option<Timestamp> {
+    let taints: Vec<&Taint> = taints.iter().filter(|t| t.effect == "NoExecute").collect();
+    if taints.is_empty() {
+        return None;
+    }
+    let tolerations = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
+    let mut earliest: Option<Timestamp> = None;
+    for t in &taints {
+        let matching: Vec<_> = tolerations.iter().filter(|tol| tolerates(tol, t)).collect();
+        if matching.is_empty() {
+            return Some(now);
+        }
+        // `getMinTolerationTime`: no tolerationSeconds means forever; negative means now.
+        let Some(secs) = matching
+            .iter()
+            .filter_map(|tol| tol.toleration_seconds)
+            .min()
+        else {
+            continue;
+        };
+        let since = t.time_added.as_ref().map_or(now, |a| a.0);
+        let at = since
+            .checked_add(jiff::SignedDuration::from_secs(secs.max(0)))
+            .unwrap_or(since);
+        earliest = Some(earliest.map_or(at, |e| e.min(at)));
+    }
+    earliest
+}
+
+/// The node lifecycle controller.
+#[derive(Debug, Clone)]
+pub struct NodeLifecycleController {
+    client: LocalClient,
+    time: SimTime,
+    nodes: Informer<Node>,
+    leases: Informer<Lease>,
+    grace: Duration,
+}
+
+impl NodeLifecycleController {
+    /// A controller over shared informers with the default 40 s grace period.
+    pub fn new(
+        client: LocalClient,
+        time: SimTime,
+        nodes: Informer<Node>,
+        leases: Informer<Lease>,
+    ) -> Self {
+        Self {
+            client,
+            time,
+            nodes,
+            leases,
+            grace: NODE_MONITOR_GRACE_PERIOD,
+        }
+    }
+
+    /// Monitors node health every 5 s, for as long as the process runs (upstream:
+    /// `wait.UntilWithContext(monitorNodeHealth, nodeMonitorPeriod)`).
+    pub async fn run(self) {
+        loop {
+            self.time.sleep(NODE_MONITOR_PERIOD).await;
+            if let Err(e) = self.monitor().await {
+                tracing::debug!(error = %e, "node health pass failed");
+            }
+        }
+    }
+
+    /// One `monitorNodeHealth` pass over every node, in name order.
+    pub async fn monitor(&self) -> Result<(), SyncError> {
+        let now = now_seconds(&self.time);
+        let info = resource_of::<Node>()?;
+        for node in self.nodes.list() {
+            let name = node.metadata.name.clone().unwrap_or_default();
+            let lease_renew = self
+                .leases
+                .get_named(Some("kube-node-lease"), &name)
+                .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
+            let mut current = node.as_ref().clone();
+            if let Some(conditions) = stale_conditions(&current, lease_renew, now, self.grace) {
+                if let Some(status) = current.status.as_mut() {
+                    status.conditions = Some(conditions);
+                } else {
+                    current.status = Some(k8s_openapi::api::core::v1::NodeStatus {
+                        conditions: Some(conditions),
+                        ..Default::default()
+                    });
+                }
+                current = match update_typed(&self.client, &current, "status").await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::debug!(node = %name, error = %e, "node status update failed");
+                        continue;
+                    }
+                };
+            }
+            if let Some(taints) = desired_taints(&current, now) {
+                let patch = json!({"spec": {"taints": taints}});
+                if let Err(e) = self.client.merge_patch(info, None, &name, "", &patch).await {
+                    tracing::debug!(node = %name, error = %e, "node taint update failed");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The taint eviction controller.
+#[derive(Debug, Clone)]
+pub struct TaintEvictionController {
+    client: LocalClient,
+    time: SimTime,
+    nodes: Informer<Node>,
+    pods: Informer<Pod>,
+    queue: WorkQueue<String>,
+    recorder: EventRecorder,
+}
+
+impl TaintEvictionController {
+    /// A controller over shared informers.
+    pub fn new(
+        client: LocalClient,
+        time: SimTime,
+        nodes: Informer<Node>,
+        pods: Informer<Pod>,
+    ) -> Self {
+        let this = Self {
+            recorder: EventRecorder::new(client.clone(), "taint-eviction-controller", time.clone()),
+            client,
+            time: time.clone(),
+            nodes,
+            pods,
+            queue: WorkQueue::new(time),
+        };
+        let queue = this.queue.clone();
+        this.pods.add_handler(Arc::new(move |e: &Event<Pod>| {
+            if let Event::Added(p) | Event::Updated { new: p, .. } = e
+                && p.spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_deref())
+                    .is_some_and(|n| !n.is_empty())
+            {
+                queue.add(meta_key(&p.metadata));
+            }
+        }));
+        let queue = this.queue.clone();
+        let pods = this.pods.clone();
+        this.nodes.add_handler(Arc::new(move |e: &Event<Node>| {
+            let node = match e {
+                Event::Added(n) | Event::Updated { new: n, .. } => n,
+                Event::Deleted(_) => return,
+            };
+            let has_no_execute = node
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.as_deref())
+                .unwrap_or(&[])
+                .iter()
+                .any(|t| t.effect == "NoExecute");
+            if !has_no_execute {
+                return;
+            }
+            let name = node.metadata.name.as_deref();
+            for pod in pods.list() {
+                if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) == name {
+                    queue.add(meta_key(&pod.metadata));
+                }
+            }
+        }));
+        this
+    }
+
+    /// Runs one worker until the queue shuts down.
+    pub async fn run(self) {
+        while let Some(key) = self.queue.get().await {
+            match self.sync(&key).await {
+                Ok(()) => self.queue.forget(&key),
+                Err(e) => {
+                    tracing::debug!(%key, error = %e, "taint eviction failed; requeue");
+                    self.queue.add_rate_limited(key.clone());
+                }
+            }
+            self.queue.done(&key);
+        }
+    }
+
+    /// Evicts the pod now, or looks again when its tolerations run out.
+    pub async fn sync(&self, key: &str) -> Result<(), SyncError> {
+        let Some(pod) = self.pods.get(key) else {
+            return Ok(());
+        };
+        if pod.metadata.deletion_timestamp.is_some() {
+            return Ok(());
+        }
+        let Some(node_name) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+            return Ok(());
+        };
+        let Some(node) = self.nodes.get_named(None, &node_name) else {
+            return Ok(());
+        };
+        let taints = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
+        let now = self.time.now();
+        let Some(at) = eviction_time(&pod, &taints, now) else {
+            return Ok(());
+        };
+        if at > now {
+            let wait = Duration::try_from(at.duration_since(now)).unwrap_or_default();
+            self.queue.add_after(key.to_string(), wait);
+            return Ok(());
+        }
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        self.recorder
+            .event(
+                "v1",
+                "Pod",
+                &pod.metadata,
+                "Normal",
+                "TaintManagerEviction",
+                &format!("Marking for deletion Pod {ns}/{name}"),
+            )
+            .await;
+        let info = resource_of::<Pod>()?;
+        let stamp = kubetwin_core::clock::format_time(now_seconds(&self.time));
+        let mut conditions: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        for c in pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.clone())
+            .unwrap_or_default()
+        {
+            conditions.insert(c.type_.clone(), serde_json::to_value(&c)?);
+        }
+        conditions.insert(
+            "DisruptionTarget".into(),
+            json!({"type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager",
+                   "message": "Taint manager: deleting due to NoExecute taint", "lastTransitionTime": stamp}),
+        );
+        let patch = json!({"status": {"conditions": conditions.into_values().collect::<Vec<_>>()}});
+        let _ = self
+            .client
+            .merge_patch(info, Some(&ns), &name, "status", &patch)
+            .await;
+        match self
+            .client
+            .delete(info, Some(&ns), &name, &DeleteOptions::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == 404 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{NodeSpec, NodeStatus, PodSpec, Toleration};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn node(ready: Option<(&str, i64)>) -> Node {
+        Node {
+            metadata: ObjectMeta {
+                name: Some("n1".into()),
+                creation_timestamp: Some(Time(at(0))),
+                ..ObjectMeta::default()
+            },
+            spec: Some(NodeSpec::default()),
+            status: Some(NodeStatus {
+                conditions: ready.map(|(status, hb)| {
+                    vec![NodeCondition {
+                        type_: "Ready".into(),
+                        status: status.into(),
+                        last_heartbeat_time: Some(Time(at(hb))),
+                        ..NodeCondition::default()
+                    }]
+                }),
+                ..NodeStatus::default()
+            }),
+        }
+    }
+
+    /// Upstream: `node_lifecycle_controller_test.go` `TestMonitorNodeHealthUpdateStatus` —
+    /// within the grace period nothing changes; past it Ready becomes Unknown with
+    /// `NodeStatusUnknown`; a node that never posted gets `NodeStatusNeverUpdated`; a fresh
+    /// Lease keeps the node healthy (`TestMonitorNodeHealthUpdateNodeAndPodStatusWithLease`).
+    /// Each case: (name, ready (status, heartbeat), lease renew, now, expected Ready (status, reason)).
+    #[test]
+    fn node_health_cases() {
+        let cases: Vec<(
+            &str,
+            Option<(&str, i64)>,
+            Option<i64>,
+            i64,
+            Option<(&str, &str)>,
+        )> = vec![
+            ("within grace", Some(("True", 0)), None, 40, None),
+            (
+                "past grace",
+                Some(("True", 0)),
+                None,
+                41,
+                Some(("Unknown", "NodeStatusUnknown")),
+            ),
+            (
+                "never posted",
+                None,
+                None,
+                41,
+                Some(("Unknown", "NodeStatusNeverUpdated")),
+            ),
+            ("fresh lease", Some(("True", 0)), Some(30), 60, None),
+            (
+                "stale lease",
+                Some(("True", 0)),
+                Some(10),
+                60,
+                Some(("Unknown", "NodeStatusUnknown")),
+            ),
+        ];
+        for (name, ready, lease, now, want) in cases {
+            let n = node(ready);
+            let got = stale_conditions(&n, lease.map(at), at(now), NODE_MONITOR_GRACE_PERIOD);
+            let ready = got
+                .as_ref()
+                .and_then(|c| c.iter().find(|c| c.type_ == "Ready").cloned());
+            let got = ready.map(|c| (c.status, c.reason.unwrap_or_default()));
+            assert_eq!(
+                got,
+                want.map(|(s, r)| (s.to_string(), r.to_string())),
+                "{name}"
+            );
+        }
+        // Already Unknown: no rewrite.
+        let mut n = node(Some(("Unknown", 0)));
+        if let Some(s) = n.status.as_mut() {
+            for t in ["MemoryPressure", "DiskPressure", "PIDPressure"] {
+                s.conditions
+                    .get_or_insert_with(Vec::new)
+                    .push(NodeCondition {
+                        type_: t.into(),
+                        status: "Unknown".into(),
+                        ..NodeCondition::default()
+                    });
+            }
+        }
+        assert!(stale_conditions(&n, None, at(100), NODE_MONITOR_GRACE_PERIOD).is_none());
+    }
+
+    /// Upstream: `TestApplyNoExecuteTaints` / `TestTaintsNodeByCondition`.
+    #[test]
+    fn taint_cases() {
+        let keys = |n: &Node| -> Vec<String> {
+            desired_taints(n, at(0))
+                .unwrap_or_default()
+                .iter()
+                .map(|t| format!("{}:{}", t.key, t.effect))
+                .collect()
+        };
+        assert_eq!(
+            keys(&node(Some(("False", 0)))),
+            vec![
+                "node.kubernetes.io/not-ready:NoExecute",
+                "node.kubernetes.io/not-ready:NoSchedule"
+            ]
+        );
+        assert_eq!(
+            keys(&node(Some(("Unknown", 0)))),
+            vec![
+                "node.kubernetes.io/unreachable:NoExecute",
+                "node.kubernetes.io/unreachable:NoSchedule"
+            ]
+        );
+        assert!(desired_taints(&node(Some(("True", 0))), at(0)).is_none());
+        // Recovery removes managed taints but keeps foreign ones.
+        let mut n = node(Some(("True", 0)));
+        if let Some(spec) = n.spec.as_mut() {
+            spec.taints = Some(vec![
+                taint(TAINT_UNREACHABLE, "NoExecute", at(0)),
+                Taint {
+                    key: "dedicated".into(),
+                    effect: "NoSchedule".into(),
+                    ..Taint::default()
+                },
+            ]);
+            spec.unschedulable = Some(true);
+        }
+        let next = desired_taints(&n, at(0)).unwrap_or_default();
+        let got: Vec<String> = next
+            .iter()
+            .map(|t| format!("{}:{}", t.key, t.effect))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "dedicated:NoSchedule",
+                "node.kubernetes.io/unschedulable:NoSchedule"
+            ]
+        );
+    }
+
+    /// Upstream: `taint_eviction_test.go` `TestCreatePod` / `TestUpdateNodeWithMultipleTaints`
+    /// / `TestGetMinTolerationTime`: untolerated → now, tolerated with seconds → after the
+    /// minimum, tolerated without seconds → never.
+    #[test]
+    fn eviction_cases() {
+        let taints = vec![taint(TAINT_UNREACHABLE, "NoExecute", at(0))];
+        let pod = |tolerations: Vec<Toleration>| Pod {
+            spec: Some(PodSpec {
+                tolerations: Some(tolerations),
+                ..PodSpec::default()
+            }),
+            ..Pod::default()
+        };
+        let tol = |secs: Option<i64>| Toleration {
+            key: Some(TAINT_UNREACHABLE.into()),
+            operator: Some("Exists".into()),
+            effect: Some("NoExecute".into()),
+            toleration_seconds: secs,
+            ..Toleration::default()
+        };
+        let cases: Vec<(&str, Pod, Option<Timestamp>)> = vec![
+            ("not tolerated", pod(vec![]), Some(at(10))),
+            ("tolerated 300 s", pod(vec![tol(Some(300))]), Some(at(300))),
+            (
+                "minimum of two",
+                pod(vec![tol(Some(300)), tol(Some(30))]),
+                Some(at(30)),
+            ),
+            ("tolerated forever", pod(vec![tol(None)]), None),
+        ];
+        for (name, p, want) in cases {
+            assert_eq!(eviction_time(&p, &taints, at(10)), want, "{name}");
+        }
+        assert_eq!(eviction_time(&pod(vec![]), &[], at(10)), None);
+    }
+}
