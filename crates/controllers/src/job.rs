@@ -5,7 +5,8 @@
 //! `FailureTarget` / `SuccessCriteriaMet` interim conditions before `Failed` / `Complete`
 //! once no pod is left running or terminating; `BackoffLimitExceeded`, `DeadlineExceeded`,
 //! `CompletionsReached` reasons; `manageJob` creating `min(parallelism, completions −
-//! succeeded)` pods, burst 500; `Suspended` condition), `pkg/controller/job/util/utils.go`
+//! succeeded)` pods, burst 500, after the pod failure backoff of 10 s doubling up to 10 min;
+//! `Suspended` condition), `pkg/controller/job/backoff_utils.go` (`backoffRecord`), `pkg/controller/job/util/utils.go`
 //! (`IsJobFinished`), `pkg/registry/batch/job/strategy.go` (the pod labels
 //! `batch.kubernetes.io/controller-uid`, `batch.kubernetes.io/job-name`, `controller-uid`,
 //! `job-name`) and `pkg/controller/ttlafterfinished/ttlafterfinished_controller.go` (delete
@@ -41,6 +42,80 @@ pub const LABEL_CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
 pub const DEFAULT_BACKOFF_LIMIT: i32 = 6;
 /// Pods created or deleted per sync at most (`MaxPodCreateDeletePerSync`).
 pub const MAX_POD_CHANGES_PER_SYNC: usize = 500;
+
+/// `DefaultJobPodFailureBackOff`.
+pub const POD_FAILURE_BACKOFF: Duration = Duration::from_secs(10);
+/// `MaxJobPodFailureBackOff`.
+pub const MAX_POD_FAILURE_BACKOFF: Duration = Duration::from_secs(600);
+
+/// `backoffRecord`: failures since the last success and when the last one happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BackoffRecord {
+    /// `failuresAfterLastSuccess`.
+    pub failures_after_last_success: u32,
+    /// `lastFailureTime`.
+    pub last_failure: Option<Timestamp>,
+}
+
+impl BackoffRecord {
+    /// `newBackoffRecord`: folds newly finished pods, (finish time, succeeded), in time order.
+    pub fn observe(mut self, mut finished: Vec<(Timestamp, bool)>) -> Self {
+        finished.sort();
+        for (at, succeeded) in finished {
+            if succeeded {
+                self.failures_after_last_success = 0;
+                self.last_failure = None;
+            } else {
+                self.failures_after_last_success += 1;
+                self.last_failure = Some(self.last_failure.map_or(at, |l| l.max(at)));
+            }
+        }
+        self
+    }
+
+    /// `getRemainingTimePerIndex` for NonIndexed Jobs: 10 s doubling per failure since the
+    /// last success, at most 10 min, counted from the last failure.
+    pub fn remaining(&self, now: Timestamp) -> Duration {
+        let Some(last) = self.last_failure else {
+            return Duration::ZERO;
+        };
+        if self.failures_after_last_success == 0 {
+            return Duration::ZERO;
+        }
+        let exponent = (self.failures_after_last_success - 1).min(20);
+        let delay = POD_FAILURE_BACKOFF
+            .saturating_mul(1 << exponent)
+            .min(MAX_POD_FAILURE_BACKOFF);
+        let elapsed = Duration::try_from(now.duration_since(last)).unwrap_or_default();
+        delay.saturating_sub(elapsed)
+    }
+}
+
+/// `getFinishedTime`: the latest container finish, else the Ready condition's transition,
+/// else the deletion time, else `now`.
+pub fn finished_time(pod: &Pod, now: Timestamp) -> Timestamp {
+    let status = pod.status.as_ref();
+    let finished = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .map(|t| t.0)
+        .max();
+    finished
+        .or_else(|| {
+            status?
+                .conditions
+                .as_deref()?
+                .iter()
+                .find(|c| c.type_ == "Ready")?
+                .last_transition_time
+                .as_ref()
+                .map(|t| t.0)
+        })
+        .or_else(|| pod.metadata.deletion_timestamp.as_ref().map(|t| t.0))
+        .unwrap_or(now)
+}
 
 fn condition_true(job: &Job, type_: &str) -> Option<JobCondition> {
     job.status
@@ -319,6 +394,8 @@ pub struct JobController {
     queue: WorkQueue<String>,
     expectations: Expectations,
     recorder: EventRecorder,
+    /// `backoffRecordStore`, per Job key.
+    backoff: Arc<std::sync::Mutex<BTreeMap<String, BackoffRecord>>>,
 }
 
 impl JobController {
@@ -337,15 +414,21 @@ impl JobController {
             pods,
             queue: WorkQueue::new(time),
             expectations: Expectations::default(),
+            backoff: Arc::default(),
         };
         let queue = this.queue.clone();
         let expectations = this.expectations.clone();
+        let backoff = Arc::clone(&this.backoff);
         this.jobs
             .add_handler(Arc::new(move |e: &Event<Job>| match e {
                 Event::Added(j) | Event::Updated { new: j, .. } => queue.add(meta_key(&j.metadata)),
                 Event::Deleted(j) => {
                     let key = meta_key(&j.metadata);
                     expectations.delete(&key);
+                    backoff
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&key);
                     queue.add(key);
                 }
             }));
@@ -477,11 +560,15 @@ impl JobController {
             .into_iter()
             .collect();
         let mut to_release = Vec::new();
+        let mut newly_finished = Vec::new();
         for pod in pods.iter().filter(|p| has_tracking_finalizer(p)) {
             let Some(outcome) = pod_outcome(pod) else {
                 continue;
             };
             let uid = pod.metadata.uid.clone().unwrap_or_default();
+            if !succ.contains(&uid) && !fail.contains(&uid) {
+                newly_finished.push((finished_time(pod, now), outcome));
+            }
             if outcome {
                 succ.insert(uid);
             } else {
@@ -510,6 +597,24 @@ impl JobController {
         );
         let mut plan = plan_job(&job_now, &pods, counted, now);
         plan.status.uncounted_terminated_pods = Some(UncountedTerminatedPods::default());
+        // Pod failure backoff: replacements wait (`manageJob` with `remainingTime`).
+        let record = {
+            let mut store = self.backoff.lock().unwrap_or_else(|e| e.into_inner());
+            let record = store
+                .get(key)
+                .copied()
+                .unwrap_or_default()
+                .observe(newly_finished);
+            store.insert(key.to_string(), record);
+            record
+        };
+        let wait = record.remaining(now);
+        if plan.create > 0 && !wait.is_zero() {
+            let deferred = i32::try_from(plan.create).unwrap_or(0);
+            plan.status.active = plan.status.active.map(|a| a - deferred);
+            plan.create = 0;
+            plan.requeue_after = Some(plan.requeue_after.map_or(wait, |r| r.min(wait)));
+        }
         // Create and delete pods.
         let info = resource_of::<Pod>()?;
         if plan.create > 0 {
@@ -952,6 +1057,48 @@ mod tests {
         assert_eq!((plan.create, plan.delete.len()), (0, 2));
         assert_eq!(types(&plan.status), vec!["Suspended/JobSuspended"]);
         assert!(plan.status.start_time.is_none());
+    }
+
+    /// Upstream: `backoff_utils_test.go` `TestNewBackoffRecord` and
+    /// `TestGetRemainingBackoffTime` (10 s doubling, capped at 10 min, reset on success).
+    #[test]
+    fn backoff_cases() {
+        let t = |s: i64| Timestamp::from_second(1_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH);
+        let cases: Vec<(&str, Vec<(i64, bool)>, i64, u64)> = vec![
+            ("no failures", vec![], 0, 0),
+            ("one failure, just now", vec![(0, false)], 0, 10),
+            ("one failure, 4 s ago", vec![(0, false)], 4, 6),
+            ("two failures", vec![(0, false), (1, false)], 1, 20),
+            (
+                "three failures",
+                vec![(0, false), (1, false), (2, false)],
+                2,
+                40,
+            ),
+            ("success resets", vec![(0, false), (1, true)], 1, 0),
+            (
+                "failure after success",
+                vec![(0, false), (1, true), (2, false)],
+                2,
+                10,
+            ),
+            (
+                "capped at 10 min",
+                (0..12).map(|i| (i, false)).collect(),
+                11,
+                600,
+            ),
+            ("expired", vec![(0, false)], 30, 0),
+        ];
+        for (name, finished, now, want) in cases {
+            let record = BackoffRecord::default()
+                .observe(finished.into_iter().map(|(s, ok)| (t(s), ok)).collect());
+            assert_eq!(
+                record.remaining(t(now)),
+                Duration::from_secs(want),
+                "{name}"
+            );
+        }
     }
 
     #[test]

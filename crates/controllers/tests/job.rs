@@ -125,4 +125,20 @@ async fn job_fails_after_backoff_limit() {
             "Failed/BackoffLimitExceeded"
         ]
     );
+    // The replacement waited out the 10 s pod failure backoff after the first failure
+    // (ready after 1 s, failed 5 s later).
+    let mut created: Vec<i64> = client
+        .list_typed::<Pod>(Some("default"), None)
+        .expect("pods")
+        .iter()
+        .filter_map(|p| {
+            p.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+        })
+        .collect();
+    created.sort();
+    assert_eq!(created.len(), 2);
+    assert!(created[1] - created[0] >= 16, "{created:?}");
 }
