@@ -9,7 +9,7 @@ use std::time::Duration;
 use kubetwin_apiserver::ApiServer;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_cluster::{Cluster, KubeletBehavior};
-use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs};
+use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs, PodFeed};
 use kubetwin_runtime::SimTime;
 
 /// Why the twin could not start.
@@ -88,14 +88,17 @@ pub fn kubelet_knobs(behavior: &KubeletBehavior) -> KubeletKnobs {
     }
 }
 
-/// One simulated kubelet per node of the cluster spec, each with its own seed.
+/// One simulated kubelet per node of the cluster spec, each with its own seed. They share one
+/// pod watch routed by node name ([`PodFeed`]) instead of one filtered watch each, so the API
+/// server decodes each pod change once rather than once per node.
 pub fn spawn_kubelets(
     server: &Arc<ApiServer>,
     time: &SimTime,
     cluster: &Cluster,
     seed: u64,
 ) -> Vec<(String, KubeletHandle)> {
-    cluster
+    let feed = PodFeed::new(LocalClient::new(server.clone(), "kubelet"), time.clone());
+    let handles = cluster
         .nodes()
         .iter()
         .map(|node| {
@@ -105,12 +108,15 @@ pub fn spawn_kubelets(
                 node.to_node_json(),
                 kubelet_knobs(&node.kubelet),
                 seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
+            )
+            .with_pod_feed(feed.subscribe(&node.name));
             let handle = kubelet.handle();
             tokio::spawn(kubelet.run());
             (node.name.clone(), handle)
         })
-        .collect()
+        .collect();
+    tokio::spawn(feed.run());
+    handles
 }
 
 /// Starts everything around `server`: compaction always; with a cluster, the control plane and
