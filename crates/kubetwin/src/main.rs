@@ -3,6 +3,7 @@
 //! This is the one crate allowed to read the wall clock and the OS's entropy: it builds the
 //! injected [`Clock`](kubetwin_core::clock::Clock) for `serve`.
 
+mod run_cmd;
 mod schedule_cmd;
 mod serve;
 
@@ -28,12 +29,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Places the unbound pods in the files onto the nodes in the files, as kube-scheduler would.
     Schedule(schedule_cmd::ScheduleArgs),
+    /// Runs a what-if scenario under virtual time and writes its report.
+    Run(run_cmd::RunArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args).map(|()| 0),
         Command::Schedule(args) => schedule_cmd::run(&args),
+        Command::Run(args) => run_cmd::run(&args),
     }
 }
 
