@@ -155,6 +155,7 @@ impl ApiServer {
             let mut last_rev = start_rev;
             loop {
                 tokio::select! {
+                    biased;
                     _ = &mut deadline => return,
                     _ = ticker.tick(), if opts.allow_bookmarks => {
                         if tx.send(WatchEvent::new("BOOKMARK", bookmark(info, last_rev.max(watch.progress_revision()), false))).await.is_err() {

@@ -366,6 +366,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
                 };
                 loop {
                     let event = tokio::select! {
+                        biased;
                         _ = stop.wait_for(|s| *s) => return,
                         event = rx.recv() => event,
                     };

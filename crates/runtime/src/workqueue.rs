@@ -302,6 +302,7 @@ impl<K: Ord + Clone + Send + 'static> WorkQueue<K> {
                 Some(at) => {
                     let wait = at.saturating_sub(self.time.elapsed());
                     tokio::select! {
+                        biased;
                         () = &mut notified => {}
                         () = self.time.sleep(wait) => {}
                     }

@@ -105,6 +105,7 @@ impl SchedulerDriver {
             let wake = self.queue.next_backoff_expiry();
             let time = self.time.clone();
             tokio::select! {
+                biased;
                 event = node_events.recv() => match event {
                     Some(e) => self.on_node(e),
                     None => return,
