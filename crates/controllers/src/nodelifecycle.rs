@@ -10,12 +10,15 @@
 //! `processTaintBaseEviction`: Ready False → `node.kubernetes.io/not-ready:NoExecute`, Unknown →
 //! `node.kubernetes.io/unreachable:NoExecute`; `doNoScheduleTaintingPass`: the NoSchedule
 //! variants, pressure conditions and `unschedulable`) and
-//! `pkg/controller/tainteviction/taint_eviction.go` (`processPodOnNode`,
+//! `pkg/controller/util/node/controller_utils.go` (`MarkPodsNotReady`: when the controller turns
+//! a Ready node not-Ready, every pod on it gets `Ready=False` so endpoints drop it at once, with
+//! a `NodeNotReady` event on the node and on each pod; retried on the next pass after an error)
+//! and `pkg/controller/tainteviction/taint_eviction.go` (`processPodOnNode`,
 //! `getMinTolerationTime`, `addConditionAndDeletePod` with the `DisruptionTarget` condition,
 //! reason `DeletionByTaintManager`).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -30,7 +33,7 @@ use kubetwin_runtime::{Informer, SimTime, WorkQueue};
 use serde_json::json;
 
 use crate::daemonset::tolerates;
-use crate::util::{EventRecorder, SyncError, now_seconds, update_typed};
+use crate::util::{EventRecorder, SyncError, is_not_found, now_seconds, update_typed};
 
 /// `--node-monitor-grace-period`.
 pub const NODE_MONITOR_GRACE_PERIOD: Duration = Duration::from_secs(40);
@@ -104,6 +107,30 @@ pub fn stale_conditions(
         }
     }
     changed.then_some(conditions)
+}
+
+/// `MarkPodsNotReady` for one pod (with `UpdatePodCondition`'s rule): the pod with its Ready
+/// condition set to False and a new transition time, or `None` when it has no Ready condition or
+/// it is already False (no write).
+pub fn pod_marked_not_ready(pod: &Pod, now: Timestamp) -> Option<Pod> {
+    let mut marked = pod.clone();
+    let ready = marked
+        .status
+        .as_mut()?
+        .conditions
+        .as_mut()?
+        .iter_mut()
+        .find(|c| c.type_ == "Ready")?;
+    if ready.status == "False" {
+        return None;
+    }
+    ready.status = "False".into();
+    ready.last_transition_time = Some(Time(now));
+    Some(marked)
+}
+
+fn ready_status(node: &Node) -> &str {
+    condition(node, "Ready").map_or("Unknown", |c| c.status.as_str())
 }
 
 fn taint(key: &str, effect: &str, now: Timestamp) -> Taint {
@@ -230,6 +257,9 @@ pub struct NodeLifecycleController {
     nodes: Informer<Node>,
     leases: Informer<Lease>,
     grace: Duration,
+    recorder: EventRecorder,
+    /// Nodes whose pods could not all be marked not-ready (`nodesToRetry`).
+    retry: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl NodeLifecycleController {
@@ -241,11 +271,13 @@ impl NodeLifecycleController {
         leases: Informer<Lease>,
     ) -> Self {
         Self {
+            recorder: EventRecorder::new(client.clone(), "node-controller", time.clone()),
             client,
             time,
             nodes,
             leases,
             grace: NODE_MONITOR_GRACE_PERIOD,
+            retry: Arc::default(),
         }
     }
 
@@ -271,6 +303,7 @@ impl NodeLifecycleController {
                 .get_named(Some("kube-node-lease"), &name)
                 .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
             let mut current = node.as_ref().clone();
+            let observed_ready = ready_status(&current).to_string();
             if let Some(conditions) = stale_conditions(&current, lease_renew, now, self.grace) {
                 if let Some(status) = current.status.as_mut() {
                     status.conditions = Some(conditions);
@@ -294,8 +327,82 @@ impl NodeLifecycleController {
                     tracing::debug!(node = %name, error = %e, "node taint update failed");
                 }
             }
+            let became_not_ready = observed_ready == "True" && ready_status(&current) != "True";
+            let needs_retry = self.retry_set().contains(&name);
+            if became_not_ready {
+                // `RecordNodeStatusChange`: upstream's reference names the node by its name as UID.
+                let mut meta = current.metadata.clone();
+                meta.uid = Some(name.clone());
+                self.recorder
+                    .event(
+                        "v1",
+                        "Node",
+                        &meta,
+                        "Normal",
+                        "NodeNotReady",
+                        &format!("Node {name} status is now: NodeNotReady"),
+                    )
+                    .await;
+            }
+            if became_not_ready || (needs_retry && observed_ready != "True") {
+                if self.mark_pods_not_ready(&name, now).await {
+                    self.retry_set().remove(&name);
+                } else {
+                    self.retry_set().insert(name);
+                }
+            } else {
+                self.retry_set().remove(&name);
+            }
         }
         Ok(())
+    }
+
+    fn retry_set(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.retry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `MarkPodsNotReady` over the pods bound to `node`; false when a write failed (retry).
+    async fn mark_pods_not_ready(&self, node: &str, now: Timestamp) -> bool {
+        let Ok(info) = resource_of::<Pod>() else {
+            return false;
+        };
+        let selector = format!("spec.nodeName={node}");
+        let pods = match self.client.list(info, None, None, Some(&selector)) {
+            Ok(listed) => listed.items,
+            Err(e) => {
+                tracing::debug!(node, error = %e, "listing the node's pods failed");
+                return false;
+            }
+        };
+        let mut all_marked = true;
+        for value in pods {
+            let Ok(pod) = serde_json::from_value::<Pod>(value) else {
+                continue;
+            };
+            let Some(marked) = pod_marked_not_ready(&pod, now) else {
+                continue;
+            };
+            match update_typed(&self.client, &marked, "status").await {
+                Ok(_) => {
+                    self.recorder
+                        .event(
+                            "v1",
+                            "Pod",
+                            &pod.metadata,
+                            "Warning",
+                            "NodeNotReady",
+                            "Node is not ready",
+                        )
+                        .await;
+                }
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => {
+                    tracing::debug!(node, error = %e, "marking a pod not ready failed");
+                    all_marked = false;
+                }
+            }
+        }
+        all_marked
     }
 }
 
@@ -481,6 +588,47 @@ mod tests {
                 }),
                 ..NodeStatus::default()
             }),
+        }
+    }
+
+    /// Upstream: `controller_utils_test.go` / `node_lifecycle_controller_test.go`
+    /// `TestMonitorNodeHealthMarkPodsNotReady*` and `pod/util.go` `UpdatePodCondition`: only a
+    /// Ready condition that is not already False is rewritten, with a new transition time.
+    /// Each case: (name, Ready status or none, expected write).
+    #[test]
+    fn mark_pod_not_ready_cases() {
+        use k8s_openapi::api::core::v1::{PodCondition, PodStatus};
+        let cases: Vec<(&str, Option<&str>, bool)> = vec![
+            ("ready pod is marked", Some("True"), true),
+            ("unknown readiness is marked", Some("Unknown"), true),
+            ("already not ready: no write", Some("False"), false),
+            ("no Ready condition: no write", None, false),
+        ];
+        for (name, ready, expect_write) in cases {
+            let pod = Pod {
+                status: Some(PodStatus {
+                    conditions: Some(
+                        ready
+                            .map(|s| PodCondition {
+                                type_: "Ready".into(),
+                                status: s.into(),
+                                last_transition_time: Some(Time(at(0))),
+                                ..PodCondition::default()
+                            })
+                            .into_iter()
+                            .collect(),
+                    ),
+                    ..PodStatus::default()
+                }),
+                ..Pod::default()
+            };
+            let marked = pod_marked_not_ready(&pod, at(50));
+            assert_eq!(marked.is_some(), expect_write, "{name}");
+            if let Some(marked) = marked {
+                let c = marked.status.and_then(|s| s.conditions).unwrap_or_default();
+                assert_eq!(c[0].status, "False", "{name}");
+                assert_eq!(c[0].last_transition_time, Some(Time(at(50))), "{name}");
+            }
         }
     }
 

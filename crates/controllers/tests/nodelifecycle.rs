@@ -103,6 +103,42 @@ async fn silent_node_becomes_unknown_and_pods_are_evicted() {
             "node.kubernetes.io/unreachable:NoSchedule"
         ]
     );
+    // MarkPodsNotReady: the pods left on the node are no longer Ready, so endpoints drop them.
+    for name in ["defaulted", "patient"] {
+        let pod = client.get_typed::<Pod>(Some("default"), name).expect("pod");
+        let ready = pod
+            .status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.type_ == "Ready")
+            .map(|c| c.status);
+        assert_eq!(ready.as_deref(), Some("False"), "{name}");
+    }
+    let events = client
+        .list(
+            resource_of::<k8s_openapi::api::core::v1::Event>().expect("events"),
+            None,
+            None,
+            None,
+        )
+        .expect("events");
+    let reasons: Vec<(String, String)> = events
+        .items
+        .iter()
+        .filter(|e| e["reason"] == "NodeNotReady")
+        .map(|e| {
+            (
+                e["involvedObject"]["kind"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                e["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(reasons.contains(&("Node".into(), "Node n1 status is now: NodeNotReady".into())));
+    assert!(reasons.contains(&("Pod".into(), "Node is not ready".into())));
     assert!(pod_exists(&client, "defaulted"), "tolerates for 300 s");
     assert!(pod_exists(&client, "patient"), "tolerates for 60 s");
     time.sleep(Duration::from_secs(70)).await;
