@@ -9,6 +9,10 @@
 //!
 //! One task owns the snapshot and the queue; it drains every pending watch event before each
 //! scheduling cycle, so under virtual time the same inputs give the same decisions.
+//!
+//! Each decision's explanation is kept in memory ([`Explanations`]) for `kubetwin explain pod`.
+
+pub mod explain;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +33,8 @@ use serde_json::json;
 use tokio::sync::mpsc::Receiver;
 use tokio::sync::mpsc::error::TryRecvError;
 
+pub use explain::{Decision, Explanations};
+
 /// The scheduler name whose pods this scheduler places.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 
@@ -41,6 +47,8 @@ pub struct SchedulerDriver {
     queue: SchedulingQueue,
     /// Bound pods in the snapshot, by `namespace/name`.
     bound: BTreeMap<String, Arc<PodInfo>>,
+    /// The last decision per pod, for `kubetwin explain pod`.
+    explanations: Explanations,
 }
 
 fn pod_key(pod: &Pod) -> String {
@@ -70,7 +78,13 @@ impl SchedulerDriver {
             // Upstream defaults: podInitialBackoffSeconds 1, podMaxBackoffSeconds 10.
             queue: SchedulingQueue::new(1, 10),
             bound: BTreeMap::new(),
+            explanations: Explanations::default(),
         })
+    }
+
+    /// The store of last decisions, shared with whoever serves `explain` requests.
+    pub fn explanations(&self) -> Explanations {
+        self.explanations.clone()
     }
 
     fn now_nanos(&self) -> i128 {
@@ -167,6 +181,7 @@ impl SchedulerDriver {
             let _ = self.scheduler.snapshot.remove_pod(&old.key);
         }
         if event.event_type == "DELETED" {
+            self.explanations.forget(&key);
             self.queue.delete(&key);
             self.queue.move_unschedulable(now, |_| true);
             return;
@@ -222,7 +237,16 @@ impl SchedulerDriver {
     }
 
     async fn schedule(&mut self, queued: QueuedPodInfo) {
-        let outcome = self.scheduler.schedule_one(&queued.pod, false);
+        let mut outcome = self.scheduler.schedule_one(&queued.pod, true);
+        self.explanations.record(Decision {
+            pod: outcome.pod.clone(),
+            at: self.time.now(),
+            node: outcome.node.clone(),
+            message: outcome.message.clone(),
+            nominated_node: outcome.nominated_node.clone(),
+            preempted: outcome.preempted.clone(),
+            explanation: outcome.explanation.take().unwrap_or_default(),
+        });
         match &outcome.node {
             Some(node) => self.bind(queued, node.clone()).await,
             None => self.handle_failure(queued, outcome).await,

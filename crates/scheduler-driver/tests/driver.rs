@@ -7,7 +7,7 @@ use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::lookup;
 use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_runtime::SimTime;
-use kubetwin_scheduler_driver::SchedulerDriver;
+use kubetwin_scheduler_driver::{Explanations, SchedulerDriver};
 use kubetwin_store::Store;
 use serde_json::{Value, json};
 
@@ -32,6 +32,11 @@ fn pod(name: &str, cpu: &str) -> Value {
 }
 
 async fn start() -> (LocalClient, SimTime) {
+    let (client, time, _) = start_with_explanations().await;
+    (client, time)
+}
+
+async fn start_with_explanations() -> (LocalClient, SimTime, Explanations) {
     let epoch = jiff::Timestamp::from_second(1_735_689_600).expect("epoch");
     let time = SimTime::new(epoch, 1.0);
     let server = ApiServer::new(
@@ -57,13 +62,14 @@ async fn start() -> (LocalClient, SimTime) {
         1,
     )
     .expect("driver");
+    let explanations = driver.explanations();
     tokio::spawn(driver.run());
-    (client, time)
+    (client, time, explanations)
 }
 
 #[tokio::test(start_paused = true)]
 async fn binds_pods_and_reports_the_exact_fit_error() {
-    let (client, time) = start().await;
+    let (client, time, explanations) = start_with_explanations().await;
     let pods = lookup("", "v1", "pods").expect("pods");
     client
         .create(pods, Some("default"), pod("small", "500m"))
@@ -103,6 +109,28 @@ async fn binds_pods_and_reports_the_exact_fit_error() {
     assert_eq!(listed.items.len(), 1, "{:?}", listed.items);
     assert_eq!(listed.items[0]["reason"], "FailedScheduling");
     assert_eq!(listed.items[0]["message"], expected);
+
+    // The last decisions are kept with their per-node detail (`kubetwin explain pod`).
+    let huge = explanations.get("default", "huge").expect("huge decision");
+    assert_eq!(huge.message.as_deref(), Some(expected));
+    let verdicts: Vec<(&str, &str)> = huge
+        .explanation
+        .filter
+        .iter()
+        .map(|f| (f.node.as_str(), f.plugin.as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![("n1", "NodeResourcesFit"), ("n2", "NodeResourcesFit")]
+    );
+    let small = explanations
+        .get("default", "small")
+        .expect("small decision");
+    assert_eq!(small.node.as_deref(), Some(node));
+    assert!(
+        small.explanation.scores.is_some(),
+        "two feasible nodes are scored"
+    );
 }
 
 #[tokio::test(start_paused = true)]
