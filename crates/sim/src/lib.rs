@@ -25,6 +25,8 @@ pub enum StartError {
 pub struct Twin {
     /// One control handle per simulated kubelet, in node order, with the node's name.
     pub kubelets: Vec<(String, KubeletHandle)>,
+    /// The scheduler's last decision per pod (`kubetwin explain pod`), when it runs.
+    pub explanations: Option<kubetwin_scheduler_driver::Explanations>,
 }
 
 /// How often the store is compacted (kube-apiserver's `--etcd-compaction-interval` default).
@@ -51,11 +53,12 @@ pub fn spawn_compactor(server: &Arc<ApiServer>, time: &SimTime) {
 }
 
 /// The control plane: the controllers and the scheduler, in process, on the shared time.
+/// Returns the scheduler's store of last decisions.
 pub fn spawn_control_plane(
     server: &Arc<ApiServer>,
     time: &SimTime,
     seed: u64,
-) -> Result<(), StartError> {
+) -> Result<kubetwin_scheduler_driver::Explanations, StartError> {
     let controllers = LocalClient::new(server.clone(), "kube-controller-manager");
     let controllers_time = time.clone();
     tokio::spawn(async move {
@@ -68,8 +71,9 @@ pub fn spawn_control_plane(
     let scheduler = LocalClient::new(server.clone(), "default-scheduler");
     let scheduler = kubetwin_scheduler_driver::SchedulerDriver::new(scheduler, time.clone(), seed)
         .map_err(StartError::Scheduler)?;
+    let explanations = scheduler.explanations();
     tokio::spawn(scheduler.run());
-    Ok(())
+    Ok(explanations)
 }
 
 /// The kubelet behaviour a node pool asks for, over the kubelet's own defaults.
@@ -131,8 +135,9 @@ pub fn start(
     let Some(cluster) = cluster else {
         return Ok(Twin::default());
     };
-    spawn_control_plane(server, time, seed)?;
+    let explanations = spawn_control_plane(server, time, seed)?;
     Ok(Twin {
         kubelets: spawn_kubelets(server, time, cluster, seed),
+        explanations: Some(explanations),
     })
 }
