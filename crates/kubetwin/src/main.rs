@@ -3,6 +3,8 @@
 //! This is the one crate allowed to read the wall clock and the OS's entropy: it builds the
 //! injected [`Clock`](kubetwin_core::clock::Clock) for `serve`.
 
+mod admin;
+mod ctl;
 mod run_cmd;
 mod schedule_cmd;
 mod serve;
@@ -31,6 +33,10 @@ enum Command {
     Schedule(schedule_cmd::ScheduleArgs),
     /// Runs a what-if scenario under virtual time and writes its report.
     Run(run_cmd::RunArgs),
+    /// Shows the scheduler's last decision about a pod of a running twin, per node and plugin.
+    Explain(ctl::ExplainArgs),
+    /// Operates the simulated kubelet of a node of a running twin (stop, start, disconnect...).
+    Kubelet(ctl::KubeletArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -38,6 +44,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(args) => serve::run(args).map(|()| 0),
         Command::Schedule(args) => schedule_cmd::run(&args),
         Command::Run(args) => run_cmd::run(&args),
+        Command::Explain(args) => ctl::explain(&args),
+        Command::Kubelet(args) => ctl::kubelet(&args),
     }
 }
 

@@ -140,7 +140,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  kubectl get namespaces");
 
     // Compaction always; with a cluster, the controllers, the scheduler and a kubelet per node.
-    kubetwin_sim::start(&server, &time, cluster.as_ref(), seed)?;
+    let twin = kubetwin_sim::start(&server, &time, cluster.as_ref(), seed)?;
     if let Some(cluster) = &cluster {
         println!(
             "  simulating cluster {:?}: {} nodes",
@@ -149,7 +149,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
 
-    let app = kubetwin_apiserver::router(server);
+    let admin = crate::admin::AdminState {
+        explanations: twin.explanations,
+        kubelets: Arc::new(twin.kubelets.into_iter().collect()),
+    };
+    let app = crate::admin::router(admin).merge(kubetwin_apiserver::router(server));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
