@@ -13,6 +13,8 @@
 //! Each decision's explanation is kept in memory ([`Explanations`]) for `kubetwin explain pod`.
 
 pub mod explain;
+pub mod objects;
+pub mod volumes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -103,8 +105,12 @@ impl SchedulerDriver {
             tracing::error!("scheduler: cannot watch nodes and pods");
             return;
         };
+        let mut object_events = objects::watch_all(&self.client);
         loop {
             // Everything already observed goes into the cache before the next cycle.
+            while let Ok((kind, event)) = object_events.try_recv() {
+                self.on_object(kind, event);
+            }
             if !drain(&mut node_events, |e| self.on_node(e))
                 || !drain(&mut pod_events, |e| self.on_pod(e))
             {
@@ -128,6 +134,7 @@ impl SchedulerDriver {
                     Some(e) => self.on_pod(e),
                     None => return,
                 },
+                Some((kind, event)) = object_events.recv() => self.on_object(kind, event),
                 _ = async move {
                     match wake {
                         Some(at) => {
@@ -138,6 +145,14 @@ impl SchedulerDriver {
                     }
                 } => {}
             }
+        }
+    }
+
+    fn on_object(&mut self, kind: objects::ObjectKind, event: WatchEvent) {
+        objects::apply(&mut self.scheduler.objects, kind, event);
+        if kind.requeues_pods() {
+            let now = self.now_nanos();
+            self.queue.move_unschedulable(now, |_| true);
         }
     }
 
@@ -237,7 +252,14 @@ impl SchedulerDriver {
     }
 
     async fn schedule(&mut self, queued: QueuedPodInfo) {
+        let claims_before = volumes::claims_of(&self.scheduler.objects, &queued.pod);
         let mut outcome = self.scheduler.schedule_one(&queued.pod, true);
+        if outcome.volumes_bound {
+            // VolumeBinding's PreBind: write what the scheduler assumed (PV claimRefs,
+            // selected-node annotations) for the PV controller and the provisioner to complete.
+            let claims_after = volumes::claims_of(&self.scheduler.objects, &queued.pod);
+            volumes::write_bindings(&self.client, &claims_before, &claims_after).await;
+        }
         self.explanations.record(Decision {
             pod: outcome.pod.clone(),
             at: self.time.now(),
