@@ -72,6 +72,8 @@ pub struct ControllerManager {
     pub node_lifecycle: NodeLifecycleController,
     /// The taint eviction controller.
     pub taint_eviction: TaintEvictionController,
+    /// PersistentVolume binding and the simulated provisioner.
+    pub persistent_volumes: crate::persistentvolume::PersistentVolumeController,
     informers: Informers,
 }
 
@@ -265,6 +267,8 @@ impl ControllerManager {
             informers.nodes.clone(),
             informers.leases.clone(),
         );
+        let persistent_volumes =
+            crate::persistentvolume::PersistentVolumeController::new(client.clone(), time.clone())?;
         let taint_eviction = TaintEvictionController::new(
             client.clone(),
             time.clone(),
@@ -300,6 +304,7 @@ impl ControllerManager {
             daemon_sets,
             node_lifecycle,
             taint_eviction,
+            persistent_volumes,
             informers,
         })
     }
@@ -326,6 +331,7 @@ impl ControllerManager {
             tokio::spawn(self.daemon_sets.run()),
             tokio::spawn(self.node_lifecycle.run()),
             tokio::spawn(self.taint_eviction.run()),
+            tokio::spawn(self.persistent_volumes.run()),
         ];
         for t in controllers {
             let _ = t.await;

@@ -303,8 +303,24 @@ impl EventRecorder {
             reporting_instance: Some(String::new()),
             ..CoreEvent::default()
         };
-        if let Err(e) = self.client.create_typed(&event).await {
-            tracing::debug!(error = %e, reason, "event not recorded");
+        let mut event = event;
+        // Recorders of different components share virtual instants: on a name clash, take the
+        // next name (upstream's names are unix nanoseconds, unique in practice).
+        for attempt in 1..=8u64 {
+            match self.client.create_typed(&event).await {
+                Err(e) if e.code == 409 && attempt < 8 => {
+                    event.metadata.name = Some(format!(
+                        "{}.{:x}",
+                        meta.name.as_deref().unwrap_or("object"),
+                        nanos + attempt * 0x1000
+                    ));
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, reason, "event not recorded");
+                    return;
+                }
+                Ok(_) => return,
+            }
         }
     }
 }
