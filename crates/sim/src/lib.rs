@@ -62,6 +62,12 @@ pub fn spawn_control_plane(
     let controllers = LocalClient::new(server.clone(), "kube-controller-manager");
     let controllers_time = time.clone();
     tokio::spawn(async move {
+        // What a cluster installer ships: the default StorageClass (simulated zonal disks).
+        if let Err(e) =
+            kubetwin_controllers::persistentvolume::ensure_default_storage_class(&controllers).await
+        {
+            tracing::warn!(error = %e, "default StorageClass not created");
+        }
         if let Err(e) =
             kubetwin_controllers::ControllerManager::run(controllers, controllers_time, seed).await
         {
