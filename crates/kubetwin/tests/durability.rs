@@ -46,6 +46,7 @@ fn redb() -> ServeOptions {
         store: "redb",
         kube_minor: 32,
         cluster: Some("none"),
+        extra_args: &[],
     }
 }
 

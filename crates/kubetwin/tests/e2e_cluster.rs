@@ -62,6 +62,7 @@ fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
             store: "memory",
             kube_minor: 32,
             cluster: None,
+            extra_args: &[],
         },
     );
     let kubectl = Kubectl::new(server.endpoint.clone(), "shop");
@@ -163,4 +164,317 @@ fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
     assert!(flat.contains(expected), "{described}");
     let phase = kubectl.ok(&["get", "pod", "huge", "-o", "jsonpath={.status.phase}"]);
     assert_eq!(phase.trim(), "Pending");
+}
+
+/// Runs the kubetwin binary's client commands against the server.
+fn kubetwin(server: &OwnedServer, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kubetwin"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&server.endpoint.kubeconfig)
+        .output()
+        .expect("running kubetwin")
+}
+
+fn ready_condition(object: &Value) -> String {
+    object["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+const WORKLOADS: &str = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ops}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+      - {name: agent, image: "fluent/fluent-bit:3.1", resources: {requests: {cpu: 10m, memory: 16Mi}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: ops}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ops}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: postgres
+        image: postgres:17
+        resources: {requests: {cpu: 100m, memory: 128Mi}}
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      storageClassName: standard
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick, namespace: ops}
+spec:
+  schedule: "*/1 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations: {kubetwin.io/run-duration: 5s}
+        spec:
+          restartPolicy: Never
+          containers:
+          - {name: tick, image: busybox:1.36, command: [sh, -c, "date"]}
+"#;
+
+const API_WITH_PDB: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: ops}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: api, image: "nginx:1.27", resources: {requests: {cpu: 100m, memory: 64Mi}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api, namespace: ops}
+spec:
+  minAvailable: 3
+  selector: {matchLabels: {app: api}}
+"#;
+
+/// Issue 4's operational acceptance points at `--speed 10` (ten seconds of cluster time per
+/// wall second, so grace periods and tolerationSeconds pass quickly): a DaemonSet on every
+/// eligible node, a StatefulSet's pods in order with their provisioned volumes, a CronJob's
+/// Jobs completing, `kubetwin explain pod`, a drain that a PodDisruptionBudget blocks until
+/// replacements are Ready, and a stopped kubelet: node NotReady and tainted, its pods evicted
+/// after tolerationSeconds and replaced elsewhere.
+#[test]
+fn daemonset_statefulset_cronjob_drain_and_kubelet_stop_at_speed() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = OwnedServer::start(
+        data.path(),
+        &ServeOptions {
+            store: "memory",
+            kube_minor: 32,
+            cluster: None,
+            extra_args: &["--speed", "10", "--seed", "42"],
+        },
+    );
+    let kubectl = Kubectl::new(server.endpoint.clone(), "ops");
+    wait_until("17 Ready nodes", || {
+        let nodes = kubectl.get_json(&["nodes"]);
+        let items = nodes["items"].as_array().cloned().unwrap_or_default();
+        items.len() == 17 && items.iter().all(|n| ready_condition(n) == "True")
+    });
+    kubectl.ok(&["create", "namespace", "ops"]);
+    kubectl.apply(WORKLOADS);
+
+    // DaemonSet: every node but the tainted GPU node.
+    wait_until("the DaemonSet on 16 nodes", || {
+        let ds = kubectl.get_json(&["daemonset", "agent"]);
+        ds["status"]["desiredNumberScheduled"] == 16 && ds["status"]["numberReady"] == 16
+    });
+    let agents = kubectl.get_json(&["pods", "-l", "app=agent"]);
+    let nodes: std::collections::BTreeSet<&str> = agents["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["spec"]["nodeName"].as_str())
+        .collect();
+    assert_eq!(nodes.len(), 16, "one agent per eligible node: {nodes:?}");
+
+    // StatefulSet: ordinals in order, each with a bound claim.
+    kubectl.ok(&["rollout", "status", "statefulset/db", "--timeout=90s"]);
+    let pods = kubectl.get_json(&["pods", "-l", "app=db"]);
+    let mut created: Vec<(String, String)> = pods["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                p["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    created.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    let order: Vec<&str> = created.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        order,
+        vec!["db-0", "db-1", "db-2"],
+        "OrderedReady creation order"
+    );
+    let claims = kubectl.get_json(&["pvc"]);
+    let bound: Vec<(String, String)> = claims["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                c["status"]["phase"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bound,
+        vec![
+            ("data-db-0".to_string(), "Bound".to_string()),
+            ("data-db-1".to_string(), "Bound".to_string()),
+            ("data-db-2".to_string(), "Bound".to_string()),
+        ]
+    );
+
+    // The scheduler's explanation of a decision.
+    let explained = kubetwin(&server, &["explain", "pod", "db-0", "-n", "ops"]);
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(explained.status.success(), "{explained:?}");
+    assert!(
+        text.starts_with("Last scheduling decision at ") && text.contains("ops/db-0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("filter ") && text.contains("score "),
+        "{text}"
+    );
+    let missing = kubetwin(&server, &["explain", "pod", "nope", "-n", "ops"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no scheduling decision is known"),
+        "{missing:?}"
+    );
+
+    // CronJob: a Job per minute whose pod completes.
+    wait_until("a completed Job of the CronJob", || {
+        let jobs = kubectl.get_json(&["jobs"]);
+        jobs["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|j| j["status"]["succeeded"] == 1)
+    });
+
+    // Drain: all api pods on one node; the PDB (minAvailable 3 of 4) lets one go at a time.
+    let target = kubectl
+        .ok(&[
+            "get",
+            "nodes",
+            "-l",
+            "node.kubernetes.io/instance-type=cpx41",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ])
+        .trim()
+        .to_string();
+    let others = format!("kubernetes.io/hostname!={target}");
+    kubectl.ok(&["cordon", "-l", &others]);
+    kubectl.apply(API_WITH_PDB);
+    kubectl.ok(&["rollout", "status", "deployment/api", "--timeout=90s"]);
+    kubectl.ok(&["uncordon", "-l", &others]);
+    let on_target = kubectl.get_json(&["pods", "-l", "app=api"]);
+    assert!(
+        on_target["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|p| p["spec"]["nodeName"] == target.as_str()),
+        "{on_target}"
+    );
+    wait_until("the PDB to allow one disruption", || {
+        kubectl.get_json(&["pdb", "api"])["status"]["disruptionsAllowed"] == 1
+    });
+    let drain = kubectl.run(&[
+        "drain",
+        &target,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=120s",
+    ]);
+    assert!(drain.success, "{drain}");
+    let output = drain.all_output();
+    assert!(
+        output.contains("Cannot evict pod as it would violate the pod's disruption budget"),
+        "the PDB blocked at least one eviction: {drain}"
+    );
+    assert!(
+        output.contains(&format!("node/{target} drained")),
+        "{drain}"
+    );
+    wait_until("4 api pods Running elsewhere", || {
+        let pods = kubectl.get_json(&["pods", "-l", "app=api"]);
+        let items = pods["items"].as_array().cloned().unwrap_or_default();
+        let running: Vec<&Value> = items
+            .iter()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null() && ready_condition(p) == "True"
+            })
+            .collect();
+        running.len() == 4
+            && running
+                .iter()
+                .all(|p| p["spec"]["nodeName"] != target.as_str())
+    });
+
+    // A stopped kubelet: NotReady (Unknown), unreachable taints, pods evicted after the
+    // default 300 s toleration and replaced elsewhere.
+    let pods = kubectl.get_json(&["pods", "-l", "app=api"]);
+    let victim_node = pods["items"][0]["spec"]["nodeName"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let stopped = kubetwin(&server, &["kubelet", "stop", &victim_node]);
+    assert!(stopped.status.success(), "{stopped:?}");
+    assert!(String::from_utf8_lossy(&stopped.stdout).contains("\"stopped\":true"));
+    wait_until("the node to go NotReady with the unreachable taint", || {
+        let node = kubectl.get_json(&["node", &victim_node]);
+        let taints = node["spec"]["taints"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        ready_condition(&node) == "Unknown"
+            && taints
+                .iter()
+                .any(|t| t["key"] == "node.kubernetes.io/unreachable" && t["effect"] == "NoExecute")
+    });
+    wait_until("the stopped node's api pods to be replaced", || {
+        let pods = kubectl.get_json(&["pods", "-l", "app=api"]);
+        let items = pods["items"].as_array().cloned().unwrap_or_default();
+        let ready_elsewhere = items
+            .iter()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null()
+                    && p["spec"]["nodeName"] != victim_node.as_str()
+                    && ready_condition(p) == "True"
+            })
+            .count();
+        ready_elsewhere == 4
+    });
+    let started = kubetwin(&server, &["kubelet", "start", &victim_node]);
+    assert!(started.status.success(), "{started:?}");
+    wait_until("the node to be Ready again", || {
+        ready_condition(&kubectl.get_json(&["node", &victim_node])) == "True"
+    });
 }

@@ -48,6 +48,8 @@ pub struct ServeOptions {
     pub kube_minor: u32,
     /// `--cluster`: `None` for the built-in hybrid demo cluster, `Some("none")` for the API only.
     pub cluster: Option<&'static str>,
+    /// More `serve` flags (e.g. `--speed 10`).
+    pub extra_args: &'static [&'static str],
 }
 
 fn serve_args(data_dir: &Path, options: &ServeOptions) -> Vec<String> {
@@ -69,6 +71,7 @@ fn serve_args(data_dir: &Path, options: &ServeOptions) -> Vec<String> {
             .iter()
             .flat_map(|c| ["--cluster".to_string(), (*c).to_string()]),
     )
+    .chain(options.extra_args.iter().map(|a| (*a).to_string()))
     .collect()
 }
 
@@ -213,6 +216,7 @@ pub fn shared_memory_server(kube_minor: u32) -> Endpoint {
         store: "memory",
         kube_minor,
         cluster: Some("none"),
+        extra_args: &[],
     })));
     servers.push((kube_minor, server));
     server.endpoint.clone()
