@@ -106,3 +106,25 @@ fn only_the_binary_reads_the_wall_clock() {
         }
     }
 }
+
+/// `tokio::select!` picks among ready branches at random (a per-runtime RNG the code cannot
+/// seed), so an unbiased select makes virtual-time runs differ between identical seeds.
+#[test]
+fn every_select_is_biased() {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join("crates"), &mut files);
+    for f in files {
+        if f.ends_with("tidy.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (at, _) in text.match_indices("select! {") {
+            let next = text[at + "select! {".len()..].trim_start();
+            assert!(
+                next.starts_with("biased;"),
+                "{}: a tokio::select! without `biased;`",
+                f.display()
+            );
+        }
+    }
+}
