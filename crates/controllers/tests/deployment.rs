@@ -167,6 +167,7 @@ async fn deployment_rolls_out_updates_within_bounds_and_rolls_back() {
         }
     };
     tokio::select! {
+        biased;
         () = checker => {}
         () = time.sleep(Duration::from_secs(60)) => {}
     }
