@@ -317,6 +317,8 @@ struct PodEntry {
     sim: Option<PodSim>,
     /// The status last written by this kubelet.
     last_written: Option<Value>,
+    /// The resourceVersion our last status write produced.
+    last_written_rv: i64,
     /// A rejection status waiting to be written.
     rejection: Option<admission::Rejection>,
     rejection_written: bool,
@@ -806,7 +808,23 @@ impl Runner {
             }
         };
         if let Some(entry) = self.pods.get_mut(&uid) {
+            // The status manager's `needsReconcile`: someone else changed a condition this
+            // kubelet owns after our last write (the node controller's MarkPodsNotReady while
+            // the node was unreachable); write our status again.
+            let rv = object["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            let diverged = rv > entry.last_written_rv
+                && entry
+                    .last_written
+                    .as_ref()
+                    .is_some_and(|w| conditions_diverge(&object["status"], w));
             entry.object = object;
+            if diverged && let Some(sim) = entry.sim.as_mut() {
+                entry.last_written = None;
+                sim.dirty = true;
+            }
             if let Some(sim) = entry.sim.as_mut() {
                 let effects = sim.observe(&typed, now);
                 absorb(entry, effects);
@@ -825,6 +843,7 @@ impl Runner {
             object: object.clone(),
             sim: None,
             last_written: None,
+            last_written_rv: 0,
             rejection: None,
             rejection_written: false,
             wakeup: Some(now),
@@ -1008,7 +1027,15 @@ impl Runner {
                     )
                     .await
                 {
-                    Ok(_) => written = true,
+                    Ok(stored) => {
+                        written = true;
+                        if let Some(entry) = self.pods.get_mut(uid) {
+                            entry.last_written_rv = stored["metadata"]["resourceVersion"]
+                                .as_str()
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(entry.last_written_rv);
+                        }
+                    }
                     Err(e) if e.code == 404 => {
                         self.forget(uid);
                         return;
@@ -1158,6 +1185,21 @@ impl Runner {
             "reportingInstance": self.node_name,
         })
     }
+}
+
+/// Whether the API's status has a different value for a condition the kubelet last wrote.
+fn conditions_diverge(api_status: &Value, last_written: &Value) -> bool {
+    let api = api_status["conditions"].as_array();
+    last_written["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|ours| {
+            api.into_iter()
+                .flatten()
+                .find(|c| c["type"] == ours["type"])
+                .is_some_and(|c| c["status"] != ours["status"])
+        })
 }
 
 /// The pod's status as the kubelet last wrote it over what the API shows: kubelet-owned

@@ -658,3 +658,42 @@ async fn disconnected_kubelet_keeps_running_pods_and_posts_on_reconnect() {
         .expect("lease");
     assert_ne!(lease["spec"]["renewTime"], before);
 }
+
+/// Upstream: `pkg/kubelet/status/status_manager.go` `needsReconcile` — when another writer
+/// (the node lifecycle controller's MarkPodsNotReady while the node was unreachable) flips a
+/// condition the kubelet owns, the kubelet writes its own status again.
+#[tokio::test(start_paused = true)]
+async fn a_foreign_ready_false_is_reconciled_by_the_kubelet() {
+    let env = start("110", KubeletKnobs::default(), 13).await;
+    create_pod(
+        &env,
+        pod(
+            "web",
+            json!({"containers": [{"name": "web", "image": "nginx:1.27"}]}),
+        ),
+    )
+    .await;
+    at(&env, 30.0).await;
+    let running = get_pod(&env, "web").expect("pod");
+    assert_eq!(condition(&running, "Ready")["status"], "True");
+    let mut marked = running.clone();
+    if let Some(conditions) = marked["status"]["conditions"].as_array_mut() {
+        for c in conditions.iter_mut().filter(|c| c["type"] == "Ready") {
+            c["status"] = json!("False");
+        }
+    }
+    env.client
+        .update(res("", "pods"), "status", marked)
+        .await
+        .expect("mark not ready");
+    assert_eq!(
+        condition(&get_pod(&env, "web").expect("pod"), "Ready")["status"],
+        "False"
+    );
+    at(&env, 31.0).await;
+    assert_eq!(
+        condition(&get_pod(&env, "web").expect("pod"), "Ready")["status"],
+        "True",
+        "the kubelet restores the condition it owns"
+    );
+}
