@@ -67,6 +67,56 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
         let qos = qos_class(obj);
         obj["status"] = json!({"phase": "Pending", "qosClass": qos});
     }
+    if (info.group, info.resource) == ("batch", "jobs") && obj["spec"]["manualSelector"] != true {
+        generate_job_selector(obj);
+    }
+}
+
+/// `generateSelector` (`pkg/registry/batch/job/strategy.go`, run in the strategy's Validate,
+/// after the uid exists): unless the Job asks for a manual selector, its pod template gets the
+/// `job-name`/`batch.kubernetes.io/job-name` and `controller-uid`/
+/// `batch.kubernetes.io/controller-uid` labels (user values are kept; a conflict fails
+/// validation) and the selector matches `batch.kubernetes.io/controller-uid`.
+pub fn generate_job_selector(obj: &mut Value) {
+    let name = obj["metadata"]["name"].clone();
+    let uid = obj["metadata"]["uid"].clone();
+    let spec = obj_mut(obj, "spec");
+    let template = spec.entry("template").or_insert_with(|| json!({}));
+    if let Some(template) = template.as_object_mut() {
+        let meta = template.entry("metadata").or_insert_with(|| json!({}));
+        if !meta.is_object() {
+            *meta = json!({});
+        }
+        let labels = meta
+            .as_object_mut()
+            .map(|m| m.entry("labels").or_insert_with(|| json!({})));
+        if let Some(labels) = labels {
+            if !labels.is_object() {
+                *labels = json!({});
+            }
+            if let Some(labels) = labels.as_object_mut() {
+                for key in ["job-name", "batch.kubernetes.io/job-name"] {
+                    labels.entry(key).or_insert_with(|| name.clone());
+                }
+                for key in ["controller-uid", "batch.kubernetes.io/controller-uid"] {
+                    labels.entry(key).or_insert_with(|| uid.clone());
+                }
+            }
+        }
+    }
+    let selector = spec.entry("selector").or_insert_with(|| json!({}));
+    if !selector.is_object() {
+        *selector = json!({});
+    }
+    if let Some(selector) = selector.as_object_mut() {
+        let match_labels = selector.entry("matchLabels").or_insert_with(|| json!({}));
+        if !match_labels.is_object() {
+            *match_labels = json!({});
+        }
+        if let Some(m) = match_labels.as_object_mut() {
+            m.entry("batch.kubernetes.io/controller-uid").or_insert(uid);
+        }
+    }
 }
 
 /// Defaulting (`SetDefaults_*` of each API group's v1 `defaults.go`), applied on create and update.
@@ -529,6 +579,57 @@ mod tests {
             "IfNotPresent"
         );
         assert_eq!(default_pull_policy("nginx@sha256:abc"), "IfNotPresent");
+    }
+
+    /// Upstream: `pkg/registry/batch/job/strategy_test.go` (`TestJobStrategy_PrepareForCreate`
+    /// selector generation): the four labels are added unless the user set them, the selector
+    /// matches the controller uid, and `manualSelector: true` leaves both alone.
+    #[test]
+    fn job_selector_generation() {
+        let info = crate::registry::lookup("batch", "v1", "jobs").expect("jobs");
+        let job = |template_labels: Value, manual: Option<bool>| {
+            let mut spec = json!({"template": {"metadata": {"labels": template_labels},
+                                  "spec": {"containers": [{"name": "c", "image": "x"}]}}});
+            if let Some(m) = manual {
+                spec["manualSelector"] = json!(m);
+                spec["selector"] = json!({"matchLabels": {"app": "x"}});
+            }
+            json!({"metadata": {"name": "pi", "uid": "u-1"}, "spec": spec})
+        };
+        let cases: Vec<(&str, Value, Option<bool>, Value, Value)> = vec![
+            (
+                "generated",
+                json!({}),
+                None,
+                json!({"batch.kubernetes.io/controller-uid": "u-1", "batch.kubernetes.io/job-name": "pi",
+                       "controller-uid": "u-1", "job-name": "pi"}),
+                json!({"matchLabels": {"batch.kubernetes.io/controller-uid": "u-1"}}),
+            ),
+            (
+                "user labels kept",
+                json!({"job-name": "mine", "app": "x"}),
+                Some(false),
+                json!({"app": "x", "batch.kubernetes.io/controller-uid": "u-1",
+                       "batch.kubernetes.io/job-name": "pi", "controller-uid": "u-1", "job-name": "mine"}),
+                json!({"matchLabels": {"app": "x", "batch.kubernetes.io/controller-uid": "u-1"}}),
+            ),
+            (
+                "manual selector untouched",
+                json!({"app": "x"}),
+                Some(true),
+                json!({"app": "x"}),
+                json!({"matchLabels": {"app": "x"}}),
+            ),
+        ];
+        for (name, labels, manual, want_labels, want_selector) in cases {
+            let mut obj = job(labels, manual);
+            prepare_for_create(info, &mut obj);
+            assert_eq!(
+                obj["spec"]["template"]["metadata"]["labels"], want_labels,
+                "{name}"
+            );
+            assert_eq!(obj["spec"]["selector"], want_selector, "{name}");
+        }
     }
 
     #[test]
