@@ -2,13 +2,19 @@
 //! scheduler and one simulated kubelet per node of a cluster spec, all on one [`SimTime`]. The
 //! same function serves `kubetwin serve` (wall clock, or `--speed N`) and scenarios (virtual
 //! time), so there is one code path.
+//!
+//! A running [`Twin`] is also the "cloud" of what-if scenarios: it can start kubelets for nodes
+//! added later (a new node pool) and terminate instances, whose Node objects the cloud node
+//! lifecycle controller ([`cloud`]) then deletes as a cloud controller manager would.
+
+pub mod cloud;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use kubetwin_apiserver::ApiServer;
 use kubetwin_apiserver::local::LocalClient;
-use kubetwin_cluster::{Cluster, KubeletBehavior};
+use kubetwin_cluster::{Cluster, KubeletBehavior, SimNode};
 use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs, PodFeed};
 use kubetwin_runtime::SimTime;
 
@@ -20,6 +26,20 @@ pub enum StartError {
     Scheduler(String),
 }
 
+/// Why a node could not be added to or removed from the running twin.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TwinError {
+    /// The twin runs without a cluster (API server alone).
+    #[error("the twin runs without a cluster")]
+    NoCluster,
+    /// A kubelet already runs for this node.
+    #[error("node {0} already has a kubelet")]
+    NodeExists(String),
+    /// No kubelet runs for this node.
+    #[error("node {0} has no kubelet")]
+    UnknownNode(String),
+}
+
 /// Handles to the running twin's components.
 #[derive(Debug, Default)]
 pub struct Twin {
@@ -27,6 +47,63 @@ pub struct Twin {
     pub kubelets: Vec<(String, KubeletHandle)>,
     /// The scheduler's last decision per pod (`kubetwin explain pod`), when it runs.
     pub explanations: Option<kubetwin_scheduler_driver::Explanations>,
+    /// What adding and terminating nodes needs (absent without a cluster).
+    cloud: Option<CloudParts>,
+}
+
+/// The parts of the running twin that new kubelets and terminations need.
+#[derive(Debug, Clone)]
+struct CloudParts {
+    server: Arc<ApiServer>,
+    time: SimTime,
+    seed: u64,
+    feed: PodFeed,
+    terminated: cloud::TerminatedInstances,
+}
+
+impl Twin {
+    /// The kubelet of `node`, if one runs.
+    pub fn kubelet(&self, node: &str) -> Option<&KubeletHandle> {
+        self.kubelets
+            .iter()
+            .find(|(name, _)| name == node)
+            .map(|(_, handle)| handle)
+    }
+
+    /// Starts a kubelet for a node that was not in the cluster at start (a node pool added by
+    /// a scenario): it registers the Node and runs its pods like every other kubelet.
+    pub fn add_node(&mut self, node: &SimNode) -> Result<KubeletHandle, TwinError> {
+        let cloud = self.cloud.as_ref().ok_or(TwinError::NoCluster)?;
+        if self.kubelet(&node.name).is_some() {
+            return Err(TwinError::NodeExists(node.name.clone()));
+        }
+        let handle = spawn_kubelet(&cloud.server, &cloud.time, &cloud.feed, node, cloud.seed);
+        self.kubelets.push((node.name.clone(), handle.clone()));
+        Ok(handle)
+    }
+
+    /// Terminates the instance behind `node`: its kubelet ends at once (containers gone, no
+    /// more heartbeats) and the cloud node lifecycle controller deletes the Node once the node
+    /// lifecycle controller has marked it not-Ready ([`cloud`]).
+    pub fn terminate_node(&mut self, node: &str) -> Result<(), TwinError> {
+        let cloud = self.cloud.as_ref().ok_or(TwinError::NoCluster)?;
+        let position = self
+            .kubelets
+            .iter()
+            .position(|(name, _)| name == node)
+            .ok_or_else(|| TwinError::UnknownNode(node.to_string()))?;
+        let (_, handle) = self.kubelets.remove(position);
+        handle.shutdown();
+        cloud.terminated.insert(node);
+        Ok(())
+    }
+
+    /// Whether `node`'s instance was terminated and its Node is not deleted yet.
+    pub fn is_terminating(&self, node: &str) -> bool {
+        self.cloud
+            .as_ref()
+            .is_some_and(|cloud| cloud.terminated.contains(node))
+    }
 }
 
 /// How often the store is compacted (kube-apiserver's `--etcd-compaction-interval` default).
@@ -98,6 +175,49 @@ pub fn kubelet_knobs(behavior: &KubeletBehavior) -> KubeletKnobs {
     }
 }
 
+/// One simulated kubelet for `node`, fed by `feed`, with a seed derived from the node's index.
+fn spawn_kubelet(
+    server: &Arc<ApiServer>,
+    time: &SimTime,
+    feed: &PodFeed,
+    node: &SimNode,
+    seed: u64,
+) -> KubeletHandle {
+    let kubelet = Kubelet::new(
+        LocalClient::new(server.clone(), "kubelet"),
+        time.clone(),
+        node.to_node_json(),
+        kubelet_knobs(&node.kubelet),
+        seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
+    .with_pod_feed(feed.subscribe(&node.name));
+    let handle = kubelet.handle();
+    tokio::spawn(kubelet.run());
+    handle
+}
+
+/// The shared pod feed and one kubelet per node of the cluster spec.
+fn spawn_kubelets_with_feed(
+    server: &Arc<ApiServer>,
+    time: &SimTime,
+    cluster: &Cluster,
+    seed: u64,
+) -> (PodFeed, Vec<(String, KubeletHandle)>) {
+    let feed = PodFeed::new(LocalClient::new(server.clone(), "kubelet"), time.clone());
+    let handles = cluster
+        .nodes()
+        .iter()
+        .map(|node| {
+            (
+                node.name.clone(),
+                spawn_kubelet(server, time, &feed, node, seed),
+            )
+        })
+        .collect();
+    tokio::spawn(feed.clone().run());
+    (feed, handles)
+}
+
 /// One simulated kubelet per node of the cluster spec, each with its own seed. They share one
 /// pod watch routed by node name ([`PodFeed`]) instead of one filtered watch each, so the API
 /// server decodes each pod change once rather than once per node.
@@ -107,30 +227,12 @@ pub fn spawn_kubelets(
     cluster: &Cluster,
     seed: u64,
 ) -> Vec<(String, KubeletHandle)> {
-    let feed = PodFeed::new(LocalClient::new(server.clone(), "kubelet"), time.clone());
-    let handles = cluster
-        .nodes()
-        .iter()
-        .map(|node| {
-            let kubelet = Kubelet::new(
-                LocalClient::new(server.clone(), "kubelet"),
-                time.clone(),
-                node.to_node_json(),
-                kubelet_knobs(&node.kubelet),
-                seed ^ (node.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            )
-            .with_pod_feed(feed.subscribe(&node.name));
-            let handle = kubelet.handle();
-            tokio::spawn(kubelet.run());
-            (node.name.clone(), handle)
-        })
-        .collect();
-    tokio::spawn(feed.run());
-    handles
+    spawn_kubelets_with_feed(server, time, cluster, seed).1
 }
 
-/// Starts everything around `server`: compaction always; with a cluster, the control plane and
-/// its kubelets too (without one, the API server runs alone).
+/// Starts everything around `server`: compaction always; with a cluster, the control plane,
+/// its kubelets and the cloud node lifecycle controller too (without one, the API server runs
+/// alone).
 pub fn start(
     server: &Arc<ApiServer>,
     time: &SimTime,
@@ -142,8 +244,22 @@ pub fn start(
         return Ok(Twin::default());
     };
     let explanations = spawn_control_plane(server, time, seed)?;
+    let (feed, kubelets) = spawn_kubelets_with_feed(server, time, cluster, seed);
+    let terminated = cloud::TerminatedInstances::default();
+    tokio::spawn(cloud::run_cloud_node_lifecycle(
+        LocalClient::new(server.clone(), "cloud-node-lifecycle-controller"),
+        time.clone(),
+        terminated.clone(),
+    ));
     Ok(Twin {
-        kubelets: spawn_kubelets(server, time, cluster, seed),
+        kubelets,
         explanations: Some(explanations),
+        cloud: Some(CloudParts {
+            server: server.clone(),
+            time: time.clone(),
+            seed,
+            feed,
+            terminated,
+        }),
     })
 }
