@@ -127,8 +127,57 @@ fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
     assert!(max - min <= 1, "zone spread {per_zone:?} over {zones:?}");
 
     // A rolling update to a new image, then undo restores the first ReplicaSet's template.
+    // Every state the watch stream shows keeps within maxSurge and maxUnavailable (25% of 14:
+    // at most 14 + 4 pods, at least 14 - 3 Ready).
+    let mut watch = kubectl.spawn_lines(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-w",
+        "--output-watch-events",
+        "-o",
+        r#"jsonpath={.type} {.object.metadata.name} deleting={.object.metadata.deletionTimestamp} ready={.object.status.conditions[?(@.type=="Ready")].status}{"\n"}"#,
+    ]);
+    let initial = std::cell::Cell::new(0);
+    watch.wait_for("the 14 existing pods", |line| {
+        initial.set(initial.get() + usize::from(line.starts_with("ADDED")));
+        initial.get() == 14
+    });
     kubectl.apply(&deployment(14, "nginx:1.28"));
     kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=90s"]);
+    let lines = watch.read_until_quiet(Duration::from_secs(2)).to_vec();
+    watch.stop();
+    let mut pods: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let (mut most, mut fewest_ready) = (0, usize::MAX);
+    for (i, line) in lines.iter().enumerate() {
+        let mut fields = line.split(' ');
+        let (kind, name) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        let deleting = fields.next().is_some_and(|f| f != "deleting=");
+        let ready = fields.next() == Some("ready=True");
+        if kind == "DELETED" {
+            pods.remove(name);
+        } else {
+            pods.insert(name.to_string(), (deleting, ready));
+        }
+        if i + 1 >= 14 {
+            let live = pods.values().filter(|(d, _)| !d).count();
+            let ready = pods.values().filter(|(d, r)| !d && *r).count();
+            most = most.max(live);
+            fewest_ready = fewest_ready.min(ready);
+        }
+    }
+    assert!(
+        most <= 18,
+        "maxSurge exceeded: {most} pods\n{}",
+        lines.join("\n")
+    );
+    assert!(most > 14, "the update surged: {most}\n{}", lines.join("\n"));
+    assert!(
+        fewest_ready >= 11,
+        "maxUnavailable exceeded: {fewest_ready} Ready\n{}",
+        lines.join("\n")
+    );
     let image = kubectl.ok(&[
         "get",
         "deployment",

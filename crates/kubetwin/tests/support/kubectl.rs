@@ -297,6 +297,15 @@ impl Streaming {
         &self.seen
     }
 
+    /// Reads every line that arrives until the stream has been quiet for `quiet`; returns all
+    /// lines seen.
+    pub fn read_until_quiet(&mut self, quiet: Duration) -> &[String] {
+        while let Ok(line) = self.lines.recv_timeout(quiet) {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
     /// Waits for the process to end by itself (e.g. `--request-timeout`); returns whether it
     /// exited successfully and the remaining lines.
     pub fn wait_exit(&mut self) -> (bool, String) {
