@@ -53,18 +53,26 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-#[test]
-fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
-    let data = tempfile::tempdir().expect("data dir");
-    let server = OwnedServer::start(
-        data.path(),
+/// `kubetwin serve` with the built-in hybrid cluster on the memory store.
+fn start_default_cluster(
+    data: &std::path::Path,
+    extra_args: &'static [&'static str],
+) -> OwnedServer {
+    OwnedServer::start(
+        data,
         &ServeOptions {
             store: "memory",
             kube_minor: 32,
             cluster: None,
-            extra_args: &[],
+            extra_args,
         },
-    );
+    )
+}
+
+#[test]
+fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = start_default_cluster(data.path(), &[]);
     let kubectl = Kubectl::new(server.endpoint.clone(), "shop");
 
     // Nodes register through their kubelets, labelled as a cloud controller manager would.
@@ -320,15 +328,7 @@ spec:
 #[test]
 fn daemonset_statefulset_cronjob_drain_and_kubelet_stop_at_speed() {
     let data = tempfile::tempdir().expect("data dir");
-    let server = OwnedServer::start(
-        data.path(),
-        &ServeOptions {
-            store: "memory",
-            kube_minor: 32,
-            cluster: None,
-            extra_args: &["--speed", "10", "--seed", "42"],
-        },
-    );
+    let server = start_default_cluster(data.path(), &["--speed", "10", "--seed", "42"]);
     let kubectl = Kubectl::new(server.endpoint.clone(), "ops");
     wait_until("17 Ready nodes", || {
         let nodes = kubectl.get_json(&["nodes"]);
