@@ -207,6 +207,74 @@ fn hybrid_cluster_deployment_spread_rollout_undo_and_unschedulable_pod() {
     let history = kubectl.ok(&["rollout", "history", "deployment/web"]);
     assert!(history.contains('2') && history.contains('3'), "{history}");
 
+    // A Service over the pods: its EndpointSlice has every Ready pod as a ready endpoint; a pod
+    // whose readiness probe fails is listed not ready, and the Endpoints object keeps it out of
+    // its addresses.
+    kubectl.apply(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+    );
+    kubectl.apply(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-canary\n  namespace: shop\n  labels: {app: web}\n  annotations: {kubetwin.io/readiness-fails: 'true'}\nspec:\n  containers:\n  - {name: web, image: 'nginx:1.28', readinessProbe: {httpGet: {path: /, port: 80}}}\n",
+    );
+    let ready_ips = || -> std::collections::BTreeSet<String> {
+        let pods = kubectl.get_json(&["pods", "-l", "app=web"]);
+        pods["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null()
+                    && p["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
+            })
+            .filter_map(|p| p["status"]["podIP"].as_str().map(str::to_string))
+            .collect()
+    };
+    let mut slice_ready = std::collections::BTreeSet::new();
+    let mut slice_not_ready = Vec::new();
+    wait_until(
+        "the EndpointSlice of 14 ready pods and the unready canary",
+        || {
+            let slices =
+                kubectl.get_json(&["endpointslices", "-l", "kubernetes.io/service-name=web"]);
+            slice_ready.clear();
+            slice_not_ready.clear();
+            for endpoint in slices["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+            {
+                let address = endpoint["addresses"][0].as_str().unwrap_or("").to_string();
+                if endpoint["conditions"]["ready"] == true {
+                    slice_ready.insert(address);
+                } else {
+                    slice_not_ready.push(endpoint["targetRef"]["name"].clone());
+                }
+            }
+            slice_ready.len() == 14 && slice_not_ready.len() == 1
+        },
+    );
+    assert_eq!(
+        slice_ready,
+        ready_ips(),
+        "ready endpoints are the Ready pods"
+    );
+    assert_eq!(slice_not_ready, vec![Value::from("web-canary")]);
+    let endpoints = kubectl.get_json(&["endpoints", "web"]);
+    let subset = &endpoints["subsets"][0];
+    assert_eq!(
+        subset["addresses"].as_array().map(Vec::len),
+        Some(14),
+        "{endpoints}"
+    );
+    assert_eq!(
+        subset["notReadyAddresses"][0]["targetRef"]["name"], "web-canary",
+        "{endpoints}"
+    );
+
     // A pod too big for any node stays Pending with the exact upstream message.
     kubectl.apply(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: huge, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    resources: {requests: {cpu: '500'}}\n",
