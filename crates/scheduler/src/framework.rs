@@ -135,23 +135,38 @@ pub struct PostFilterResult {
 
 /// Per-node statuses of a failed cycle, with one status for nodes not listed (`NodeToStatus`).
 ///
-/// A failed cycle records a status for every node (thousands), so entries are kept in insertion
-/// order with an index by snapshot list position instead of a map keyed by name; node names are
-/// shared with the snapshot (`Arc<str>`). Name lookups scan (they are rare).
+/// A failed cycle records a status for every node (thousands), usually the same few statuses
+/// over and over. So distinct statuses are stored once, snapshot nodes are recorded by list
+/// position against the snapshot's shared list of names (no name is copied or reference-counted
+/// per node), and nodes set by name only keep their name. Name lookups scan (they are rare).
 #[derive(Debug, Clone)]
 pub struct NodeToStatus {
-    entries: Vec<(Arc<str>, Status, Option<usize>)>,
-    /// List position → entry index + 1 (0: none).
+    /// Distinct statuses (a new one is compared with the last stored).
+    statuses: Vec<Status>,
+    /// The names of the snapshot the positions refer to, in list order.
+    names: Option<Arc<[Arc<str>]>>,
+    /// List position → status index + 1 (0: not set).
     by_position: Vec<u32>,
-    /// Whether some entry was set by name only (no position).
-    has_unpositioned: bool,
+    /// Nodes set by name only, with their status index.
+    named: Vec<(Arc<str>, u32)>,
+    /// Every listed node in the order it was first set.
+    order: Vec<EntryRef>,
     absent: Status,
+}
+
+/// Where a listed node's entry lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryRef {
+    /// A snapshot list position.
+    Position(u32),
+    /// An index into the by-name entries.
+    Named(u32),
 }
 
 impl PartialEq for NodeToStatus {
     fn eq(&self, other: &Self) -> bool {
         fn map(m: &NodeToStatus) -> BTreeMap<&str, &Status> {
-            m.entries.iter().map(|(k, s, _)| (k.as_ref(), s)).collect()
+            m.iter().collect()
         }
         self.absent == other.absent && map(self) == map(other)
     }
@@ -162,9 +177,11 @@ impl Eq for NodeToStatus {}
 impl Default for NodeToStatus {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            statuses: Vec::new(),
+            names: None,
             by_position: Vec::new(),
-            has_unpositioned: false,
+            named: Vec::new(),
+            order: Vec::new(),
             absent: Status::code_only(Code::UnschedulableAndUnresolvable),
         }
     }
@@ -176,71 +193,152 @@ impl NodeToStatus {
         Self::default()
     }
 
-    fn find(&self, node: &str) -> Option<usize> {
-        self.entries
+    /// The index of `status` among the distinct statuses, storing it if new.
+    fn intern(&mut self, status: Status) -> u32 {
+        if let Some(last) = self.statuses.last()
+            && *last == status
+        {
+            return u32::try_from(self.statuses.len() - 1).unwrap_or(u32::MAX);
+        }
+        self.statuses.push(status);
+        u32::try_from(self.statuses.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    fn status_at(&self, index: u32) -> &Status {
+        self.statuses.get(index as usize).unwrap_or(&self.absent)
+    }
+
+    fn entry_name(&self, entry: EntryRef) -> &str {
+        match entry {
+            EntryRef::Position(p) => self
+                .names
+                .as_ref()
+                .and_then(|n| n.get(p as usize))
+                .map_or("", |n| n.as_ref()),
+            EntryRef::Named(i) => self.named.get(i as usize).map_or("", |(n, _)| n.as_ref()),
+        }
+    }
+
+    fn entry_status_index(&self, entry: EntryRef) -> u32 {
+        match entry {
+            EntryRef::Position(p) => self
+                .by_position
+                .get(p as usize)
+                .map_or(u32::MAX, |&s| s.wrapping_sub(1)),
+            EntryRef::Named(i) => self.named.get(i as usize).map_or(u32::MAX, |(_, s)| *s),
+        }
+    }
+
+    fn find(&self, node: &str) -> Option<EntryRef> {
+        self.order
             .iter()
-            .rposition(|(k, _, _)| k.as_ref() == node)
+            .rev()
+            .copied()
+            .find(|&e| self.entry_name(e) == node)
+    }
+
+    fn set_entry(&mut self, entry: EntryRef, index: u32) {
+        match entry {
+            EntryRef::Position(p) => {
+                if let Some(slot) = self.by_position.get_mut(p as usize) {
+                    *slot = index.saturating_add(1);
+                }
+            }
+            EntryRef::Named(i) => {
+                if let Some(slot) = self.named.get_mut(i as usize) {
+                    slot.1 = index;
+                }
+            }
+        }
     }
 
     /// The status of `node` (the absent status when not listed).
     pub fn get(&self, node: &str) -> &Status {
-        self.find(node).map_or(&self.absent, |i| &self.entries[i].1)
+        self.find(node)
+            .map_or(&self.absent, |e| self.status_at(self.entry_status_index(e)))
+    }
+
+    /// The status of a snapshot node (the absent status when not listed).
+    pub fn get_node(&self, node: &NodeInfo) -> &Status {
+        match self.position_of(node) {
+            Some(p) => match self.by_position.get(p).copied().unwrap_or(0) {
+                0 => self.get(node.name()),
+                slot => self.status_at(slot - 1),
+            },
+            None => self.get(node.name()),
+        }
+    }
+
+    /// The list position of `node` when it is the snapshot node the positions refer to.
+    fn position_of(&self, node: &NodeInfo) -> Option<usize> {
+        let names = self.names.as_ref()?;
+        let pos = node.list_position;
+        names
+            .get(pos)
+            .is_some_and(|n| Arc::ptr_eq(n, &node.node.shared_name))
+            .then_some(pos)
     }
 
     /// Sets a node's status.
     pub fn set(&mut self, node: &str, status: Status) {
+        let index = self.intern(status);
         match self.find(node) {
-            Some(i) => self.entries[i].1 = status,
+            Some(e) => self.set_entry(e, index),
             None => {
-                self.has_unpositioned = true;
-                self.entries.push((Arc::from(node), status, None));
+                let i = u32::try_from(self.named.len()).unwrap_or(u32::MAX);
+                self.named.push((Arc::from(node), index));
+                self.order.push(EntryRef::Named(i));
             }
         }
     }
 
-    /// Sets the status of a snapshot node, sharing its name and indexing its list position.
-    pub fn set_node(&mut self, node: &NodeInfo, status: Status) {
-        let name = &node.node.shared_name;
-        let pos = node.list_position;
-        if let Some(&slot) = self.by_position.get(pos)
-            && slot != 0
-        {
-            let i = (slot - 1) as usize;
-            if self.entries[i].0.as_ref() == name.as_ref() {
-                self.entries[i].1 = status;
-                return;
-            }
+    /// Sets the status of a node of `snapshot`, recorded by its list position.
+    pub fn set_node(&mut self, snapshot: &Snapshot, node: &NodeInfo, status: Status) {
+        if self.names.is_none() {
+            self.names = Some(snapshot.list_names().clone());
+            self.by_position = vec![0; snapshot.num_nodes()];
         }
-        if self.has_unpositioned
-            && let Some(i) = self.find(name)
-        {
-            self.entries[i].1 = status;
-            return;
-        }
-        let Ok(index) = u32::try_from(self.entries.len() + 1) else {
-            self.entries.push((name.clone(), status, None));
+        let Some(pos) = self
+            .position_of(node)
+            .filter(|&p| p < self.by_position.len())
+        else {
+            self.set(node.name(), status);
             return;
         };
-        if self.by_position.len() <= pos {
-            self.by_position.resize(pos + 1, 0);
+        let index = self.intern(status);
+        let was_set = self.by_position[pos] != 0;
+        self.by_position[pos] = index.saturating_add(1);
+        if was_set {
+            return;
         }
-        self.by_position[pos] = index;
-        self.entries.push((name.clone(), status, Some(pos)));
+        // A node first set by name keeps that entry.
+        if !self.named.is_empty()
+            && let Some(i) = self
+                .named
+                .iter()
+                .position(|(n, _)| n.as_ref() == node.name())
+        {
+            self.by_position[pos] = 0;
+            self.named[i].1 = index;
+            return;
+        }
+        self.order
+            .push(EntryRef::Position(u32::try_from(pos).unwrap_or(u32::MAX)));
     }
 
     /// Number of listed nodes.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.order.len()
     }
 
     /// Makes room for `additional` more nodes.
     pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional);
+        self.order.reserve(additional);
     }
 
     /// Whether no node is listed.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.order.is_empty()
     }
 
     /// The status of nodes not listed.
@@ -255,7 +353,23 @@ impl NodeToStatus {
 
     /// The listed nodes and their statuses, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Status)> {
-        self.entries.iter().map(|(k, v, _)| (k.as_ref(), v))
+        self.order.iter().map(|&e| {
+            (
+                self.entry_name(e),
+                self.status_at(self.entry_status_index(e)),
+            )
+        })
+    }
+
+    /// Each distinct listed status with the number of nodes that have it.
+    pub fn status_counts(&self) -> impl Iterator<Item = (&Status, usize)> {
+        let mut counts = vec![0usize; self.statuses.len()];
+        for &e in &self.order {
+            if let Some(c) = counts.get_mut(self.entry_status_index(e) as usize) {
+                *c += 1;
+            }
+        }
+        self.statuses.iter().zip(counts).filter(|(_, c)| *c > 0)
     }
 
     /// The nodes of `all` whose status has `code` (listed or absent) (`NodesForStatusCode`).
@@ -264,11 +378,7 @@ impl NodeToStatus {
         all: impl Iterator<Item = &'a NodeInfo>,
         code: Code,
     ) -> Vec<&'a NodeInfo> {
-        let by_name: BTreeMap<&str, &Status> = self
-            .entries
-            .iter()
-            .map(|(k, s, _)| (k.as_ref(), s))
-            .collect();
+        let by_name: BTreeMap<&str, &Status> = self.iter().collect();
         all.filter(|n| {
             by_name
                 .get(n.name())
@@ -287,27 +397,19 @@ impl NodeToStatus {
         snapshot: &'a Snapshot,
         code: Code,
     ) -> Vec<&'a NodeInfo> {
-        if self.absent.code() == code {
+        let same_snapshot = self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, snapshot.list_names()));
+        if self.absent.code() == code || !same_snapshot || !self.named.is_empty() {
             return self.nodes_for_status_code(snapshot.list(), code);
         }
-        // A name shared with the snapshot node at its recorded position identifies it without
-        // any string comparison; other names are looked up.
-        let n = snapshot.num_nodes();
-        let mut selected = vec![false; n];
-        for (name, status, position) in &self.entries {
-            if status.code() != code {
-                continue;
-            }
-            let pos = position
-                .filter(|&p| p < n && Arc::ptr_eq(&snapshot.at(p).node.shared_name, name))
-                .or_else(|| snapshot.get(name).map(|info| info.list_position));
-            if let Some(p) = pos {
-                selected[p] = true;
-            }
-        }
-        (0..n)
-            .filter(|&p| selected[p])
-            .map(|p| snapshot.at(p))
+        let wanted: Vec<bool> = self.statuses.iter().map(|s| s.code() == code).collect();
+        self.by_position
+            .iter()
+            .enumerate()
+            .filter(|&(_, &slot)| slot != 0 && wanted.get(slot as usize - 1) == Some(&true))
+            .map(|(p, _)| snapshot.at(p))
             .collect()
     }
 }
@@ -333,10 +435,10 @@ impl Diagnosis {
         if s.plugin().is_empty() {
             return;
         }
-        if s.is_rejected() {
+        if s.is_rejected() && !self.unschedulable_plugins.contains(s.plugin()) {
             self.unschedulable_plugins.insert(s.plugin().to_owned());
         }
-        if s.code() == Code::Pending {
+        if s.code() == Code::Pending && !self.pending_plugins.contains(s.plugin()) {
             self.pending_plugins.insert(s.plugin().to_owned());
         }
     }
@@ -362,9 +464,9 @@ impl fmt::Display for FitError {
             write!(f, " {}.", d.pre_filter_msg)?;
         } else {
             let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-            for (_, status) in d.node_to_status.iter() {
+            for (status, count) in d.node_to_status.status_counts() {
                 for r in status.reasons() {
-                    *reasons.entry(r.as_ref()).or_insert(0) += 1;
+                    *reasons.entry(r.as_ref()).or_insert(0) += count;
                 }
             }
             let listed = d.node_to_status.len();
@@ -612,6 +714,87 @@ pub struct ScoreBreakdown {
     pub nodes: Vec<NodeScoreDetail>,
     /// Plugins skipped at PreScore.
     pub skipped: Vec<&'static str>,
+}
+
+/// The Filter plugins of one cycle (those PreFilter did not skip), in order, with their names.
+pub struct FilterChain<'f> {
+    framework: &'f Framework,
+    plugins: Vec<(&'f dyn FilterPlugin, &'static str)>,
+}
+
+impl fmt::Debug for FilterChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.plugins.iter().map(|(_, n)| n))
+            .finish()
+    }
+}
+
+impl FilterChain<'_> {
+    /// Runs the plugins on one node, stopping at the first failure (`RunFilterPlugins`).
+    pub fn run(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
+        for &(f, name) in &self.plugins {
+            let s = f.filter(h, state, pod, node);
+            if !s.is_success() {
+                let s = if s.is_rejected() {
+                    s
+                } else {
+                    Status::error(format!("running {name:?} filter plugin: {}", s.message()))
+                };
+                return s.with_plugin(name);
+            }
+        }
+        Status::success()
+    }
+
+    /// Runs the plugins with the node's nominated pods of equal or higher priority added, then
+    /// (if any were added and that passed) without them (`RunFilterPluginsWithNominatedPods`).
+    pub fn run_with_nominated_pods(
+        &self,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
+        if h.nominator.is_empty() {
+            return self.run(h, state, pod, node);
+        }
+        let nominated = h.nominator.nominated_pods_for_node(node.name());
+        let mut relevant = nominated
+            .iter()
+            .filter(|p| p.priority >= pod.priority && p.uid != pod.uid)
+            .peekable();
+        if relevant.peek().is_none() {
+            return self.run(h, state, pod, node);
+        }
+        // Upstream: addGENominatedPods.
+        let mut node_out = node.clone();
+        let mut state_out = state.clone();
+        for p in relevant {
+            node_out.add_pod(p.clone());
+            let s = self.framework.run_pre_filter_extension_add_pod(
+                h,
+                &mut state_out,
+                pod,
+                p,
+                &node_out,
+            );
+            if !s.is_success() {
+                return s;
+            }
+        }
+        let s = self.run(h, &state_out, pod, &node_out);
+        if !s.is_success() {
+            return s;
+        }
+        self.run(h, state, pod, node)
+    }
 }
 
 /// One profile's plugins per extension point, in execution order (`frameworkImpl`).
@@ -972,27 +1155,24 @@ impl Framework {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
+        self.filter_chain(state).run(h, state, pod, node)
+    }
+
+    /// The Filter plugins PreFilter did not skip in `state`'s cycle, resolved once so that the
+    /// per-node loop makes no lookups.
+    pub fn filter_chain(&self, state: &CycleState) -> FilterChain<'_> {
         let skip = state.skip_filter_mask();
-        for (p, bit) in self.filter.iter().zip(&self.filter_bits) {
-            if skip & bit != 0 {
-                continue;
-            }
-            let Some(f) = p.as_filter() else { continue };
-            let s = f.filter(h, state, pod, node);
-            if !s.is_success() {
-                let s = if s.is_rejected() {
-                    s
-                } else {
-                    Status::error(format!(
-                        "running {:?} filter plugin: {}",
-                        p.name(),
-                        s.message()
-                    ))
-                };
-                return s.with_plugin(p.name());
-            }
+        let plugins = self
+            .filter
+            .iter()
+            .zip(&self.filter_bits)
+            .filter(|(_, bit)| skip & **bit == 0)
+            .filter_map(|(p, _)| p.as_filter().map(|f| (f, p.name())))
+            .collect();
+        FilterChain {
+            framework: self,
+            plugins,
         }
-        Status::success()
     }
 
     /// Runs filters with the node's nominated pods of equal or higher priority added, then (if
@@ -1004,29 +1184,8 @@ impl Framework {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        let nominated = h.nominator.nominated_pods_for_node(node.name());
-        let mut relevant = nominated
-            .iter()
-            .filter(|p| p.priority >= pod.priority && p.uid != pod.uid)
-            .peekable();
-        if relevant.peek().is_none() {
-            return self.run_filter_plugins(h, state, pod, node);
-        }
-        // Upstream: addGENominatedPods.
-        let mut node_out = node.clone();
-        let mut state_out = state.clone();
-        for p in relevant {
-            node_out.add_pod(p.clone());
-            let s = self.run_pre_filter_extension_add_pod(h, &mut state_out, pod, p, &node_out);
-            if !s.is_success() {
-                return s;
-            }
-        }
-        let s = self.run_filter_plugins(h, &state_out, pod, &node_out);
-        if !s.is_success() {
-            return s;
-        }
-        self.run_filter_plugins(h, state, pod, node)
+        self.filter_chain(state)
+            .run_with_nominated_pods(h, state, pod, node)
     }
 
     /// Runs PostFilter plugins until one succeeds or is unresolvable (`RunPostFilterPlugins`).

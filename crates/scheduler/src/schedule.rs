@@ -271,10 +271,12 @@ fn find_nodes_that_pass_filters<'s>(
         return feasible;
     }
     let mut examined = 0;
+    let chain = fw.filter_chain(state);
+    let mut last_recorded: (&'static str, Code) = ("", Code::Success);
     for i in 0..num_all {
         let node = nodes[(start + i) % num_all];
         examined = i + 1;
-        let status = fw.run_filter_plugins_with_nominated_pods(&cx.handle, state, pod, node);
+        let status = chain.run_with_nominated_pods(&cx.handle, state, pod, node);
         if status.is_success() {
             feasible.push(node);
             if let Some(e) = explain.as_deref_mut() {
@@ -297,12 +299,18 @@ fn find_nodes_that_pass_filters<'s>(
                     reasons: status.reasons().iter().map(|r| r.to_string()).collect(),
                 });
             }
-            diagnosis.add_plugin_status(&status);
+            // Rejections come in bulk, mostly from the same plugin: record it once per run.
+            if (status.plugin(), status.code()) != last_recorded {
+                diagnosis.add_plugin_status(&status);
+                last_recorded = (status.plugin(), status.code());
+            }
             if diagnosis.node_to_status.is_empty() {
                 // Rejections usually come in bulk: size the list once.
                 diagnosis.node_to_status.reserve(num_all - i);
             }
-            diagnosis.node_to_status.set_node(node, status);
+            diagnosis
+                .node_to_status
+                .set_node(cx.handle.snapshot, node, status);
         }
     }
     if let Some(e) = explain {

@@ -6,7 +6,9 @@
 //! (`addNodeImageStates`, `UpdateSnapshot`), pkg/util/node (`GetZoneKey`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jiff::Timestamp;
 
 use crate::types::{NodeData, NodeInfo, PodInfo};
 
@@ -132,11 +134,18 @@ pub struct Snapshot {
     zones: Vec<String>,
     tree: BTreeMap<String, Vec<usize>>,
     order: Vec<usize>,
+    /// Node names in list order, shared with per-cycle status maps (built on first use after
+    /// the node set changes).
+    names: OnceLock<Arc<[Arc<str>]>>,
     images: BTreeMap<String, ImageState>,
     pod_nodes: BTreeMap<String, usize>,
     pvc_users: BTreeMap<String, usize>,
     pods_with_affinity: usize,
     pods_with_required_anti_affinity: usize,
+    /// Number of pods per priority (bounds preemption candidates' scores).
+    priority_counts: BTreeMap<i32, usize>,
+    /// Number of pods per start time; `None`: pods without `status.startTime`.
+    start_time_counts: BTreeMap<Option<Timestamp>, usize>,
     /// Bumped when nodes are added or removed (storage indices change).
     node_set_version: u64,
     /// Bumped on every pod added or removed.
@@ -154,11 +163,14 @@ impl Clone for Snapshot {
             zones: self.zones.clone(),
             tree: self.tree.clone(),
             order: self.order.clone(),
+            names: self.names.clone(),
             images: self.images.clone(),
             pod_nodes: self.pod_nodes.clone(),
             pvc_users: self.pvc_users.clone(),
             pods_with_affinity: self.pods_with_affinity,
             pods_with_required_anti_affinity: self.pods_with_required_anti_affinity,
+            priority_counts: self.priority_counts.clone(),
+            start_time_counts: self.start_time_counts.clone(),
             node_set_version: self.node_set_version,
             pod_version: self.pod_version,
             change_log: self.change_log.clone(),
@@ -187,6 +199,16 @@ impl Snapshot {
     /// The nodes in list order (`NodeInfos().List()`).
     pub fn list(&self) -> impl ExactSizeIterator<Item = &NodeInfo> + Clone + '_ {
         self.order.iter().map(move |&i| &self.infos[i])
+    }
+
+    /// The node names in list order (a new list whenever nodes are added or removed).
+    pub fn list_names(&self) -> &Arc<[Arc<str>]> {
+        self.names.get_or_init(|| {
+            self.order
+                .iter()
+                .map(|&i| self.infos[i].node.shared_name.clone())
+                .collect()
+        })
     }
 
     /// Nodes with at least one pod with (anti-)affinity, in list order.
@@ -231,6 +253,35 @@ impl Snapshot {
     /// Whether any pod on any node has required pod anti-affinity.
     pub fn any_pods_with_required_anti_affinity(&self) -> bool {
         self.pods_with_required_anti_affinity > 0
+    }
+
+    /// The lowest priority of any pod on any node (`None` when there are no pods).
+    pub fn lowest_pod_priority(&self) -> Option<i32> {
+        self.priority_counts.keys().next().copied()
+    }
+
+    /// The latest `status.startTime` of any pod on any node: `Some(None)` when some pod has no
+    /// start time, `None` when there are no pods.
+    pub fn latest_pod_start_time(&self) -> Option<Option<Timestamp>> {
+        if self.start_time_counts.contains_key(&None) {
+            return Some(None);
+        }
+        self.start_time_counts.keys().next_back().copied()
+    }
+
+    fn count_pod(&mut self, pod: &PodInfo, sign: i64) {
+        fn bump<K: Ord>(map: &mut BTreeMap<K, usize>, key: K, sign: i64) {
+            if sign > 0 {
+                *map.entry(key).or_insert(0) += 1;
+            } else if let Some(n) = map.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+        bump(&mut self.priority_counts, pod.priority, sign);
+        bump(&mut self.start_time_counts, pod.start_time, sign);
     }
 
     fn log_change(&mut self, idx: usize) {
@@ -392,9 +443,11 @@ impl Snapshot {
                 }
             }
         }
-        for p in &self.infos[idx].pods {
+        let removed_pods: Vec<Arc<PodInfo>> = self.infos[idx].pods.clone();
+        for p in &removed_pods {
             self.pods_with_affinity -= usize::from(p.has_affinity);
             self.pods_with_required_anti_affinity -= usize::from(p.has_required_anti_affinity);
+            self.count_pod(p, -1);
         }
         let keys: Vec<String> = self.infos[idx].pods.iter().map(|p| p.key.clone()).collect();
         for k in keys {
@@ -451,6 +504,7 @@ impl Snapshot {
         for (pos, &i) in self.order.iter().enumerate() {
             self.infos[i].list_position = pos;
         }
+        self.names = OnceLock::new();
     }
 
     /// Adds a pod to the node named in `pod.node_name`.
@@ -469,6 +523,7 @@ impl Snapshot {
         for k in &pod.pvc_keys {
             *self.pvc_users.entry(k.clone()).or_insert(0) += 1;
         }
+        self.count_pod(&pod, 1);
         self.infos[idx].add_pod(pod);
         self.log_change(idx);
         Ok(())
@@ -485,6 +540,7 @@ impl Snapshot {
             .ok_or_else(|| SnapshotError::PodNotFound(key.to_owned()))?;
         self.pods_with_affinity -= usize::from(pod.has_affinity);
         self.pods_with_required_anti_affinity -= usize::from(pod.has_required_anti_affinity);
+        self.count_pod(&pod, -1);
         self.log_change(idx);
         for k in &pod.pvc_keys {
             if let Some(n) = self.pvc_users.get_mut(k) {

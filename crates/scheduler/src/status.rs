@@ -45,13 +45,79 @@ impl fmt::Display for Code {
     }
 }
 
+/// The reasons of a status; a single reason (the common rejection) is kept inline so that
+/// rejecting thousands of nodes allocates nothing.
+#[derive(Clone)]
+enum Reasons {
+    None,
+    One(Cow<'static, str>),
+    Many(Vec<Cow<'static, str>>),
+}
+
+impl Reasons {
+    fn from_vec(mut reasons: Vec<Cow<'static, str>>) -> Self {
+        match reasons.len() {
+            0 => Reasons::None,
+            1 => reasons.pop().map_or(Reasons::None, Reasons::One),
+            _ => Reasons::Many(reasons),
+        }
+    }
+
+    fn as_slice(&self) -> &[Cow<'static, str>] {
+        match self {
+            Reasons::None => &[],
+            Reasons::One(r) => std::slice::from_ref(r),
+            Reasons::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, reason: Cow<'static, str>) {
+        *self = match std::mem::replace(self, Reasons::None) {
+            Reasons::None => Reasons::One(reason),
+            Reasons::One(first) => Reasons::Many(vec![first, reason]),
+            Reasons::Many(mut v) => {
+                v.push(reason);
+                Reasons::Many(v)
+            }
+        };
+    }
+}
+
 /// A plugin result: a code, the reasons (each one line of a FitError histogram) and the plugin that
 /// produced it. A success carries no reasons and costs no allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Status {
     code: Code,
-    reasons: Vec<Cow<'static, str>>,
+    reasons: Reasons,
     plugin: &'static str,
+}
+
+/// String equality with a shortcut for the same static string (the common case when thousands
+/// of nodes are rejected for the same reason).
+fn same_str(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
+impl PartialEq for Status {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.reasons.as_slice(), other.reasons.as_slice());
+        self.code == other.code
+            && same_str(self.plugin, other.plugin)
+            && a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| same_str(x, y))
+    }
+}
+
+impl Eq for Status {}
+
+impl fmt::Debug for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Status")
+            .field("code", &self.code)
+            .field("reasons", &self.reasons.as_slice())
+            .field("plugin", &self.plugin)
+            .finish()
+    }
 }
 
 impl Default for Status {
@@ -65,7 +131,7 @@ impl Status {
     pub const fn success() -> Self {
         Self {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::None,
             plugin: "",
         }
     }
@@ -78,7 +144,7 @@ impl Status {
     {
         Self {
             code,
-            reasons: reasons.into_iter().map(|r| Cow::Owned(r.into())).collect(),
+            reasons: Reasons::from_vec(reasons.into_iter().map(|r| Cow::Owned(r.into())).collect()),
             plugin: "",
         }
     }
@@ -87,7 +153,7 @@ impl Status {
     pub fn from_reasons(code: Code, reasons: Vec<Cow<'static, str>>) -> Self {
         Self {
             code,
-            reasons,
+            reasons: Reasons::from_vec(reasons),
             plugin: "",
         }
     }
@@ -96,7 +162,25 @@ impl Status {
     pub fn with_reason(code: Code, reason: impl Into<String>) -> Self {
         Self {
             code,
-            reasons: vec![Cow::Owned(reason.into())],
+            reasons: Reasons::One(Cow::Owned(reason.into())),
+            plugin: "",
+        }
+    }
+
+    /// A status with `code` and a single reason that may be static (no copy).
+    pub fn with_cow_reason(code: Code, reason: Cow<'static, str>) -> Self {
+        Self {
+            code,
+            reasons: Reasons::One(reason),
+            plugin: "",
+        }
+    }
+
+    /// A status with `code` and a single static reason (no allocation).
+    pub const fn with_static_reason(code: Code, reason: &'static str) -> Self {
+        Self {
+            code,
+            reasons: Reasons::One(Cow::Borrowed(reason)),
             plugin: "",
         }
     }
@@ -105,7 +189,7 @@ impl Status {
     pub fn code_only(code: Code) -> Self {
         Self {
             code,
-            reasons: Vec::new(),
+            reasons: Reasons::None,
             plugin: "",
         }
     }
@@ -127,7 +211,7 @@ impl Status {
 
     /// The reasons, in order.
     pub fn reasons(&self) -> &[Cow<'static, str>] {
-        &self.reasons
+        self.reasons.as_slice()
     }
 
     /// The plugin that produced the status ("" when unset).
@@ -154,7 +238,7 @@ impl Status {
 
     /// The reasons joined by ", " (`Message`).
     pub fn message(&self) -> String {
-        self.reasons.join(", ")
+        self.reasons.as_slice().join(", ")
     }
 
     /// Whether the code is `Success`.

@@ -98,6 +98,36 @@ struct Candidate {
     num_pdb_violations: i64,
 }
 
+/// The best score `pickOneNodeForPreemption` can give any candidate in the current snapshot:
+/// no PDB violation, a single victim of the lowest priority present, started last. A candidate
+/// that reaches it is chosen whatever the later dry runs find (they can at best tie, and ties go
+/// to the first candidate), so the search may stop there with an identical result.
+#[derive(Debug, Clone, Copy)]
+struct BestPossibleCandidate {
+    lowest_priority: Option<i32>,
+    latest_start: Option<(bool, Option<Timestamp>)>,
+}
+
+impl BestPossibleCandidate {
+    fn of(h: &Handle<'_>) -> Self {
+        Self {
+            lowest_priority: h.snapshot.lowest_pod_priority(),
+            latest_start: h.snapshot.latest_pod_start_time().map(|t| (t.is_none(), t)),
+        }
+    }
+
+    fn is_reached_by(&self, c: &Candidate) -> bool {
+        match c.victims.as_slice() {
+            [only] => {
+                c.num_pdb_violations == 0
+                    && Some(only.priority) == self.lowest_priority
+                    && Some(start_key(only)) == self.latest_start
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Splits victims by whether evicting them would violate a PDB (`filterPodsWithPDBViolation`).
 fn filter_pods_with_pdb_violation(
     pods: &[Arc<PodInfo>],
@@ -219,7 +249,7 @@ impl DefaultPreemption {
             potential.push(p);
         }
         if potential.is_empty() {
-            return Err(Status::with_reason(
+            return Err(Status::with_static_reason(
                 Code::UnschedulableAndUnresolvable,
                 NO_VICTIMS,
             ));
@@ -345,7 +375,10 @@ impl DefaultPreemption {
         pod: &PodInfo,
         statuses: &NodeToStatus,
     ) -> (Option<PostFilterResult>, Status) {
-        let nominated_status = statuses.get(&pod.nominated_node_name);
+        let nominated_status = match h.snapshot.get(&pod.nominated_node_name) {
+            Some(node) => statuses.get_node(node),
+            None => statuses.get(&pod.nominated_node_name),
+        };
         if let Err(msg) = self.eligible(h, pod, nominated_status) {
             return (None, Status::with_reason(Code::Unschedulable, msg));
         }
@@ -362,6 +395,7 @@ impl DefaultPreemption {
             let n = potential.len();
             let offset = h.rng.with(|r| r.below(n as u64)) as usize;
             let wanted = self.calculate_num_candidates(n as i64);
+            let best_possible = BestPossibleCandidate::of(h);
             for i in 0..n {
                 let mut node = potential[(offset + i) % n].clone();
                 let mut st = state.clone();
@@ -372,6 +406,12 @@ impl DefaultPreemption {
                             victims,
                             num_pdb_violations: violations,
                         };
+                        if best_possible.is_reached_by(&c) {
+                            // No later candidate can score higher, and ties go to the earlier
+                            // one: the remaining dry runs cannot change the choice.
+                            non_violating.push(c);
+                            break;
+                        }
                         if violations == 0 {
                             non_violating.push(c);
                         } else {
@@ -387,9 +427,9 @@ impl DefaultPreemption {
                             "expected at least one victim pod on node {:?}",
                             node.name()
                         ));
-                        node_statuses.set_node(&node, s);
+                        node_statuses.set_node(h.snapshot, &node, s);
                     }
-                    Err(s) => node_statuses.set_node(&node, s),
+                    Err(s) => node_statuses.set_node(h.snapshot, &node, s),
                 }
             }
         }
@@ -401,7 +441,7 @@ impl DefaultPreemption {
                 ..Default::default()
             };
             d.node_to_status
-                .set_absent_nodes_status(Status::with_reason(
+                .set_absent_nodes_status(Status::with_static_reason(
                     Code::UnschedulableAndUnresolvable,
                     NOT_HELPFUL,
                 ));

@@ -374,13 +374,19 @@ impl FilterPlugin for InterPodAffinity {
             ));
         };
         if !satisfy_pod_affinity(s, pod, node) {
-            return Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_AFFINITY);
+            return Status::with_static_reason(
+                Code::UnschedulableAndUnresolvable,
+                ERR_REASON_AFFINITY,
+            );
         }
         if !satisfy_pod_anti_affinity(s, node) {
-            return Status::with_reason(Code::Unschedulable, ERR_REASON_ANTI_AFFINITY);
+            return Status::with_static_reason(Code::Unschedulable, ERR_REASON_ANTI_AFFINITY);
         }
         if !satisfy_existing_pods_anti_affinity(s, node) {
-            return Status::with_reason(Code::Unschedulable, ERR_REASON_EXISTING_ANTI_AFFINITY);
+            return Status::with_static_reason(
+                Code::Unschedulable,
+                ERR_REASON_EXISTING_ANTI_AFFINITY,
+            );
         }
         Status::success()
     }

@@ -155,7 +155,7 @@ impl PreFilterPlugin for NodeAffinity {
         match node_names {
             Some(n) if n.is_empty() => (
                 None,
-                Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_CONFLICT),
+                Status::with_static_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_CONFLICT),
             ),
             Some(n) => (
                 Some(PreFilterResult {
@@ -180,12 +180,15 @@ impl FilterPlugin for NodeAffinity {
         if let Some(added) = &self.added_node_selector
             && !added.matches(labels, node.name())
         {
-            return Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_ENFORCED);
+            return Status::with_static_reason(
+                Code::UnschedulableAndUnresolvable,
+                ERR_REASON_ENFORCED,
+            );
         }
         if pod.required_node_affinity.matches(labels, node.name()) {
             Status::success()
         } else {
-            Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_POD)
+            Status::with_static_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_POD)
         }
     }
 }

@@ -39,7 +39,7 @@ impl FilterPlugin for NodeName {
         if wanted.is_empty() || wanted == node.name() {
             Status::success()
         } else {
-            Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON)
+            Status::with_static_reason(Code::UnschedulableAndUnresolvable, ERR_REASON)
         }
     }
 }

@@ -67,7 +67,7 @@ impl FilterPlugin for NodePorts {
         if fits_ports(&wanted.0, node) {
             Status::success()
         } else {
-            Status::with_reason(Code::Unschedulable, ERR_REASON)
+            Status::with_static_reason(Code::Unschedulable, ERR_REASON)
         }
     }
 }

@@ -86,11 +86,23 @@ pub fn fits_request(
     ignored_groups: &BTreeSet<String>,
 ) -> Vec<InsufficientResource> {
     let mut out = Vec::new();
+    for_each_insufficient(req, node, ignored, ignored_groups, |r| out.push(r));
+    out
+}
+
+/// Calls `out` with each insufficient resource, in `fitsRequest`'s order.
+fn for_each_insufficient(
+    req: &Resource,
+    node: &NodeInfo,
+    ignored: &BTreeSet<String>,
+    ignored_groups: &BTreeSet<String>,
+    mut out: impl FnMut(InsufficientResource),
+) {
     let alloc = node.allocatable();
     let used = &node.requested;
     let pods = i64::try_from(node.pods.len()).unwrap_or(i64::MAX);
     if pods + 1 > alloc.allowed_pod_number {
-        out.push(InsufficientResource {
+        out(InsufficientResource {
             resource_name: Cow::Borrowed(resource::PODS),
             reason: Cow::Borrowed("Too many pods"),
             requested: 1,
@@ -101,11 +113,11 @@ pub fn fits_request(
     }
     if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty()
     {
-        return out;
+        return;
     }
     let mut check = |name: &'static str, reason: &'static str, r: i64, a: i64, u: i64| {
         if r > 0 && r > a - u {
-            out.push(InsufficientResource {
+            out(InsufficientResource {
                 resource_name: Cow::Borrowed(name),
                 reason: Cow::Borrowed(reason),
                 requested: r,
@@ -151,7 +163,7 @@ pub fn fits_request(
         let a = alloc.scalar(name);
         let u = used.scalar(name);
         if q > a - u {
-            out.push(InsufficientResource {
+            out(InsufficientResource {
                 resource_name: Cow::Owned(name.clone()),
                 reason: Cow::Owned(format!("Insufficient {name}")),
                 requested: q,
@@ -161,7 +173,6 @@ pub fn fits_request(
             });
         }
     }
-    out
 }
 
 /// The shared scorer over a list of resources (`resourceAllocationScorer`).
@@ -464,21 +475,37 @@ impl FilterPlugin for Fit {
                 "error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
             ));
         };
-        let insufficient = fits_request(
+        // The reasons are gathered without a list: most rejections have a single static one.
+        let mut first: Option<Cow<'static, str>> = None;
+        let mut more: Vec<Cow<'static, str>> = Vec::new();
+        let mut unresolvable = false;
+        for_each_insufficient(
             req,
             node,
             &self.ignored_resources,
             &self.ignored_resource_groups,
+            |r| {
+                unresolvable |= r.unresolvable;
+                if first.is_none() {
+                    first = Some(r.reason);
+                } else {
+                    more.push(r.reason);
+                }
+            },
         );
-        if insufficient.is_empty() {
+        let Some(first) = first else {
             return Status::success();
-        }
-        let code = if insufficient.iter().any(|r| r.unresolvable) {
+        };
+        let code = if unresolvable {
             Code::UnschedulableAndUnresolvable
         } else {
             Code::Unschedulable
         };
-        Status::from_reasons(code, insufficient.into_iter().map(|r| r.reason).collect())
+        if more.is_empty() {
+            return Status::with_cow_reason(code, first);
+        }
+        more.insert(0, first);
+        Status::from_reasons(code, more)
     }
 }
 

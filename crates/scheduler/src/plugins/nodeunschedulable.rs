@@ -38,7 +38,7 @@ impl FilterPlugin for NodeUnschedulable {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        if !node.node.unschedulable {
+        if !node.unschedulable() {
             return Status::success();
         }
         let taint = Taint {
@@ -49,6 +49,6 @@ impl FilterPlugin for NodeUnschedulable {
         if tolerations_tolerate_taint(&pod.tolerations, &taint) {
             return Status::success();
         }
-        Status::with_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_UNSCHEDULABLE)
+        Status::with_static_reason(Code::UnschedulableAndUnresolvable, ERR_REASON_UNSCHEDULABLE)
     }
 }

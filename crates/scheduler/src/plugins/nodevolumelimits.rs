@@ -264,7 +264,7 @@ impl FilterPlugin for NodeVolumeLimits {
             if let Some(max) = limits.get(driver) {
                 let current = attached_count.get(driver).copied().unwrap_or(0);
                 if current + count > *max {
-                    return Status::with_reason(
+                    return Status::with_static_reason(
                         Code::Unschedulable,
                         ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED,
                     );

@@ -623,7 +623,7 @@ impl FilterPlugin for PodTopologySpread {
         };
         for (i, c) in s.constraints.iter().enumerate() {
             let Some(tp_val) = node.node.labels.get(&c.topology_key) else {
-                return Status::with_reason(
+                return Status::with_static_reason(
                     Code::UnschedulableAndUnresolvable,
                     ERR_REASON_NODE_LABEL_NOT_MATCH,
                 );
@@ -636,7 +636,10 @@ impl FilterPlugin for PodTopologySpread {
             let match_num = s.tp_value_to_match_num[i].get(tp_val).copied().unwrap_or(0);
             let skew = match_num + self_match - min_match;
             if skew > i64::from(c.max_skew) {
-                return Status::with_reason(Code::Unschedulable, ERR_REASON_CONSTRAINTS_NOT_MATCH);
+                return Status::with_static_reason(
+                    Code::Unschedulable,
+                    ERR_REASON_CONSTRAINTS_NOT_MATCH,
+                );
             }
         }
         Status::success()

@@ -52,6 +52,9 @@ impl FilterPlugin for TaintToleration {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
+        if !node.has_taints() {
+            return Status::success();
+        }
         match find_matching_untolerated_taint(
             &node.node.taints,
             &pod.tolerations,

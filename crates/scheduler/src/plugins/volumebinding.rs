@@ -455,7 +455,7 @@ impl PreFilterPlugin for VolumeBinding {
         if immediate > 0 {
             return (
                 None,
-                Status::with_reason(
+                Status::with_static_reason(
                     Code::UnschedulableAndUnresolvable,
                     ERR_REASON_UNBOUND_IMMEDIATE,
                 ),

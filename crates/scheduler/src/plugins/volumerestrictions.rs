@@ -218,7 +218,7 @@ impl FilterPlugin for VolumeRestrictions {
         node: &NodeInfo,
     ) -> Status {
         if !satisfy_volume_conflicts(&pod.pod, node) {
-            return Status::with_reason(Code::Unschedulable, ERR_REASON_DISK_CONFLICT);
+            return Status::with_static_reason(Code::Unschedulable, ERR_REASON_DISK_CONFLICT);
         }
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Status::error(format!(
@@ -226,7 +226,7 @@ impl FilterPlugin for VolumeRestrictions {
             ));
         };
         if s.conflicting_pvc_ref_count > 0 {
-            return Status::with_reason(
+            return Status::with_static_reason(
                 Code::Unschedulable,
                 ERR_REASON_READ_WRITE_ONCE_POD_CONFLICT,
             );

@@ -185,7 +185,7 @@ impl FilterPlugin for VolumeZone {
                 .get(t.key)
                 .or_else(|| labels.get(translate_to_ga_label(t.key)));
             if !value.is_some_and(|v| t.values.contains(v)) {
-                return Status::with_reason(
+                return Status::with_static_reason(
                     Code::UnschedulableAndUnresolvable,
                     ERR_REASON_CONFLICT,
                 );
