@@ -10,6 +10,7 @@
 // request, so its size is not worth boxing away.
 #![allow(clippy::result_large_err)]
 
+pub mod admission;
 pub mod bootstrap;
 pub mod convert;
 pub mod defaults;

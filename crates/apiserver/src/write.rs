@@ -352,6 +352,7 @@ impl ApiServer {
             self.check_namespace(info, &ns, &name)?;
         }
         self.admit_create(info, &mut obj)?;
+        self.admit_quota(info, "", None, &obj, opts.dry_run).await?;
         if obj["metadata"]["managedFields"].is_null() {
             let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
             managed::track_update(
@@ -409,8 +410,10 @@ impl ApiServer {
         format!("{base}{}", self.rng.with(|r| r.name_suffix(5)))
     }
 
-    /// Mutating admission on create (ServiceAccount, DefaultTolerationSeconds, Priority).
+    /// Admission on create: LimitRanger defaults, ServiceAccount, DefaultTolerationSeconds,
+    /// Priority, DefaultStorageClass, then the validating LimitRanger (see [`crate::admission`]).
     fn admit_create(&self, info: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+        self.admit_create_mutating(info, obj)?;
         if info.group.is_empty() && info.resource == "pods" {
             defaults::admit_pod(obj, &|name| self.priority_class_value(name))
                 .map_err(|msg| ApiError::forbidden(info, object::name(obj), &msg))?;
@@ -418,7 +421,7 @@ impl ApiServer {
         if info.group.is_empty() && info.resource == "services" {
             self.allocate_service_addresses(info, obj)?;
         }
-        Ok(())
+        self.admit_create_validating(info, obj)
     }
 
     /// Allocates a cluster IP from the service CIDR (10.96.0.0/12, kube-apiserver's default) and
@@ -624,6 +627,8 @@ impl ApiServer {
                 &info.api_version(),
                 &now,
             );
+            self.admit_update(info, subresource, &current, &next, opts.dry_run)
+                .await?;
             if opts.dry_run {
                 return Ok(WriteOutcome {
                     object: next,
