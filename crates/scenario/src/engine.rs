@@ -570,6 +570,15 @@ async fn execute(ctx: &Ctx, action: &TimedAction, log: usize) {
             }
             if let Some(entry) = world.log.get_mut(log) {
                 entry.target = format!("pool={pool}");
+                let t = millis_since(ctx.start, ctx.time.now());
+                entry.notes.push((
+                    t,
+                    format!(
+                        "{} nodes boot and register: {}",
+                        added.len(),
+                        added.join(", ")
+                    ),
+                ));
                 entry.nodes = added;
             }
         }
