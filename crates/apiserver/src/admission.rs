@@ -163,6 +163,11 @@ impl ApiServer {
                 for range in &ranges {
                     limitranger::pod_mutate_limit(range, obj);
                 }
+                // Upstream computes the QoS class in the pod strategy's `PrepareForCreate`,
+                // after mutating admission: defaulted requests and limits count.
+                if !ranges.is_empty() && obj["status"].is_object() {
+                    obj["status"]["qosClass"] = Value::from(defaults::qos_class(obj));
+                }
             }
             "persistentvolumeclaims" if !storageclass::claim_has_class(obj) => {
                 let Some(sc) = registry::lookup("storage.k8s.io", "v1", "storageclasses") else {
