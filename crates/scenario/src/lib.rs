@@ -12,6 +12,7 @@
 //! writes [`Report::to_json`] and [`Report::to_markdown`]. Format reference:
 //! `docs/SCENARIOS.md`.
 
+pub mod cli;
 pub mod drain;
 pub mod engine;
 pub mod expect;
