@@ -184,7 +184,11 @@ fn pod_limit_func_applies_defaults_to_all_containers() {
     }
 }
 
-fn pod_limit_cases() -> (Vec<(Value, Value)>, Vec<(Value, Value)>) {
+/// A pod and the LimitRange it is checked against.
+type LimitCase = (Value, Value);
+
+/// The success and error cases of `TestPodLimitFunc`.
+fn pod_limit_cases() -> (Vec<LimitCase>, Vec<LimitCase>) {
     let ctr = "Container";
     let pod = "Pod";
     let success = vec![

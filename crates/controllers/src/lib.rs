@@ -19,6 +19,7 @@ pub mod namespace;
 pub mod nodelifecycle;
 pub mod persistentvolume;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod serviceaccount;
 pub mod statefulset;
 pub mod util;

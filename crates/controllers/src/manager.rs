@@ -74,6 +74,8 @@ pub struct ControllerManager {
     pub taint_eviction: TaintEvictionController,
     /// PersistentVolume binding and the simulated provisioner.
     pub persistent_volumes: crate::persistentvolume::PersistentVolumeController,
+    /// The resource quota controller.
+    pub resource_quotas: crate::resourcequota::ResourceQuotaController,
     informers: Informers,
 }
 
@@ -269,6 +271,12 @@ impl ControllerManager {
         );
         let persistent_volumes =
             crate::persistentvolume::PersistentVolumeController::new(client.clone(), time.clone())?;
+        let resource_quotas = crate::resourcequota::ResourceQuotaController::new(
+            client.clone(),
+            time.clone(),
+            informers.pods.clone(),
+            informers.services.clone(),
+        )?;
         let taint_eviction = TaintEvictionController::new(
             client.clone(),
             time.clone(),
@@ -305,6 +313,7 @@ impl ControllerManager {
             node_lifecycle,
             taint_eviction,
             persistent_volumes,
+            resource_quotas,
             informers,
         })
     }
@@ -332,6 +341,7 @@ impl ControllerManager {
             tokio::spawn(self.node_lifecycle.run()),
             tokio::spawn(self.taint_eviction.run()),
             tokio::spawn(self.persistent_volumes.run()),
+            tokio::spawn(self.resource_quotas.run()),
         ];
         for t in controllers {
             let _ = t.await;

@@ -914,10 +914,13 @@ mod tests {
         json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": spec})
     }
 
+    /// A case name, a pod, and its expected usage.
+    type UsageCase = (&'static str, Value, Vec<(&'static str, &'static str)>);
+
     /// Upstream: pkg/quota/v1/evaluator/core/pods_test.go `TestPodEvaluatorUsage`.
     #[test]
     fn pod_usage_table() {
-        let cases: Vec<(&str, Value, Vec<(&str, &str)>)> = vec![
+        let cases: Vec<UsageCase> = vec![
             (
                 "init container CPU",
                 pod(
@@ -1251,16 +1254,26 @@ mod tests {
         );
         // Below the limit: used grows by the pod's usage.
         let p = cpu_pod("100m", "2Gi");
-        let out =
-            check_request(&[q.clone()], &create(&p), &Evaluator::Pods, epoch()).expect("admit");
+        let out = check_request(
+            std::slice::from_ref(&q),
+            &create(&p),
+            &Evaluator::Pods,
+            epoch(),
+        )
+        .expect("admit");
         assert_eq!(
             out[0]["status"]["used"],
             json!({"cpu": "1100m", "memory": "52Gi", "pods": "4"})
         );
         // Above it: the exact message.
         let p = cpu_pod("3", "2Gi");
-        let err =
-            check_request(&[q.clone()], &create(&p), &Evaluator::Pods, epoch()).expect_err("deny");
+        let err = check_request(
+            std::slice::from_ref(&q),
+            &create(&p),
+            &Evaluator::Pods,
+            epoch(),
+        )
+        .expect_err("deny");
         assert_eq!(
             err,
             QuotaError::Forbidden(
@@ -1271,8 +1284,13 @@ mod tests {
         let p = pod(
             json!({"containers": [{"name": "c", "resources": {"requests": {"memory": "1Gi"}}}]}),
         );
-        let err =
-            check_request(&[q.clone()], &create(&p), &Evaluator::Pods, epoch()).expect_err("deny");
+        let err = check_request(
+            std::slice::from_ref(&q),
+            &create(&p),
+            &Evaluator::Pods,
+            epoch(),
+        )
+        .expect_err("deny");
         assert_eq!(
             err,
             QuotaError::Forbidden("failed quota: quota: must specify cpu for: c".into())
@@ -1303,14 +1321,19 @@ mod tests {
         );
         // A quota on other resources does not apply.
         let services = quota("svc", json!({"services": "1"}), json!({"services": "1"}));
-        let out = check_request(&[services.clone()], &create(&p), &Evaluator::Pods, epoch())
-            .expect("admit");
+        let out = check_request(
+            std::slice::from_ref(&services),
+            &create(&p),
+            &Evaluator::Pods,
+            epoch(),
+        )
+        .expect("admit");
         assert_eq!(out[0], services);
         // Scopes: a Terminating quota ignores non-terminating pods; BestEffort ignores burstable.
         let mut terminating = quota("t", json!({"pods": "1"}), json!({"pods": "1"}));
         terminating["spec"]["scopes"] = json!(["Terminating"]);
         let out = check_request(
-            &[terminating.clone()],
+            std::slice::from_ref(&terminating),
             &create(&p),
             &Evaluator::Pods,
             epoch(),
@@ -1329,7 +1352,7 @@ mod tests {
         let mut best_effort = quota("be", json!({"pods": "5"}), json!({"pods": "3"}));
         best_effort["spec"]["scopes"] = json!(["BestEffort"]);
         let out = check_request(
-            &[best_effort.clone()],
+            std::slice::from_ref(&best_effort),
             &create(&p),
             &Evaluator::Pods,
             epoch(),
@@ -1374,7 +1397,15 @@ mod tests {
         let mut q = quota("pc", json!({"pods": "1"}), json!({"pods": "1"}));
         q["spec"]["scopeSelector"] = json!({"matchExpressions": [{"scopeName": "PriorityClass", "operator": "In", "values": ["cluster-services"]}]});
         let low = pod(json!({"priorityClassName": "low", "containers": [{"name": "c"}]}));
-        assert!(check_request(&[q.clone()], &create(&low), &Evaluator::Pods, epoch()).is_ok());
+        assert!(
+            check_request(
+                std::slice::from_ref(&q),
+                &create(&low),
+                &Evaluator::Pods,
+                epoch()
+            )
+            .is_ok()
+        );
         let high =
             pod(json!({"priorityClassName": "cluster-services", "containers": [{"name": "c"}]}));
         assert!(check_request(&[q], &create(&high), &Evaluator::Pods, epoch()).is_err());
