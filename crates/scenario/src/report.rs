@@ -128,7 +128,7 @@ pub struct Summary {
     pub cluster_ready_seconds: Option<f64>,
     /// Cost of the nodes over the run (hourly prices × time).
     pub total_cost: f64,
-    /// Hourly cost at the start.
+    /// Hourly cost once the initial nodes are Ready.
     pub hourly_cost_start: f64,
     /// Hourly cost at the end.
     pub hourly_cost_end: f64,
@@ -548,9 +548,10 @@ pub fn build(
         total_cost: round(total_cost, 4),
         hourly_cost_start: round(
             recording
-                .samples
-                .first()
-                .map_or(0.0, |s| s.providers.values().map(|c| c.hourly_cost).sum()),
+                .hourly_cost
+                .at(cluster_ready_at.unwrap_or(0))
+                .copied()
+                .unwrap_or(0.0),
             4,
         ),
         hourly_cost_end: round(

@@ -1,0 +1,60 @@
+//! Same scenario and seed → byte-identical report.json; different seeds change what the seed
+//! decides (which spot nodes are interrupted and when, names, tie-breaks).
+
+use std::path::Path;
+
+use kubetwin_scenario::{RunOptions, Scenario, run};
+
+fn spot_wave() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/scenarios/spot-interruption-wave.yaml");
+    Scenario::load(&path).expect("the example loads")
+}
+
+fn report_with_seed(scenario: &Scenario, seed: u64) -> kubetwin_scenario::Report {
+    run(
+        scenario,
+        RunOptions {
+            seed: Some(seed),
+            progress: None,
+        },
+    )
+    .expect("the run starts")
+}
+
+#[test]
+fn same_seed_gives_a_byte_identical_report() {
+    let scenario = spot_wave();
+    let first = report_with_seed(&scenario, 7).to_json();
+    let second = report_with_seed(&scenario, 7).to_json();
+    assert_eq!(first, second);
+    assert!(first.contains("\"schema\": \"kubetwin.io/scenario-report/v1\""));
+}
+
+#[test]
+fn different_seeds_pick_different_spot_nodes_and_times() {
+    let scenario = spot_wave();
+    let mut picks = std::collections::BTreeSet::new();
+    let mut reports = std::collections::BTreeSet::new();
+    for seed in 1..=4 {
+        let report = report_with_seed(&scenario, seed);
+        let wave = report
+            .actions
+            .iter()
+            .find(|a| a.name == "spot-wave")
+            .expect("the wave ran");
+        let notices: Vec<String> = wave
+            .notes
+            .iter()
+            .filter(|n| n.text.ends_with("interruption notice"))
+            .map(|n| format!("{}@{}", n.text, n.t))
+            .collect();
+        picks.insert(notices);
+        reports.insert(report.to_json());
+    }
+    assert!(
+        picks.len() > 1,
+        "the seed decides which nodes get a notice and when: {picks:?}"
+    );
+    assert_eq!(reports.len(), 4, "every seed gives its own report");
+}
