@@ -185,8 +185,9 @@ impl ApiServer {
         Ok(())
     }
 
-    /// Validating admission on create: the object is validated again (mutating admission may
-    /// have changed it, and upstream validates after it), then `LimitRanger`'s checks.
+    /// Validating admission on create: when the namespace has LimitRanges, the object is
+    /// validated again (their defaults may have changed it, and upstream validates after
+    /// mutating admission), then checked against each of them.
     pub(crate) fn admit_create_validating(
         &self,
         info: &ResourceInfo,
@@ -195,20 +196,29 @@ impl ApiServer {
         if !info.group.is_empty() || !matches!(info.resource, "pods" | "persistentvolumeclaims") {
             return Ok(());
         }
+        let ranges = self.limit_ranges(object::namespace(obj))?;
+        if ranges.is_empty() {
+            return Ok(());
+        }
         let errors = defaults::validate(info, obj);
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, object::name(obj), &errors));
         }
-        self.validate_limit_ranges(info, obj)
+        self.check_limit_ranges(info, obj, &ranges)
     }
 
     /// `LimitRanger.Validate`: each LimitRange of the namespace in name order; the first
     /// that rejects the object answers 403.
-    fn validate_limit_ranges(&self, info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-        for range in self.limit_ranges(object::namespace(obj))? {
+    fn check_limit_ranges(
+        &self,
+        info: &ResourceInfo,
+        obj: &Value,
+        ranges: &[Value],
+    ) -> Result<(), ApiError> {
+        for range in ranges {
             let verdict = match info.resource {
-                "pods" => limitranger::pod_validate_limit(&range, obj),
-                _ => limitranger::pvc_validate_limit(&range, obj),
+                "pods" => limitranger::pod_validate_limit(range, obj),
+                _ => limitranger::pvc_validate_limit(range, obj),
             };
             if let Err(why) = verdict {
                 return Err(ApiError::forbidden(info, admission_name(obj), &why));
@@ -233,7 +243,8 @@ impl ApiServer {
             && subresource.is_empty()
             && !object::is_terminating(current)
         {
-            self.validate_limit_ranges(info, next)?;
+            let ranges = self.limit_ranges(object::namespace(next))?;
+            self.check_limit_ranges(info, next, &ranges)?;
         }
         self.admit_quota(info, subresource, Some(current), next, dry_run)
             .await
