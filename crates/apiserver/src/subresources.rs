@@ -245,6 +245,12 @@ impl ApiServer {
                 let now = self.now_string();
                 let mutate = move |current: &Value| -> Result<Value, ApiError> {
                     let mut next = current.clone();
+                    // No resourceVersion precondition: a conflict with the disruption
+                    // controller's status write re-reads and re-checks the budget, as
+                    // EvictionREST's `RetryOnConflict` around `checkAndDecrement` does.
+                    if let Some(meta) = next["metadata"].as_object_mut() {
+                        meta.remove("resourceVersion");
+                    }
                     let allowed = next["status"]["disruptionsAllowed"].as_i64().unwrap_or(0);
                     if allowed <= 0 {
                         return Err(disruption_error(

@@ -347,7 +347,6 @@ spec:
   volumeClaimTemplates:
   - metadata: {name: data}
     spec:
-      storageClassName: standard
       accessModes: [ReadWriteOnce]
       resources: {requests: {storage: 1Gi}}
 ---
