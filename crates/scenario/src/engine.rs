@@ -297,7 +297,9 @@ async fn run_inner(
         let world = ctx.world();
         (world.log.clone(), world.all.clone())
     };
+    let api_writes = server.storage.store().current_revision();
     let mut recording = recorder.lock();
+    recording.api_writes = api_writes;
     recording.advance_to(end_ms);
     if recording.samples.last().is_none_or(|s| s.t < end_ms) {
         recording.sample(end_ms);

@@ -220,6 +220,8 @@ pub struct Recording {
     pub samples: Vec<Sample>,
     /// Highest number of pods seen at once.
     pub peak_pods: u64,
+    /// The store's revision at the end: how many writes the API server made.
+    pub api_writes: i64,
 }
 
 /// The recording, shared.

@@ -136,6 +136,8 @@ pub struct Summary {
     pub final_nodes: u64,
     /// Ready nodes at the end.
     pub final_ready_nodes: u64,
+    /// Writes the API server made during the run (the store's last revision).
+    pub api_writes: i64,
 }
 
 /// One expectation's verdict.
@@ -560,6 +562,7 @@ pub fn build(
         ),
         final_nodes: last.map_or(0, |s| s.nodes),
         final_ready_nodes: last.map_or(0, |s| s.ready_nodes),
+        api_writes: recording.api_writes,
     };
     let node_events: Vec<NodeEventReport> = recording
         .node_log
@@ -658,7 +661,8 @@ impl Report {
             "| hourly cost | {:.4} at the start, {:.4} at the end |",
             sum.hourly_cost_start, sum.hourly_cost_end
         );
-        let _ = writeln!(md, "| cost of the run | {:.4} |\n", sum.total_cost);
+        let _ = writeln!(md, "| cost of the run | {:.4} |", sum.total_cost);
+        let _ = writeln!(md, "| API writes | {} |\n", sum.api_writes);
         if !self.setup_errors.is_empty() {
             let _ = writeln!(md, "## Setup errors\n");
             for e in &self.setup_errors {
