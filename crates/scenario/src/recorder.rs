@@ -756,10 +756,10 @@ pub async fn run(client: LocalClient, time: SimTime, shared: Shared, interval: D
         .collect();
     let mut next_sample = start;
     loop {
-        for index in 0..streams.len() {
-            if streams[index].rx.is_none() {
-                let kind = streams[index].kind;
-                let changes = streams[index].resync(&client);
+        for stream in &mut streams {
+            if stream.rx.is_none() {
+                let kind = stream.kind;
+                let changes = stream.resync(&client);
                 let t = millis_since(start, time.now());
                 let mut rec = shared.lock();
                 rec.advance_to(t);

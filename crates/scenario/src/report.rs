@@ -698,10 +698,9 @@ impl Report {
                 None => "—".to_string(),
                 Some(r) => match (r.unhealthy_at, r.seconds_to_recover) {
                     (None, _) => "never unhealthy".into(),
-                    (Some(_), Some(s)) => format!(
-                        "{}",
-                        format_offset((s * 1000.0) as i64).trim_start_matches('+')
-                    ),
+                    (Some(_), Some(s)) => format_offset((s * 1000.0) as i64)
+                        .trim_start_matches('+')
+                        .to_string(),
                     (Some(_), None) => "not recovered".into(),
                 },
             };

@@ -1160,10 +1160,10 @@ fn parse_action(
                 ),
                 None => {}
             }
-            if let Some(object) = f.raw("object") {
-                if let Some(o) = parse_object_ref(object, &f.at("object"), errors) {
-                    objects.push(o);
-                }
+            if let Some(object) = f.raw("object")
+                && let Some(o) = parse_object_ref(object, &f.at("object"), errors)
+            {
+                objects.push(o);
             }
             if objects.is_empty() {
                 errors.add(path, "delete needs object or objects");

@@ -101,3 +101,104 @@ fn bad_input_is_an_error() {
     .expect_err("missing cluster file");
     assert!(err.to_string().contains("cluster"), "{err}");
 }
+
+/// A small JSON Schema check (the subset `report.schema.json` uses: type, const, enum,
+/// properties with every key required and no others, items, additionalProperties, oneOf).
+fn conforms(
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    path: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(options) = schema["oneOf"].as_array() {
+        return if options.iter().any(|o| conforms(o, value, path).is_ok()) {
+            Ok(())
+        } else {
+            Err(format!("{path}: matches no oneOf option"))
+        };
+    }
+    if let Some(c) = schema.get("const") {
+        return if c == value {
+            Ok(())
+        } else {
+            Err(format!("{path}: not {c}"))
+        };
+    }
+    if let Some(options) = schema["enum"].as_array() {
+        return if options.contains(value) {
+            Ok(())
+        } else {
+            Err(format!("{path}: {value} not in enum"))
+        };
+    }
+    let type_ok = |t: &str| match t {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "number" => value.is_number(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        _ => false,
+    };
+    let ok = match &schema["type"] {
+        Value::String(t) => type_ok(t),
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).any(type_ok),
+        _ => true,
+    };
+    if !ok {
+        return Err(format!("{path}: {value} is not {}", schema["type"]));
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+        for key in obj.keys() {
+            if !props.contains_key(key) {
+                return Err(format!("{path}.{key}: not in the schema"));
+            }
+        }
+        for (key, sub) in props {
+            let v = obj.get(key).ok_or(format!("{path}.{key}: missing"))?;
+            conforms(sub, v, &format!("{path}.{key}"))?;
+        }
+    } else if let (Some(extra), Some(obj)) = (
+        schema.get("additionalProperties").filter(|s| s.is_object()),
+        value.as_object(),
+    ) {
+        for (key, v) in obj {
+            conforms(extra, v, &format!("{path}.{key}"))?;
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            conforms(items, v, &format!("{path}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn reports_conform_to_the_published_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../report.schema.json")).expect("schema is JSON");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("impossible.yaml");
+    std::fs::write(&file, FAILING).expect("write");
+    let failing = invoke(Invocation {
+        scenario: file,
+        ..Invocation::default()
+    })
+    .expect("runs");
+    let spot = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/scenarios/spot-interruption-wave.yaml");
+    let passing = invoke(Invocation {
+        scenario: spot,
+        ..Invocation::default()
+    })
+    .expect("runs");
+    for outcome in [failing, passing] {
+        let value: serde_json::Value =
+            serde_json::from_str(&outcome.report.to_json()).expect("JSON");
+        if let Err(e) = conforms(&schema, &value, "$") {
+            panic!("{}: {e}", outcome.report.scenario.name);
+        }
+    }
+}
