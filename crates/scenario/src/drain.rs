@@ -199,3 +199,142 @@ pub async fn drain_node(
         time.sleep(DELETE_POLL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(owner: Option<&str>, phase: &str, empty_dir: bool, mirror: bool) -> Value {
+        let mut p = json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": {}, "status": {"phase": phase}});
+        if let Some(kind) = owner {
+            p["metadata"]["ownerReferences"] =
+                json!([{"kind": kind, "name": "o", "controller": true}]);
+        }
+        if empty_dir {
+            p["spec"]["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
+        }
+        if mirror {
+            p["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "x"});
+        }
+        p
+    }
+
+    /// Cases after kubectl's `TestDrain` (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain_test.go`)
+    /// and the filters of `staging/src/k8s.io/kubectl/pkg/drain/filters.go`:
+    /// `(case, pod, ignoreDaemonSets, deleteEmptyDirData, force, expected)`.
+    #[test]
+    fn filters() {
+        let cases: Vec<(&str, Value, bool, bool, bool, &str)> = vec![
+            (
+                "RC-managed pod",
+                pod(Some("ReplicationController"), "Running", false, false),
+                false,
+                false,
+                false,
+                "delete",
+            ),
+            (
+                "RS-managed pod",
+                pod(Some("ReplicaSet"), "Running", false, false),
+                false,
+                false,
+                false,
+                "delete",
+            ),
+            (
+                "Job-managed pod",
+                pod(Some("Job"), "Running", false, false),
+                false,
+                false,
+                false,
+                "delete",
+            ),
+            (
+                "DS-managed pod",
+                pod(Some("DaemonSet"), "Running", false, false),
+                false,
+                true,
+                true,
+                "refuse",
+            ),
+            (
+                "DS-managed pod with --ignore-daemonsets",
+                pod(Some("DaemonSet"), "Running", false, false),
+                true,
+                false,
+                false,
+                "skip",
+            ),
+            (
+                "orphaned pod",
+                pod(None, "Running", false, false),
+                true,
+                true,
+                false,
+                "refuse",
+            ),
+            (
+                "orphaned pod with --force",
+                pod(None, "Running", false, false),
+                true,
+                true,
+                true,
+                "delete",
+            ),
+            (
+                "finished orphaned pod",
+                pod(None, "Succeeded", false, false),
+                true,
+                true,
+                false,
+                "delete",
+            ),
+            (
+                "pod with EmptyDir",
+                pod(Some("ReplicaSet"), "Running", true, false),
+                true,
+                false,
+                false,
+                "refuse",
+            ),
+            (
+                "pod with EmptyDir and --delete-emptydir-data",
+                pod(Some("ReplicaSet"), "Running", true, false),
+                true,
+                true,
+                false,
+                "delete",
+            ),
+            (
+                "finished pod with EmptyDir",
+                pod(Some("ReplicaSet"), "Failed", true, false),
+                true,
+                false,
+                false,
+                "delete",
+            ),
+            (
+                "mirror pod",
+                pod(None, "Running", false, true),
+                true,
+                true,
+                false,
+                "skip",
+            ),
+        ];
+        for (case, pod, ignore_daemon_sets, delete_empty_dir_data, force, expected) in cases {
+            let options = DrainOptions {
+                ignore_daemon_sets,
+                delete_empty_dir_data,
+                force,
+                timeout: None,
+            };
+            let got = match verdict(&pod, &options) {
+                Verdict::Delete => "delete",
+                Verdict::Skip => "skip",
+                Verdict::Refuse(_) => "refuse",
+            };
+            assert_eq!(got, expected, "{case}");
+        }
+    }
+}

@@ -838,3 +838,96 @@ fn apply(rec: &mut Recording, t: i64, kind: &str, event_type: &str, obj: &Value)
 pub fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn series_keeps_changes_and_answers_at_and_during() {
+        let mut s = Series::default();
+        s.push(0, 1);
+        s.push(0, 2); // same instant: replaced
+        s.push(5, 2); // unchanged: dropped
+        s.push(10, 3);
+        assert_eq!(s.points, vec![(0, 2), (10, 3)]);
+        assert_eq!(s.at(-1), None);
+        assert_eq!(s.at(9), Some(&2));
+        assert_eq!(s.at(10), Some(&3));
+        assert_eq!(s.during(3, 20), vec![&2, &3]);
+        assert_eq!(s.during(10, 20), vec![&3]);
+    }
+
+    /// Cases after `TestPodRequestsAndLimits` / `TestPodResourceRequests`
+    /// (`staging/src/k8s.io/component-helpers/resource/helpers_test.go`): app containers add
+    /// up, an init container counts when larger, restartable init containers (sidecars) add to
+    /// everything after them, the overhead is added.
+    #[test]
+    fn pod_requests_table() {
+        let c =
+            |cpu: &str, mem: &str| json!({"resources": {"requests": {"cpu": cpu, "memory": mem}}});
+        let sidecar =
+            |cpu: &str| json!({"restartPolicy": "Always", "resources": {"requests": {"cpu": cpu}}});
+        let cases = vec![
+            (
+                "containers add up",
+                json!({"spec": {"containers": [c("100m", "1Mi"), c("200m", "2Mi")]}}),
+                (300, 3 << 20),
+            ),
+            (
+                "larger init container wins",
+                json!({"spec": {"containers": [c("100m", "1Mi")], "initContainers": [c("1", "1Mi")]}}),
+                (1000, 1 << 20),
+            ),
+            (
+                "smaller init container ignored",
+                json!({"spec": {"containers": [c("500m", "1Mi")], "initContainers": [c("100m", "1Mi")]}}),
+                (500, 1 << 20),
+            ),
+            (
+                "sidecar adds to containers",
+                json!({"spec": {"containers": [c("100m", "0")], "initContainers": [sidecar("50m")]}}),
+                (150, 0),
+            ),
+            (
+                "init after sidecar includes it",
+                json!({"spec": {"containers": [c("100m", "0")], "initContainers": [sidecar("50m"), c("500m", "0")]}}),
+                (550, 0),
+            ),
+            (
+                "overhead added",
+                json!({"spec": {"containers": [c("100m", "1Mi")], "overhead": {"cpu": "10m", "memory": "1Mi"}}}),
+                (110, 2 << 20),
+            ),
+            ("no requests", json!({"spec": {"containers": [{}]}}), (0, 0)),
+        ];
+        for (case, pod, expected) in cases {
+            assert_eq!(pod_requests(&pod), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn instants_are_committed_when_time_moves() {
+        let mut rec = Recording {
+            start: Some(jiff::Timestamp::UNIX_EPOCH),
+            ..Recording::default()
+        };
+        let pending = json!({"metadata": {"name": "p", "namespace": "d", "uid": "u"}, "spec": {}, "status": {"phase": "Pending"}});
+        let bound = json!({"metadata": {"name": "p", "namespace": "d", "uid": "u"}, "spec": {"nodeName": "n"}, "status": {"phase": "Pending"}});
+        // Created and bound within the same instant: never counted.
+        rec.advance_to(1000);
+        rec.on_pod(1000, "ADDED", &pending);
+        rec.on_pod(1000, "MODIFIED", &bound);
+        rec.advance_to(2000);
+        assert_eq!(
+            rec.unscheduled.points.iter().map(|(_, v)| *v).max(),
+            Some(0)
+        );
+        let other = json!({"metadata": {"name": "q", "namespace": "d", "uid": "v"}, "spec": {}, "status": {"phase": "Pending"}});
+        rec.on_pod(2000, "ADDED", &other);
+        rec.advance_to(3000);
+        assert_eq!(rec.unscheduled.at(2500), Some(&1));
+        assert_eq!(rec.bindings.len(), 1);
+    }
+}

@@ -858,3 +858,28 @@ impl Report {
         md
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        for (ms, text) in [
+            (0, "+0s"),
+            (1500, "+1.500s"),
+            (65_000, "+1m5s"),
+            (3_600_000, "+1h0m0s"),
+            (3_723_004, "+1h2m3.004s"),
+        ] {
+            assert_eq!(format_offset(ms), text);
+        }
+    }
+
+    #[test]
+    fn rounding_has_no_negative_zero() {
+        let empty: f64 = Vec::<f64>::new().iter().sum();
+        assert_eq!(round(empty, 4).to_string(), "0");
+        assert_eq!(round(0.123_456, 4), 0.1235);
+    }
+}

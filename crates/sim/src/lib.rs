@@ -263,3 +263,79 @@ pub fn start(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubetwin_apiserver::{ApiServerConfig, Storage, registry};
+    use kubetwin_store::Store;
+
+    const CLUSTER: &str = "apiVersion: kubetwin.io/v1alpha1
+kind: Cluster
+metadata: {name: tiny}
+providers:
+  - {name: aws, type: aws, regions: [{name: us-east-1, zones: [{name: us-east-1a}]}]}
+pools:
+  - {name: a, provider: aws, count: 2, instanceType: {name: m5.large, cpu: 2, memory: 8Gi, hourlyPrice: 0.1}}
+";
+
+    fn ready(client: &LocalClient, name: &str) -> Option<bool> {
+        let nodes = registry::lookup("", "v1", "nodes")?;
+        client
+            .get(nodes, None, name)
+            .ok()
+            .map(|n| cloud::node_is_ready(&n))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn terminated_nodes_are_deleted_once_not_ready_and_added_nodes_register() {
+        let time = SimTime::new(jiff::Timestamp::UNIX_EPOCH, 1.0);
+        let server = ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(time.clone()),
+            1,
+            ApiServerConfig::default(),
+        );
+        server.bootstrap().await.expect("bootstrap");
+        let cluster = Cluster::from_yaml(CLUSTER).expect("cluster");
+        let mut twin = start(&server, &time, Some(&cluster), 1).expect("start");
+        let client = LocalClient::new(server.clone(), "test");
+        time.sleep(Duration::from_secs(5)).await;
+        assert_eq!(ready(&client, "a-us-east-1a-0"), Some(true));
+
+        twin.terminate_node("a-us-east-1a-0").expect("terminate");
+        assert!(twin.is_terminating("a-us-east-1a-0"));
+        assert_eq!(
+            twin.terminate_node("a-us-east-1a-0"),
+            Err(TwinError::UnknownNode("a-us-east-1a-0".into()))
+        );
+        // Still Ready within the 40 s grace period: the cloud controller leaves it alone.
+        time.sleep(Duration::from_secs(30)).await;
+        assert_eq!(ready(&client, "a-us-east-1a-0"), Some(true));
+        // NotReady after the grace period, deleted within one more monitor period.
+        time.sleep(Duration::from_secs(30)).await;
+        assert_eq!(
+            ready(&client, "a-us-east-1a-0"),
+            None,
+            "the Node is deleted"
+        );
+        assert!(!twin.is_terminating("a-us-east-1a-0"));
+        assert_eq!(
+            ready(&client, "a-us-east-1a-1"),
+            Some(true),
+            "the other node is untouched"
+        );
+
+        let bigger = CLUSTER.replace("count: 2", "count: 3");
+        let bigger = Cluster::from_yaml(&bigger).expect("cluster");
+        let new_node = bigger.node("a-us-east-1a-2").expect("third node");
+        twin.add_node(new_node).expect("add");
+        assert!(matches!(
+            twin.add_node(new_node),
+            Err(TwinError::NodeExists(_))
+        ));
+        time.sleep(Duration::from_secs(5)).await;
+        assert_eq!(ready(&client, "a-us-east-1a-2"), Some(true));
+        assert!(twin.kubelet("a-us-east-1a-2").is_some());
+    }
+}
