@@ -140,13 +140,15 @@ fn main() {
         hours / 2
     );
     let clock = indicatif::ProgressBar::hidden();
-    let mut last_hour = 0;
+    // A line every 10 virtual minutes, so that a partial run still gives a rate.
+    let mut last_step = 0;
     let mut on_progress = |p: Progress| {
-        let hour = p.elapsed.as_secs() / 3600;
-        if hour > last_hour {
-            last_hour = hour;
+        let step = p.elapsed.as_secs() / 600;
+        if step > last_step {
+            last_step = step;
             eprintln!(
-                "  virtual {hour:>2} h after {:>7.1} s wall, peak RSS {} MiB",
+                "  virtual {:>4} min after {:>7.1} s wall, peak RSS {} MiB",
+                step * 10,
                 clock.elapsed().as_secs_f64(),
                 peak_rss_mib()
             );
