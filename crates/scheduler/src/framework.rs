@@ -326,6 +326,47 @@ impl NodeToStatus {
             .push(EntryRef::Position(u32::try_from(pos).unwrap_or(u32::MAX)));
     }
 
+    /// Sets the status of the node at list position `pos` of `snapshot`.
+    pub fn set_position(&mut self, snapshot: &Snapshot, pos: usize, status: Status) {
+        let attached = self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, snapshot.list_names()));
+        if !attached || !self.named.is_empty() || pos >= self.by_position.len() {
+            self.set_node(snapshot, snapshot.at(pos), status);
+            return;
+        }
+        let index = self.intern(status);
+        let was_set = self.by_position[pos] != 0;
+        self.by_position[pos] = index.saturating_add(1);
+        if !was_set {
+            self.order
+                .push(EntryRef::Position(u32::try_from(pos).unwrap_or(u32::MAX)));
+        }
+    }
+
+    /// Gives the node at list position `pos` of `snapshot` the status set last (by any
+    /// setter); returns false, changing nothing, when that cannot be done by position.
+    pub fn repeat_last_at(&mut self, snapshot: &Snapshot, pos: usize) -> bool {
+        let attached = self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, snapshot.list_names()));
+        let Ok(slot) = u32::try_from(self.statuses.len()) else {
+            return false;
+        };
+        if !attached || !self.named.is_empty() || slot == 0 || pos >= self.by_position.len() {
+            return false;
+        }
+        let was_set = self.by_position[pos] != 0;
+        self.by_position[pos] = slot;
+        if !was_set {
+            self.order
+                .push(EntryRef::Position(u32::try_from(pos).unwrap_or(u32::MAX)));
+        }
+        true
+    }
+
     /// Number of listed nodes.
     pub fn len(&self) -> usize {
         self.order.len()
@@ -614,6 +655,13 @@ pub trait PreFilterPlugin {
 pub trait FilterPlugin {
     /// Success, or a rejection with reasons.
     fn filter(&self, h: &Handle<'_>, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status;
+    /// Whether the verdict depends only on the plugin's configuration, the node's `NodeInfo` and
+    /// the pod fields of [`crate::filter_cache::PodFilterKey`] (also through the plugin's own
+    /// PreFilter state, which must then depend on nothing else). Such verdicts are reused
+    /// across cycles while the node and those pod fields are unchanged.
+    fn node_local(&self) -> bool {
+        false
+    }
 }
 
 /// Runs after no node fit (preemption).
@@ -720,6 +768,8 @@ pub struct ScoreBreakdown {
 pub struct FilterChain<'f> {
     framework: &'f Framework,
     plugins: Vec<(&'f dyn FilterPlugin, &'static str)>,
+    /// The plugins themselves (their identity keys verdict caches).
+    arcs: Vec<&'f Arc<dyn Plugin>>,
 }
 
 impl fmt::Debug for FilterChain<'_> {
@@ -730,7 +780,20 @@ impl fmt::Debug for FilterChain<'_> {
     }
 }
 
-impl FilterChain<'_> {
+impl<'f> FilterChain<'f> {
+    /// How many plugins at the start of the chain are node-local ([`FilterPlugin::node_local`]).
+    pub fn node_local_prefix(&self) -> usize {
+        self.plugins
+            .iter()
+            .take_while(|(f, _)| f.node_local())
+            .count()
+    }
+
+    /// The first `n` plugins.
+    pub fn plugins_prefix(&self, n: usize) -> &[&'f Arc<dyn Plugin>] {
+        &self.arcs[..n.min(self.arcs.len())]
+    }
+
     /// Runs the plugins on one node, stopping at the first failure (`RunFilterPlugins`).
     pub fn run(
         &self,
@@ -739,7 +802,22 @@ impl FilterChain<'_> {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
-        for &(f, name) in &self.plugins {
+        self.run_range(0, self.plugins.len(), h, state, pod, node)
+    }
+
+    /// Runs the plugins `from..to` of the chain (`to` is capped at its length), as
+    /// [`FilterChain::run`].
+    pub fn run_range(
+        &self,
+        from: usize,
+        to: usize,
+        h: &Handle<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Status {
+        let to = to.min(self.plugins.len());
+        for &(f, name) in self.plugins.get(from..to).unwrap_or_default() {
             let s = f.filter(h, state, pod, node);
             if !s.is_success() {
                 let s = if s.is_rejected() {
@@ -1162,16 +1240,21 @@ impl Framework {
     /// per-node loop makes no lookups.
     pub fn filter_chain(&self, state: &CycleState) -> FilterChain<'_> {
         let skip = state.skip_filter_mask();
-        let plugins = self
-            .filter
-            .iter()
-            .zip(&self.filter_bits)
-            .filter(|(_, bit)| skip & **bit == 0)
-            .filter_map(|(p, _)| p.as_filter().map(|f| (f, p.name())))
-            .collect();
+        let mut plugins = Vec::new();
+        let mut arcs = Vec::new();
+        for (p, bit) in self.filter.iter().zip(&self.filter_bits) {
+            if skip & bit != 0 {
+                continue;
+            }
+            if let Some(f) = p.as_filter() {
+                plugins.push((f, p.name()));
+                arcs.push(p);
+            }
+        }
         FilterChain {
             framework: self,
             plugins,
+            arcs,
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod cycle_state;
 pub mod error;
+pub mod filter_cache;
 pub mod framework;
 pub mod helpers;
 pub mod objects;

@@ -11,11 +11,12 @@
 //! in examination order and the run is deterministic; see docs/SCHEDULER.md.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kubetwin_core::rng::SharedRng;
 
 use crate::cycle_state::CycleState;
+use crate::filter_cache::FilterCache;
 use crate::framework::{
     Diagnosis, FitError, Framework, Handle, NodePluginScores, NominatingMode, ScoreBreakdown,
 };
@@ -112,6 +113,8 @@ pub struct CycleContext<'a> {
     pub framework: &'a Framework,
     /// Global `percentageOfNodesToScore`.
     pub percentage_of_nodes_to_score: i32,
+    /// Node-local Filter verdicts reused across cycles, if the caller keeps them.
+    pub filter_cache: Option<&'a Mutex<FilterCache>>,
 }
 
 /// Finds the node for `pod` (`schedulePod`); updates `next_start_node_index`.
@@ -195,8 +198,16 @@ fn find_nodes_that_fit_pod<'s>(
     {
         // Upstream: evaluateNominatedNode — a passing nominated node is the result.
         // The per-node status map is shared with the main pass, as upstream's pointer is.
-        let feasible =
-            find_nodes_that_pass_filters(cx, &mut 0, state, pod, &mut diagnosis, &[node], None);
+        let feasible = find_nodes_that_pass_filters(
+            cx,
+            &mut 0,
+            state,
+            pod,
+            &mut diagnosis,
+            &[node],
+            false,
+            None,
+        );
         if !feasible.is_empty() {
             if let Some(e) = explain {
                 e.nominated_node_used = Some(node.name().to_owned());
@@ -206,6 +217,10 @@ fn find_nodes_that_fit_pod<'s>(
     }
 
     let num_all_nodes = h.snapshot.num_nodes();
+    let in_list_order = pre_res
+        .as_ref()
+        .and_then(|r| r.node_names.as_ref())
+        .is_none();
     let nodes: Vec<&NodeInfo> = match pre_res.as_ref().and_then(|r| r.node_names.as_ref()) {
         None => h.snapshot.list().collect(),
         Some(names) => {
@@ -232,15 +247,25 @@ fn find_nodes_that_fit_pod<'s>(
         }
     };
     let mut start = *next_start_node_index;
-    let feasible =
-        find_nodes_that_pass_filters(cx, &mut start, state, pod, &mut diagnosis, &nodes, explain);
+    let feasible = find_nodes_that_pass_filters(
+        cx,
+        &mut start,
+        state,
+        pod,
+        &mut diagnosis,
+        &nodes,
+        in_list_order,
+        explain,
+    );
     let processed = feasible.len() + diagnosis.node_to_status.len();
     *next_start_node_index = (*next_start_node_index + processed) % num_all_nodes;
     Ok((feasible, diagnosis))
 }
 
 /// Runs the filters from the rotating start index until enough feasible nodes are found
-/// (`findNodesThatPassFilters`).
+/// (`findNodesThatPassFilters`). `in_list_order`: `nodes` is the snapshot's whole list, in
+/// order (so a node's index is its list position).
+#[allow(clippy::too_many_arguments)]
 fn find_nodes_that_pass_filters<'s>(
     cx: &CycleContext<'s>,
     next_start_node_index: &mut usize,
@@ -248,6 +273,7 @@ fn find_nodes_that_pass_filters<'s>(
     pod: &PodInfo,
     diagnosis: &mut Diagnosis,
     nodes: &[&'s NodeInfo],
+    in_list_order: bool,
     mut explain: Option<&mut Explanation>,
 ) -> Vec<&'s NodeInfo> {
     let fw = cx.framework;
@@ -272,11 +298,58 @@ fn find_nodes_that_pass_filters<'s>(
     }
     let mut examined = 0;
     let chain = fw.filter_chain(state);
-    let mut last_recorded: (&'static str, Code) = ("", Code::Success);
+    let h = &cx.handle;
+    let mut cache = cx.filter_cache.and_then(|m| m.lock().ok());
+    let cached_prefix = cache
+        .as_deref_mut()
+        .map_or(0, |c| c.begin(h.snapshot, &chain, pod));
+    let mut last_set_token: Option<u32> = None;
+    let mut last_recorded: (*const u8, usize, Code) = ("".as_ptr(), 0, Code::Success);
     for i in 0..num_all {
-        let node = nodes[(start + i) % num_all];
+        let index = (start + i) % num_all;
+        let node = nodes[index];
         examined = i + 1;
-        let status = chain.run_with_nominated_pods(&cx.handle, state, pod, node);
+        // The node's list position, known without reading the node when the list is whole.
+        let position = if in_list_order {
+            Some(index)
+        } else {
+            h.snapshot.owns(node).then_some(node.list_position)
+        };
+        let nominated_free =
+            h.nominator.is_empty() || h.nominator.nominated_pods_for_node(node.name()).is_empty();
+        // Without nominated pods the chain runs once on the node as it is, so its node-local
+        // prefix may come from an earlier cycle (`token`: the verdict's index in the cache).
+        let cacheable = cached_prefix > 0 && nominated_free;
+        if cacheable
+            && explain.is_none()
+            && let (Some(c), Some(pos), Some(last)) = (cache.as_deref(), position, last_set_token)
+            && let Some((token, cached)) = c.get(h.snapshot, pos)
+            && token == last
+            && !cached.is_success()
+            && diagnosis.node_to_status.repeat_last_at(h.snapshot, pos)
+        {
+            // The same rejection as the node before: nothing new to record.
+            continue;
+        }
+        let (status, token) = match (cache.as_deref_mut(), position) {
+            (Some(cache), Some(pos)) if cacheable => {
+                let (head, token) = match cache.get(h.snapshot, pos) {
+                    Some((token, s)) => (s.clone(), Some(token)),
+                    None => {
+                        let s = chain.run_range(0, cached_prefix, h, state, pod, node);
+                        let token = cache.put(h.snapshot, pos, &s);
+                        (s, token)
+                    }
+                };
+                if head.is_success() {
+                    let rest = chain.run_range(cached_prefix, usize::MAX, h, state, pod, node);
+                    (rest, None)
+                } else {
+                    (head, token)
+                }
+            }
+            _ => (chain.run_with_nominated_pods(h, state, pod, node), None),
+        };
         if status.is_success() {
             feasible.push(node);
             if let Some(e) = explain.as_deref_mut() {
@@ -299,18 +372,28 @@ fn find_nodes_that_pass_filters<'s>(
                     reasons: status.reasons().iter().map(|r| r.to_string()).collect(),
                 });
             }
-            // Rejections come in bulk, mostly from the same plugin: record it once per run.
-            if (status.plugin(), status.code()) != last_recorded {
+            // Rejections come in bulk, mostly from the same plugin: record it once per run
+            // (plugin names are static, compared by address).
+            let key = (
+                status.plugin().as_ptr(),
+                status.plugin().len(),
+                status.code(),
+            );
+            if key != last_recorded {
                 diagnosis.add_plugin_status(&status);
-                last_recorded = (status.plugin(), status.code());
+                last_recorded = key;
             }
             if diagnosis.node_to_status.is_empty() {
                 // Rejections usually come in bulk: size the list once.
                 diagnosis.node_to_status.reserve(num_all - i);
             }
-            diagnosis
-                .node_to_status
-                .set_node(cx.handle.snapshot, node, status);
+            match position {
+                Some(pos) => diagnosis
+                    .node_to_status
+                    .set_position(h.snapshot, pos, status),
+                None => diagnosis.node_to_status.set_node(h.snapshot, node, status),
+            }
+            last_set_token = token;
         }
     }
     if let Some(e) = explain {
@@ -453,6 +536,10 @@ pub struct Scheduler {
     pub next_start_node_index: usize,
     /// Global `percentageOfNodesToScore` (0 = adaptive).
     pub percentage_of_nodes_to_score: i32,
+    /// Node-local Filter verdicts reused across cycles.
+    filter_cache: Mutex<FilterCache>,
+    /// Whether `filter_cache` is used.
+    filter_cache_enabled: bool,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -476,6 +563,17 @@ impl Scheduler {
             rng: SharedRng::new(seed),
             next_start_node_index: 0,
             percentage_of_nodes_to_score: 0,
+            filter_cache: Mutex::new(FilterCache::default()),
+            filter_cache_enabled: true,
+        }
+    }
+
+    /// Turns the reuse of node-local Filter verdicts across cycles on (the default) or off;
+    /// decisions are the same either way (tests compare both).
+    pub fn set_filter_cache_enabled(&mut self, enabled: bool) {
+        self.filter_cache_enabled = enabled;
+        if let Ok(mut cache) = self.filter_cache.lock() {
+            *cache = FilterCache::default();
         }
     }
 
@@ -532,6 +630,7 @@ impl Scheduler {
             handle,
             framework: fw,
             percentage_of_nodes_to_score: self.percentage_of_nodes_to_score,
+            filter_cache: self.filter_cache_enabled.then_some(&self.filter_cache),
         };
         let result = schedule_pod(
             &cx,

@@ -6,6 +6,7 @@
 //! (`addNodeImageStates`, `UpdateSnapshot`), pkg/util/node (`GetZoneKey`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
@@ -126,10 +127,26 @@ struct AggregateCache {
     tick: u64,
 }
 
+/// Identifies one snapshot among all in the process (clones get a new one), so that caches
+/// keyed by snapshot versions never mistake another snapshot for theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotId(u64);
+
+impl Default for SnapshotId {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        SnapshotId(NEXT.fetch_add(1, AtomicOrdering::Relaxed))
+    }
+}
+
 /// All nodes with their pods, in node-tree order.
 #[derive(Debug, Default)]
 pub struct Snapshot {
+    id: SnapshotId,
     infos: Vec<NodeInfo>,
+    /// Each stored node's `generation`, compact (passes over all nodes read it without
+    /// touching the `NodeInfo`s).
+    generations: Vec<u64>,
     by_name: BTreeMap<String, usize>,
     zones: Vec<String>,
     tree: BTreeMap<String, Vec<usize>>,
@@ -158,7 +175,9 @@ pub struct Snapshot {
 impl Clone for Snapshot {
     fn clone(&self) -> Self {
         Self {
+            id: SnapshotId::default(),
             infos: self.infos.clone(),
+            generations: self.generations.clone(),
             by_name: self.by_name.clone(),
             zones: self.zones.clone(),
             tree: self.tree.clone(),
@@ -284,8 +303,37 @@ impl Snapshot {
         bump(&mut self.start_time_counts, pod.start_time, sign);
     }
 
+    /// This snapshot's identity.
+    pub fn id(&self) -> SnapshotId {
+        self.id
+    }
+
+    /// Bumped whenever nodes are added or removed.
+    pub fn node_set_version(&self) -> u64 {
+        self.node_set_version
+    }
+
+    /// The `generation` of the node at list position `pos`.
+    pub fn generation_at(&self, pos: usize) -> Option<u64> {
+        self.order
+            .get(pos)
+            .and_then(|&i| self.generations.get(i))
+            .copied()
+    }
+
+    /// Whether `node` is this snapshot's node at its list position (not a copy).
+    pub fn owns(&self, node: &NodeInfo) -> bool {
+        node.list_position < self.order.len() && std::ptr::eq(self.at(node.list_position), node)
+    }
+
     fn log_change(&mut self, idx: usize) {
         self.pod_version += 1;
+        if let Some(info) = self.infos.get_mut(idx) {
+            info.generation = self.pod_version;
+        }
+        if let Some(g) = self.generations.get_mut(idx) {
+            *g = self.pod_version;
+        }
         if self.change_log.len() == CHANGE_LOG_CAPACITY {
             self.change_log.pop_front();
         }
@@ -408,6 +456,7 @@ impl Snapshot {
         let zone = zone_key(&node.labels);
         self.by_name.insert(node.name.clone(), idx);
         self.infos.push(NodeInfo::new(Arc::new(node)));
+        self.generations.push(0);
         self.node_set_version += 1;
         match self.tree.get_mut(&zone) {
             Some(list) => list.push(idx),
@@ -462,6 +511,7 @@ impl Snapshot {
         // Swap-remove the storage slot and re-point the moved node.
         let last = self.infos.len() - 1;
         let removed = self.infos.swap_remove(idx);
+        self.generations.swap_remove(idx);
         self.by_name.remove(name);
         if idx != last {
             let moved = self.infos[idx].name().to_owned();

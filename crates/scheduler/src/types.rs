@@ -483,6 +483,8 @@ pub struct NodeInfo {
     pub pvc_ref_counts: BTreeMap<String, i32>,
     /// The node's position in the snapshot's list order (maintained by the snapshot).
     pub list_position: usize,
+    /// The snapshot's pod version at this node's last pod change (maintained by the snapshot).
+    pub generation: u64,
     /// Copies of the node fields every Filter reads, kept beside the per-node sums so that a
     /// pass over thousands of nodes reads one contiguous array instead of one scattered
     /// allocation per node.
@@ -521,6 +523,7 @@ impl NodeInfo {
             non_zero_requested: Resource::default(),
             pvc_ref_counts: BTreeMap::new(),
             list_position: 0,
+            generation: 0,
         }
     }
 

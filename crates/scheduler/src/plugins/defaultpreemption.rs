@@ -375,9 +375,14 @@ impl DefaultPreemption {
         pod: &PodInfo,
         statuses: &NodeToStatus,
     ) -> (Option<PostFilterResult>, Status) {
-        let nominated_status = match h.snapshot.get(&pod.nominated_node_name) {
-            Some(node) => statuses.get_node(node),
-            None => statuses.get(&pod.nominated_node_name),
+        // Only read for a nominated pod: a name lookup scans the statuses.
+        let nominated_status = if pod.nominated_node_name.is_empty() {
+            statuses.absent_nodes_status()
+        } else {
+            match h.snapshot.get(&pod.nominated_node_name) {
+                Some(node) => statuses.get_node(node),
+                None => statuses.get(&pod.nominated_node_name),
+            }
         };
         if let Err(msg) = self.eligible(h, pod, nominated_status) {
             return (None, Status::with_reason(Code::Unschedulable, msg));

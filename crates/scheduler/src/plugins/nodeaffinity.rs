@@ -169,6 +169,10 @@ impl PreFilterPlugin for NodeAffinity {
 }
 
 impl FilterPlugin for NodeAffinity {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,

@@ -25,6 +25,10 @@ impl Plugin for NodeName {
 }
 
 impl FilterPlugin for NodeName {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,

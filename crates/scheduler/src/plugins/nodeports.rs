@@ -52,6 +52,10 @@ pub fn fits_ports(wanted: &[HostPort], node: &NodeInfo) -> bool {
 }
 
 impl FilterPlugin for NodePorts {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,

@@ -460,6 +460,10 @@ impl PreFilterPlugin for Fit {
 }
 
 impl FilterPlugin for Fit {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,

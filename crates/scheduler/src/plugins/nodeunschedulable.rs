@@ -31,6 +31,10 @@ impl Plugin for NodeUnschedulable {
 }
 
 impl FilterPlugin for NodeUnschedulable {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,

@@ -45,6 +45,10 @@ impl Plugin for TaintToleration {
 }
 
 impl FilterPlugin for TaintToleration {
+    fn node_local(&self) -> bool {
+        true
+    }
+
     fn filter(
         &self,
         _h: &Handle<'_>,
