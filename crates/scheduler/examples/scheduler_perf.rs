@@ -3,7 +3,8 @@
 //! init pods, then times the measured pods and prints pods/s beside upstream's threshold, a
 //! checksum of the decisions (to check that optimizations change nothing) and the peak RSS.
 //!
-//! Run: `cargo run --release -p kubetwin-scheduler --example scheduler_perf [-- NAME…]`.
+//! Run: `cargo run --release -p kubetwin-scheduler --example scheduler_perf [-- [--no-filter-cache] NAME…]`
+//! (`--no-filter-cache`: recompute every Filter verdict in every cycle, as upstream).
 
 use std::sync::Arc;
 
@@ -277,7 +278,7 @@ fn implemented(plugin: &str) -> bool {
         })
 }
 
-fn run(w: &Workload) {
+fn run(w: &Workload, filter_cache: bool) {
     if let Some(missing) = w.needs.iter().find(|p| !implemented(p)) {
         println!("{:<48} skipped: {missing} is not implemented yet", w.name);
         return;
@@ -287,6 +288,7 @@ fn run(w: &Workload) {
         return;
     };
     let mut sched = Scheduler::new(frameworks, 1);
+    sched.set_filter_cache_enabled(filter_cache);
     for i in 0..w.nodes {
         let Ok(data) = NodeData::new((w.node)(i)) else {
             return;
@@ -352,10 +354,12 @@ fn run(w: &Workload) {
 }
 
 fn main() {
-    let filters: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let filter_cache = !args.iter().any(|a| a == "--no-filter-cache");
+    args.retain(|a| a != "--no-filter-cache");
     for w in workloads() {
-        if filters.is_empty() || filters.iter().any(|f| w.name.contains(f.as_str())) {
-            run(&w);
+        if args.is_empty() || args.iter().any(|f| w.name.contains(f.as_str())) {
+            run(&w, filter_cache);
         }
     }
 }

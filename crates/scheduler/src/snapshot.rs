@@ -608,3 +608,46 @@ impl Snapshot {
         self.list().flat_map(|n| n.pods.iter())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{make_node, make_pod};
+
+    fn pod(name: &str, priority: i32, start: Option<i64>) -> Arc<PodInfo> {
+        let mut b = make_pod(name).priority(priority).node("n");
+        if let Some(s) = start {
+            b = b.start_time(s);
+        }
+        Arc::new(PodInfo::new(b.obj()).expect("pod"))
+    }
+
+    /// The bounds DefaultPreemption's early stop relies on follow pod additions and removals.
+    #[test]
+    fn lowest_priority_and_latest_start_follow_pods() {
+        let mut s = Snapshot::new();
+        s.add_node(NodeData::new(make_node("n").obj()).expect("node"))
+            .expect("add");
+        assert_eq!(s.lowest_pod_priority(), None);
+        assert_eq!(s.latest_pod_start_time(), None);
+        s.add_pod(pod("a", 5, Some(10))).expect("a");
+        s.add_pod(pod("b", -3, Some(20))).expect("b");
+        assert_eq!(s.lowest_pod_priority(), Some(-3));
+        assert_eq!(
+            s.latest_pod_start_time(),
+            Some(Some(Timestamp::from_second(20).expect("ts")))
+        );
+        s.add_pod(pod("c", 7, None)).expect("c");
+        assert_eq!(s.latest_pod_start_time(), Some(None));
+        s.remove_pod("default/c").expect("rm c");
+        s.remove_pod("default/b").expect("rm b");
+        assert_eq!(s.lowest_pod_priority(), Some(5));
+        assert_eq!(
+            s.latest_pod_start_time(),
+            Some(Some(Timestamp::from_second(10).expect("ts")))
+        );
+        let generation = s.generation_at(0);
+        s.add_pod(pod("d", 1, None)).expect("d");
+        assert_ne!(s.generation_at(0), generation);
+    }
+}
