@@ -15,7 +15,7 @@
 //! Handlers run inline, in event order, on the informer's task: they should only update
 //! indexes and enqueue keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -120,10 +120,80 @@ struct Shared<K> {
     info: &'static ResourceInfo,
     spec: WatchSpec,
     time: SimTime,
-    cache: RwLock<BTreeMap<String, Arc<K>>>,
+    cache: RwLock<Cache<K>>,
     handlers: Mutex<Vec<Handler<K>>>,
     synced: watch::Sender<bool>,
     stop: watch::Sender<bool>,
+}
+
+/// Computes the index values of an object (`cache.IndexFunc`).
+pub type IndexFunc<K> = Arc<dyn Fn(&K) -> Vec<String> + Send + Sync>;
+
+/// One named index: its function and, per index value, the keys of the objects having it.
+struct Index<K> {
+    func: IndexFunc<K>,
+    entries: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl<K> Index<K> {
+    fn insert(&mut self, key: &str, obj: &K) {
+        for value in (self.func)(obj) {
+            self.entries
+                .entry(value)
+                .or_default()
+                .insert(key.to_string());
+        }
+    }
+
+    fn remove(&mut self, key: &str, obj: &K) {
+        for value in (self.func)(obj) {
+            if let Some(keys) = self.entries.get_mut(&value) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.entries.remove(&value);
+                }
+            }
+        }
+    }
+}
+
+/// The objects by key and the indexes over them, changed together under one lock as
+/// client-go's `threadSafeMap` does (`thread_safe_store.go`, `updateIndices`), so a reader
+/// never sees an index disagree with the objects.
+struct Cache<K> {
+    objects: BTreeMap<String, Arc<K>>,
+    indexes: BTreeMap<&'static str, Index<K>>,
+}
+
+impl<K> Cache<K> {
+    fn insert(&mut self, key: String, obj: Arc<K>) -> Option<Arc<K>> {
+        let old = self.objects.insert(key.clone(), Arc::clone(&obj));
+        for index in self.indexes.values_mut() {
+            if let Some(old) = &old {
+                index.remove(&key, old);
+            }
+            index.insert(&key, &obj);
+        }
+        old
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Arc<K>> {
+        let old = self.objects.remove(key)?;
+        for index in self.indexes.values_mut() {
+            index.remove(key, &old);
+        }
+        Some(old)
+    }
+
+    fn replace(&mut self, objects: BTreeMap<String, Arc<K>>) -> BTreeMap<String, Arc<K>> {
+        for index in self.indexes.values_mut() {
+            index.entries.clear();
+            for (key, obj) in &objects {
+                index.insert(key, obj);
+            }
+        }
+        std::mem::replace(&mut self.objects, objects)
+    }
 }
 
 /// A shared informer over one resource. Cloning shares it.
@@ -166,7 +236,10 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
                 info,
                 spec,
                 time,
-                cache: RwLock::new(BTreeMap::new()),
+                cache: RwLock::new(Cache {
+                    objects: BTreeMap::new(),
+                    indexes: BTreeMap::new(),
+                }),
                 handlers: Mutex::new(Vec::new()),
                 synced: watch::channel(false).0,
                 stop: watch::channel(false).0,
@@ -215,7 +288,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
 
     /// One cached object by key.
     pub fn get(&self, key: &str) -> Option<Arc<K>> {
-        self.read().get(key).cloned()
+        self.read().objects.get(key).cloned()
     }
 
     /// One cached object by namespace and name.
@@ -225,25 +298,52 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
 
     /// Every cached object, in key order.
     pub fn list(&self) -> Vec<Arc<K>> {
-        self.read().values().cloned().collect()
+        self.read().objects.values().cloned().collect()
     }
 
     /// Every cached key, in order.
     pub fn keys(&self) -> Vec<String> {
-        self.read().keys().cloned().collect()
+        self.read().objects.keys().cloned().collect()
     }
 
     /// The cached objects of one namespace, in name order.
     pub fn list_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
         let prefix = format!("{namespace}/");
         self.read()
+            .objects
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(_, v)| Arc::clone(v))
             .collect()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<K>>> {
+    /// Adds (or replaces) the index `name` (`AddIndexers`), built at once over the cached
+    /// objects and kept up to date with every change.
+    pub fn add_index(&self, name: &'static str, func: IndexFunc<K>) {
+        let mut cache = self.shared.cache.write().unwrap_or_else(|e| e.into_inner());
+        let mut index = Index {
+            func,
+            entries: BTreeMap::new(),
+        };
+        for (key, obj) in &cache.objects {
+            index.insert(key, obj);
+        }
+        cache.indexes.insert(name, index);
+    }
+
+    /// The cached objects whose index `name` has `value` (`ByIndex`), in key order; none
+    /// when the index does not exist.
+    pub fn by_index(&self, name: &str, value: &str) -> Vec<Arc<K>> {
+        let cache = self.read();
+        let Some(keys) = cache.indexes.get(name).and_then(|i| i.entries.get(value)) else {
+            return Vec::new();
+        };
+        keys.iter()
+            .filter_map(|k| cache.objects.get(k).cloned())
+            .collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache<K>> {
         self.shared.cache.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -284,7 +384,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
         }
         let old = {
             let mut cache = self.shared.cache.write().unwrap_or_else(|e| e.into_inner());
-            std::mem::replace(&mut *cache, fresh.clone())
+            cache.replace(fresh.clone())
         };
         for (key, obj) in &old {
             if !fresh.contains_key(key) {
@@ -497,6 +597,75 @@ mod tests {
                 .count(),
             1
         );
+        informer.stop();
+        task.await.expect("join");
+    }
+
+    /// An index follows adds, changes of the indexed value, deletes and an index added late
+    /// (client-go `thread_safe_store_test.go` `TestThreadSafeStoreIndexingFunctionsWithMultipleValues`
+    /// in spirit: keys move between index values as objects change).
+    #[tokio::test(start_paused = true)]
+    async fn index_follows_changes() {
+        let (client, time) = setup().await;
+        let info = resource_of::<ConfigMap>().expect("cm");
+        let with_team = |name: &str, team: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": "default", "labels": {"team": team}}})
+        };
+        client
+            .create(info, Some("default"), with_team("a", "red"))
+            .await
+            .expect("create");
+        let informer: Informer<ConfigMap> =
+            Informer::new(client.clone(), info, WatchSpec::default(), time.clone());
+        let task = informer.start();
+        informer.wait_synced().await;
+        // Added after the first list: built over the cache.
+        informer.add_index(
+            "team",
+            Arc::new(|c: &ConfigMap| {
+                c.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("team").cloned())
+                    .into_iter()
+                    .collect()
+            }),
+        );
+        let names = |team: &str| -> Vec<String> {
+            informer
+                .by_index("team", team)
+                .iter()
+                .map(|c| c.metadata.name.clone().unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(names("red"), ["a"]);
+        client
+            .create(info, Some("default"), with_team("b", "red"))
+            .await
+            .expect("create");
+        time.sleep(Duration::from_secs(1)).await;
+        assert_eq!(names("red"), ["a", "b"]);
+        client
+            .merge_patch(
+                info,
+                Some("default"),
+                "a",
+                "",
+                &json!({"metadata": {"labels": {"team": "blue"}}}),
+            )
+            .await
+            .expect("patch");
+        time.sleep(Duration::from_secs(1)).await;
+        assert_eq!(names("red"), ["b"]);
+        assert_eq!(names("blue"), ["a"]);
+        client
+            .delete(info, Some("default"), "b", &DeleteOptions::default())
+            .await
+            .expect("delete");
+        time.sleep(Duration::from_secs(1)).await;
+        assert!(names("red").is_empty());
+        assert!(informer.by_index("no-such-index", "red").is_empty());
         informer.stop();
         task.await.expect("join");
     }
