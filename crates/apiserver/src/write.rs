@@ -674,7 +674,23 @@ impl ApiServer {
         current: &Value,
         desired: Value,
     ) -> Result<Value, ApiError> {
-        let mut next = if subresource == "status" {
+        let mut next = if subresource == "status" && keeps_metadata_on_status_update(info) {
+            // Upstream: pkg/registry/apps/deployment/strategy.go (`deploymentStatusStrategy.
+            // PrepareForUpdate`): only spec and labels are reset, so the controller's status
+            // update also carries its annotations (revision, desired/max replicas).
+            let mut next = desired;
+            next["spec"] = current.get("spec").cloned().unwrap_or(Value::Null);
+            if next["spec"].is_null() {
+                next.as_object_mut().map(|m| m.remove("spec"));
+            }
+            let labels = current["metadata"].get("labels").cloned();
+            let meta = object::meta_mut(&mut next);
+            match labels {
+                Some(l) => meta.insert("labels".into(), l),
+                None => meta.remove("labels"),
+            };
+            next
+        } else if subresource == "status" {
             // Only status changes (`ResetObjectMetaForStatus` keeps metadata but managed fields).
             let mut next = current.clone();
             next["status"] = desired.get("status").cloned().unwrap_or(Value::Null);
@@ -1180,5 +1196,92 @@ fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+/// Whether a `/status` update keeps the body's metadata (all but labels), as the resource's
+/// status strategy does upstream; other resources keep only `.status` from the body.
+fn keeps_metadata_on_status_update(info: &ResourceInfo) -> bool {
+    // Upstream: pkg/registry/apps/deployment/strategy.go (`deploymentStatusStrategy`).
+    info.group == "apps" && info.kind == "Deployment"
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use kubetwin_core::clock::ManualClock;
+    use kubetwin_store::Store;
+    use serde_json::json;
+
+    use crate::local::LocalClient;
+    use crate::registry::lookup;
+    use crate::{ApiServer, ApiServerConfig, Storage};
+
+    /// Upstream: `pkg/registry/apps/deployment/strategy_test.go` (`TestStatusUpdates`): a
+    /// status update keeps the body's annotations and status, while spec and labels stay as
+    /// stored. ReplicaSets keep only the status from the body.
+    #[tokio::test]
+    async fn deployment_status_update_keeps_annotations_resets_spec_and_labels() {
+        let server = ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(ManualClock::at_default_epoch()),
+            1,
+            ApiServerConfig::default(),
+        );
+        server.bootstrap().await.expect("bootstrap");
+        let client = LocalClient::new(server, "test");
+        let template = json!({"metadata": {"labels": {"app": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}});
+        let deployments = lookup("apps", "v1", "deployments").expect("deployments");
+        let created = client
+            .create(
+                deployments,
+                Some("default"),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": "d", "namespace": "default", "labels": {"l": "1"}},
+                    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "a"}},
+                        "template": template}}),
+            )
+            .await
+            .expect("create");
+        let mut body = created.clone();
+        body["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1"});
+        body["metadata"]["labels"] = json!({"l": "2"});
+        body["spec"]["replicas"] = json!(5);
+        body["status"] = json!({"observedGeneration": 1, "replicas": 1});
+        let stored = client
+            .update(deployments, "status", body)
+            .await
+            .expect("status update");
+        assert_eq!(
+            stored["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "1"
+        );
+        assert_eq!(stored["metadata"]["labels"], json!({"l": "1"}));
+        assert_eq!(stored["spec"]["replicas"], 1);
+        assert_eq!(stored["status"]["replicas"], 1);
+
+        let replica_sets = lookup("apps", "v1", "replicasets").expect("replicasets");
+        let created = client
+            .create(
+                replica_sets,
+                Some("default"),
+                json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"name": "r", "namespace": "default"},
+                    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "a"}},
+                        "template": template}}),
+            )
+            .await
+            .expect("create");
+        let mut body = created.clone();
+        body["metadata"]["annotations"] = json!({"x": "y"});
+        body["status"] = json!({"replicas": 1});
+        let stored = client
+            .update(replica_sets, "status", body)
+            .await
+            .expect("status update");
+        assert!(stored["metadata"].get("annotations").is_none());
+        assert_eq!(stored["status"]["replicas"], 1);
     }
 }
