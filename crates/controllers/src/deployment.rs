@@ -14,9 +14,7 @@
 //! Knowingly different: `pod-template-hash` is FNV-32a over the template's canonical JSON
 //! (plus the collision count), rendered like upstream with `SafeEncodeString`; upstream hashes
 //! go-spew's dump of the Go struct, so the values differ from a real cluster's (the format,
-//! stability and collision handling are the same). The revision annotation reaches the
-//! Deployment through a metadata patch before the status write (upstream's status update
-//! carries annotations; ours only writes `.status`).
+//! stability and collision handling are the same).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -34,7 +32,6 @@ use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_runtime::informer::{Event, Informer, meta_key, split_key};
 use kubetwin_runtime::{SimTime, WorkQueue};
-use serde_json::json;
 
 use crate::util::{
     EventRecorder, SyncError, controller_of, from_json, is_already_exists, is_not_found, labels_of,
@@ -928,7 +925,7 @@ impl DeploymentController {
         let labels = labels_of(&rs.metadata);
         for d in self.deployments.list_namespace(ns) {
             let sel = selector_of(d.spec.as_ref().map(|s| &s.selector));
-            if sel.is_ok_and(|s| !s.is_empty() && s.matches(&labels)) {
+            if sel.is_ok_and(|s| !s.is_empty() && s.matches(labels)) {
                 self.queue.add(meta_key(&d.metadata));
             }
         }
@@ -1002,22 +999,20 @@ impl DeploymentController {
             let mut status = d.status.clone().unwrap_or_default();
             if status.observed_generation.unwrap_or(0) < generation {
                 status.observed_generation = Some(generation);
-                self.write_status(&cached, &d, status).await?;
+                self.write_status(&d, status).await?;
             }
             return Ok(());
         }
         let rs_list = self.replica_sets_for(&d).await?;
         if d.metadata.deletion_timestamp.is_some() {
-            let (new_rs, old) = self
-                .all_replica_sets(&mut d, &cached, &rs_list, false)
-                .await?;
+            let (new_rs, old) = self.all_replica_sets(&mut d, &rs_list, false).await?;
             return self
                 .sync_deployment_status(&cached, &d, &old, new_rs.as_ref())
                 .await;
         }
-        self.check_paused_conditions(&cached, &mut d).await?;
+        self.check_paused_conditions(&mut d).await?;
         let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
-        if paused || self.is_scaling_event(&mut d, &cached, &rs_list).await? {
+        if paused || self.is_scaling_event(&mut d, &rs_list).await? {
             return self.sync_scale(&cached, &mut d, &rs_list).await;
         }
         if is_rolling_update(&d) {
@@ -1043,7 +1038,7 @@ impl DeploymentController {
         let info = resource_of::<ReplicaSet>()?;
         let mut claimed = Vec::new();
         for rs in self.replica_sets.list_namespace(ns) {
-            let matches = selector.matches(&labels_of(&rs.metadata));
+            let matches = selector.matches(labels_of(&rs.metadata));
             let refs = rs.metadata.owner_references.clone().unwrap_or_default();
             match controller_of(&rs.metadata) {
                 Some(r) if r.uid == uid => {
@@ -1113,7 +1108,7 @@ impl DeploymentController {
     async fn all_replica_sets(
         &self,
         d: &mut Deployment,
-        cached: &Deployment,
+
         rs_list: &[ReplicaSet],
         create: bool,
     ) -> Result<(Option<ReplicaSet>, Vec<ReplicaSet>), SyncError> {
@@ -1127,9 +1122,7 @@ impl DeploymentController {
             })
             .cloned()
             .collect();
-        let new_rs = self
-            .get_new_replica_set(d, cached, existing, &old, create)
-            .await?;
+        let new_rs = self.get_new_replica_set(d, existing, &old, create).await?;
         Ok((new_rs, old))
     }
 
@@ -1137,7 +1130,6 @@ impl DeploymentController {
     async fn get_new_replica_set(
         &self,
         d: &mut Deployment,
-        cached: &Deployment,
         existing: Option<ReplicaSet>,
         old: &[ReplicaSet],
         create: bool,
@@ -1177,7 +1169,7 @@ impl DeploymentController {
             }
             if needs_update {
                 d.status = Some(status.clone());
-                *d = self.write_status(cached, d, status).await?;
+                *d = self.write_status(d, status).await?;
             }
             return Ok(Some(copy));
         }
@@ -1246,7 +1238,7 @@ impl DeploymentController {
                     let mut status = d.status.clone().unwrap_or_default();
                     status.collision_count =
                         Some(status.collision_count.unwrap_or(0).saturating_add(1));
-                    self.write_status(cached, d, status).await?;
+                    self.write_status(d, status).await?;
                     return Err(SyncError::Api(e));
                 }
                 (current, true)
@@ -1259,7 +1251,7 @@ impl DeploymentController {
                         &mut status,
                         new_condition("Progressing", "False", reason::FAILED_RS_CREATE, &msg, now),
                     );
-                    self.write_status(cached, d, status).await?;
+                    self.write_status(d, status).await?;
                 }
                 self.event(d, "Warning", "FailedCreate", &msg).await;
                 return Err(SyncError::Api(e));
@@ -1286,42 +1278,28 @@ impl DeploymentController {
         }
         if needs_update {
             d.status = Some(status.clone());
-            *d = self.write_status(cached, d, status).await?;
+            *d = self.write_status(d, status).await?;
         }
         Ok(Some(created_rs))
     }
 
-    /// Writes the deployment's annotations (when changed) and status (upstream's one
-    /// `UpdateStatus` carries both). Returns the stored deployment.
+    /// Writes the deployment's status with its annotations in one `UpdateStatus`: the status
+    /// strategy keeps the body's metadata but labels (upstream: `sync.go` `syncDeploymentStatus`,
+    /// `getNewReplicaSet`; `pkg/registry/apps/deployment/strategy.go`). The cached
+    /// resourceVersion makes a concurrent change a conflict, retried by the queue.
     async fn write_status(
         &self,
-        cached: &Deployment,
         d: &Deployment,
         status: DeploymentStatus,
     ) -> Result<Deployment, SyncError> {
-        let info = resource_of::<Deployment>()?;
-        let ns = d.metadata.namespace.as_deref();
-        if d.metadata.annotations != cached.metadata.annotations {
-            let patch =
-                json!({"metadata": {"annotations": d.metadata.annotations, "uid": d.metadata.uid}});
-            self.client
-                .merge_patch(info, ns, name_of(&d.metadata), "", &patch)
-                .await?;
-        }
         let mut next = d.clone();
         next.status = Some(status);
-        // The metadata patch above moved the resourceVersion; the uid still pins the object.
-        next.metadata.resource_version = None;
         next.metadata.managed_fields = None;
         update_typed(&self.client, &next, "status").await
     }
 
     /// `checkPausedConditions`.
-    async fn check_paused_conditions(
-        &self,
-        cached: &Deployment,
-        d: &mut Deployment,
-    ) -> Result<(), SyncError> {
+    async fn check_paused_conditions(&self, d: &mut Deployment) -> Result<(), SyncError> {
         if !has_progress_deadline(d) {
             return Ok(());
         }
@@ -1358,7 +1336,7 @@ impl DeploymentController {
             false
         };
         if needs {
-            *d = self.write_status(cached, d, status).await?;
+            *d = self.write_status(d, status).await?;
         }
         Ok(())
     }
@@ -1368,10 +1346,9 @@ impl DeploymentController {
     async fn is_scaling_event(
         &self,
         d: &mut Deployment,
-        cached: &Deployment,
         rs_list: &[ReplicaSet],
     ) -> Result<bool, SyncError> {
-        let (new_rs, old) = self.all_replica_sets(d, cached, rs_list, false).await?;
+        let (new_rs, old) = self.all_replica_sets(d, rs_list, false).await?;
         let want = d_replicas(d);
         Ok(old
             .iter()
@@ -1387,7 +1364,7 @@ impl DeploymentController {
         d: &mut Deployment,
         rs_list: &[ReplicaSet],
     ) -> Result<(), SyncError> {
-        let (mut new_rs, mut old) = self.all_replica_sets(d, cached, rs_list, false).await?;
+        let (mut new_rs, mut old) = self.all_replica_sets(d, rs_list, false).await?;
         let ops = plan_scale(d, new_rs.as_ref(), &old);
         for op in ops {
             self.apply_scale(d, &mut new_rs, &mut old, &op).await?;
@@ -1461,7 +1438,7 @@ impl DeploymentController {
         d: &mut Deployment,
         rs_list: &[ReplicaSet],
     ) -> Result<(), SyncError> {
-        let (new_rs, mut old) = self.all_replica_sets(d, cached, rs_list, true).await?;
+        let (new_rs, mut old) = self.all_replica_sets(d, rs_list, true).await?;
         let Some(mut new_rs) = new_rs else {
             return Ok(());
         };
@@ -1505,7 +1482,7 @@ impl DeploymentController {
         d: &mut Deployment,
         rs_list: &[ReplicaSet],
     ) -> Result<(), SyncError> {
-        let (mut new_rs, mut old) = self.all_replica_sets(d, cached, rs_list, false).await?;
+        let (mut new_rs, mut old) = self.all_replica_sets(d, rs_list, false).await?;
         // scaleDownOldReplicaSetsForRecreate
         let mut scaled = false;
         let mut none = None;
@@ -1530,7 +1507,7 @@ impl DeploymentController {
                 .await;
         }
         if new_rs.is_none() {
-            let (n, o) = self.all_replica_sets(d, cached, rs_list, true).await?;
+            let (n, o) = self.all_replica_sets(d, rs_list, true).await?;
             new_rs = n;
             old = o;
         }
@@ -1638,7 +1615,7 @@ impl DeploymentController {
         {
             return Ok(());
         }
-        self.write_status(cached, d, status).await?;
+        self.write_status(d, status).await?;
         Ok(())
     }
 
@@ -1742,7 +1719,7 @@ impl DeploymentController {
             self.requeue_stuck(d, &status, now);
             return Ok(());
         }
-        self.write_status(cached, d, status).await?;
+        self.write_status(d, status).await?;
         Ok(())
     }
 
@@ -1801,7 +1778,7 @@ mod tests {
 
     use super::*;
     use k8s_openapi::api::apps::v1::ReplicaSetStatus;
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     fn d(replicas: i32, strategy: Value) -> Deployment {
         serde_json::from_value(json!({

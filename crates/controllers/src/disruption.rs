@@ -358,7 +358,7 @@ impl DisruptionController {
                 let labels = labels_of(&pod.metadata);
                 if let Some(pdb) = pdbs.list_namespace(ns).into_iter().find(|pdb| {
                     let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
-                    selector.is_some() && selector_of(selector).is_ok_and(|s| s.matches(&labels))
+                    selector.is_some() && selector_of(selector).is_ok_and(|s| s.matches(labels))
                 }) {
                     queue.add(meta_key(&pdb.metadata));
                 }
@@ -459,7 +459,7 @@ impl DisruptionController {
             .pods
             .list_namespace(&ns)
             .into_iter()
-            .filter(|p| selector.matches(&labels_of(&p.metadata)))
+            .filter(|p| selector.matches(labels_of(&p.metadata)))
             .collect();
         if pods.is_empty() {
             self.event(pdb, "Normal", "NoPods", "No matching pods found")

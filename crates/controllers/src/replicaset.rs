@@ -20,13 +20,13 @@ use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_core::clock::Clock;
 use kubetwin_core::labels::Selector;
-use kubetwin_runtime::informer::{Event, Informer, meta_key, split_key};
+use kubetwin_runtime::informer::{Event, Informer, meta_key};
 use kubetwin_runtime::{SimTime, WorkQueue};
 
 use crate::util::{
-    EventRecorder, Expectations, SyncError, controller_of, is_not_found, is_pod_active,
-    is_pod_available, is_pod_ready, labels_of, new_controller_ref, patch_owner_refs,
-    pod_ready_condition, selector_of, to_json, update_typed,
+    EventRecorder, Expectations, SyncError, add_pod_controller_uid_index, controller_of,
+    is_not_found, is_pod_active, is_pod_available, is_pod_ready, labels_of, new_controller_ref,
+    patch_owner_refs, pod_ready_condition, pods_by_owner, selector_of, to_json, update_typed,
 };
 
 /// `burstReplicas`: at most this many creations or deletions per sync.
@@ -56,6 +56,7 @@ impl ReplicaSetController {
         pods: Informer<Pod>,
     ) -> Self {
         let recorder = EventRecorder::new(client.clone(), "replicaset-controller", time.clone());
+        add_pod_controller_uid_index(&pods);
         let this = Self {
             queue: WorkQueue::new(time.clone()),
             client,
@@ -115,7 +116,7 @@ impl ReplicaSetController {
             .into_iter()
             .filter(|rs| {
                 selector_of(rs.spec.as_ref().map(|s| &s.selector))
-                    .is_ok_and(|s| !s.is_empty() && s.matches(&labels))
+                    .is_ok_and(|s| !s.is_empty() && s.matches(labels))
             })
             .collect()
     }
@@ -227,9 +228,9 @@ impl ReplicaSetController {
         let needs_sync = self.expectations.satisfied(key, self.time.elapsed());
         let spec = rs.spec.clone().unwrap_or_default();
         let selector = selector_of(Some(&spec.selector))?;
-        let (ns, _) = split_key(key);
-        let ns = ns.unwrap_or("");
-        let all_pods = self.pods.list_namespace(ns);
+        // Upstream: `syncReplicaSet` lists the pods indexed to the ReplicaSet's UID and the
+        // namespace's orphans (`controller.FilterPodsByOwner`), not the whole namespace.
+        let all_pods = pods_by_owner(&self.pods, &rs.metadata);
         let active: Vec<Arc<Pod>> = all_pods.into_iter().filter(|p| is_pod_active(p)).collect();
         let filtered = self.claim_pods(&rs, &selector, active).await?;
         let mut manage_err = None;
@@ -281,7 +282,7 @@ impl ReplicaSetController {
         let mut claimed = Vec::new();
         let mut can_adopt: Option<bool> = None;
         for pod in pods {
-            let matches = selector.matches(&labels_of(&pod.metadata));
+            let matches = selector.matches(labels_of(&pod.metadata));
             let refs = pod.metadata.owner_references.clone().unwrap_or_default();
             match controller_of(&pod.metadata) {
                 Some(r) if r.uid == uid => {
@@ -507,7 +508,7 @@ impl ReplicaSetController {
                 continue;
             };
             for pod in &pods {
-                if selector.matches(&labels_of(&pod.metadata))
+                if selector.matches(labels_of(&pod.metadata))
                     && seen.insert(pod.metadata.uid.clone().unwrap_or_default())
                 {
                     related.push(Arc::clone(pod));
@@ -602,7 +603,7 @@ pub fn calculate_status(
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
     let (mut fully_labeled, mut ready, mut available) = (0, 0, 0);
     for pod in filtered {
-        if template_selector.matches(&labels_of(&pod.metadata)) {
+        if template_selector.matches(labels_of(&pod.metadata)) {
             fully_labeled += 1;
         }
         if is_pod_ready(pod) {

@@ -72,9 +72,53 @@ pub fn selector_of(ls: Option<&LabelSelector>) -> Result<Selector, SyncError> {
     Selector::from_label_selector(ls).map_err(|e| SyncError::Invalid(e.0))
 }
 
+/// The pod index by controller UID (`PodControllerUIDIndex`).
+pub const POD_CONTROLLER_UID_INDEX: &str = "podControllerUID";
+
+/// The index value of a namespace's pods without a controller (`OrphanPodIndexKeyForNamespace`).
+pub fn orphan_pod_index_key(namespace: &str) -> String {
+    format!("_ORPHAN_POD/{namespace}")
+}
+
+/// Indexes pods by their controller's UID, orphans by namespace (`AddPodControllerUIDIndexer`),
+/// so a controller finds its pods without scanning the namespace.
+pub fn add_pod_controller_uid_index(pods: &kubetwin_runtime::Informer<Pod>) {
+    pods.add_index(
+        POD_CONTROLLER_UID_INDEX,
+        Arc::new(|pod: &Pod| match controller_of(&pod.metadata) {
+            Some(r) => vec![r.uid.clone()],
+            None => vec![orphan_pod_index_key(
+                pod.metadata.namespace.as_deref().unwrap_or(""),
+            )],
+        }),
+    );
+}
+
+/// The pods an owner controls plus its namespace's orphans (`FilterPodsByOwner` with orphans),
+/// in key order: the candidates of claiming. The index must have been added.
+pub fn pods_by_owner(pods: &kubetwin_runtime::Informer<Pod>, owner: &ObjectMeta) -> Vec<Arc<Pod>> {
+    let namespace = owner.namespace.as_deref().unwrap_or("");
+    let uid = owner.uid.as_deref().unwrap_or("");
+    let mut by_key: BTreeMap<String, Arc<Pod>> = BTreeMap::new();
+    let owned = if uid.is_empty() {
+        Vec::new()
+    } else {
+        pods.by_index(POD_CONTROLLER_UID_INDEX, uid)
+    };
+    let orphans = pods.by_index(POD_CONTROLLER_UID_INDEX, &orphan_pod_index_key(namespace));
+    for pod in owned.into_iter().chain(orphans) {
+        if pod.metadata.namespace.as_deref().unwrap_or("") == namespace {
+            by_key.insert(kubetwin_runtime::informer::meta_key(&pod.metadata), pod);
+        }
+    }
+    by_key.into_values().collect()
+}
+
 /// The labels of an object.
-pub fn labels_of(meta: &ObjectMeta) -> BTreeMap<String, String> {
-    meta.labels.clone().unwrap_or_default()
+pub fn labels_of(meta: &ObjectMeta) -> &BTreeMap<String, String> {
+    // Borrowed: selectors match pods by the thousand per sync.
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    meta.labels.as_ref().unwrap_or(&NONE)
 }
 
 /// Whether a pod is still running or may run (`controller.IsPodActive`).
