@@ -270,13 +270,95 @@ impl Expectations {
     }
 }
 
-/// Records core/v1 Events for objects (`record.EventRecorder`), as `<component>`.
+/// Events one source may record about one object at once (`defaultSpamBurst`).
+pub const SPAM_BURST: f64 = 25.0;
+/// Events per second the burst refills at afterwards: one per five minutes (`defaultSpamQPS`).
+pub const SPAM_QPS: f64 = 1.0 / 300.0;
+/// Source+object keys remembered (`maxLruCacheEntries`).
+const SPAM_CACHE_ENTRIES: usize = 4096;
+
+/// A token bucket (`flowcontrol.NewTokenBucketPassiveRateLimiterWithClock`): starts full.
+#[derive(Debug, Clone, Copy)]
+struct SpamRecord {
+    tokens: f64,
+    updated: Timestamp,
+    /// Order of last use, for least-recently-used eviction.
+    used: u64,
+}
+
+/// client-go's `EventSourceObjectSpamFilter`: per source and involved object, a burst of
+/// [`SPAM_BURST`] events, then [`SPAM_QPS`]; events beyond are dropped, not written.
+///
+/// Upstream: `staging/src/k8s.io/client-go/tools/record/events_cache.go` (`getSpamKey`,
+/// `EventSourceObjectSpamFilter.Filter`). The key is the source component and host and the
+/// involved object's kind, namespace, name, uid and apiVersion.
+#[derive(Debug, Default)]
+pub struct SpamFilter {
+    records: BTreeMap<String, SpamRecord>,
+    uses: u64,
+}
+
+impl SpamFilter {
+    /// Whether an event with `key` at `now` must be dropped (takes a token otherwise).
+    pub fn filter(&mut self, key: &str, now: Timestamp) -> bool {
+        self.uses += 1;
+        let uses = self.uses;
+        if !self.records.contains_key(key) && self.records.len() >= SPAM_CACHE_ENTRIES {
+            // The LRU cache forgets the least recently used key.
+            if let Some(oldest) = self
+                .records
+                .iter()
+                .min_by_key(|(_, r)| r.used)
+                .map(|(k, _)| k.clone())
+            {
+                self.records.remove(&oldest);
+            }
+        }
+        let record = self.records.entry(key.to_string()).or_insert(SpamRecord {
+            tokens: SPAM_BURST,
+            updated: now,
+            used: uses,
+        });
+        let elapsed = now.duration_since(record.updated).as_secs_f64().max(0.0);
+        record.tokens = (record.tokens + elapsed * SPAM_QPS).min(SPAM_BURST);
+        record.updated = now;
+        record.used = uses;
+        if record.tokens >= 1.0 {
+            record.tokens -= 1.0;
+            false
+        } else {
+            true
+        }
+    }
+}
+
+/// The spam key of an event (`getSpamKey`).
+pub fn spam_key(event: &CoreEvent) -> String {
+    let source = event.source.as_ref();
+    let o = &event.involved_object;
+    [
+        source.and_then(|s| s.component.as_deref()),
+        source.and_then(|s| s.host.as_deref()),
+        o.kind.as_deref(),
+        o.namespace.as_deref(),
+        o.name.as_deref(),
+        o.uid.as_deref(),
+        o.api_version.as_deref(),
+    ]
+    .iter()
+    .map(|p| p.unwrap_or(""))
+    .collect()
+}
+
+/// Records core/v1 Events for objects (`record.EventRecorder`), as `<component>`, through
+/// the source+object [`SpamFilter`] of its broadcaster.
 #[derive(Debug, Clone)]
 pub struct EventRecorder {
     client: LocalClient,
     component: String,
     time: SimTime,
     sequence: Arc<Mutex<u64>>,
+    spam: Arc<Mutex<SpamFilter>>,
 }
 
 impl EventRecorder {
@@ -287,6 +369,7 @@ impl EventRecorder {
             component: component.to_string(),
             time,
             sequence: Arc::new(Mutex::new(0)),
+            spam: Arc::new(Mutex::new(SpamFilter::default())),
         }
     }
 
@@ -348,6 +431,15 @@ impl EventRecorder {
             ..CoreEvent::default()
         };
         let mut event = event;
+        if self
+            .spam
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .filter(&spam_key(&event), now)
+        {
+            tracing::debug!(reason, "event dropped by the spam filter");
+            return;
+        }
         // Recorders of different components share virtual instants: on a name clash, take the
         // next name (upstream's names are unix nanoseconds, unique in practice).
         for attempt in 1..=8u64 {
@@ -431,6 +523,61 @@ pub fn is_already_exists(e: &ApiError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spam filter's defaults (`events_cache.go`: `defaultSpamBurst` 25, `defaultSpamQPS`
+    /// 1/300): per source+object, 25 events pass, then one per five minutes; another object
+    /// has its own bucket. Each row: (seconds since start, object, passes).
+    #[test]
+    fn spam_filter_burst_then_one_per_five_minutes() {
+        let start = Timestamp::from_second(1_735_689_600).expect("epoch");
+        let mut filter = SpamFilter::default();
+        let mut rows: Vec<(i64, &str, bool)> = (0..25).map(|_| (0, "rs-a", true)).collect();
+        rows.extend([
+            (0, "rs-a", false),
+            (0, "rs-b", true),
+            (150, "rs-a", false),
+            (300, "rs-a", true),
+            (301, "rs-a", false),
+            (1000, "rs-a", true),
+            (1000, "rs-a", true),
+            (1000, "rs-a", false),
+        ]);
+        for (i, (at, object, passes)) in rows.into_iter().enumerate() {
+            let now = start
+                .checked_add(jiff::SignedDuration::from_secs(at))
+                .expect("time");
+            assert_eq!(!filter.filter(object, now), passes, "row {i}");
+        }
+    }
+
+    /// `getSpamKey`: source and involved object, not reason or message.
+    #[test]
+    fn spam_key_is_source_and_object() {
+        let event = |reason: &str| CoreEvent {
+            involved_object: ObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: Some("ReplicaSet".into()),
+                name: Some("web".into()),
+                namespace: Some("default".into()),
+                uid: Some("u1".into()),
+                ..ObjectReference::default()
+            },
+            reason: Some(reason.into()),
+            source: Some(k8s_openapi::api::core::v1::EventSource {
+                component: Some("replicaset-controller".into()),
+                host: None,
+            }),
+            ..CoreEvent::default()
+        };
+        assert_eq!(
+            spam_key(&event("SuccessfulCreate")),
+            spam_key(&event("SuccessfulDelete"))
+        );
+        assert_eq!(
+            spam_key(&event("x")),
+            "replicaset-controllerReplicaSetdefaultwebu1apps/v1"
+        );
+    }
 
     /// Upstream: `intstr_test.go` `TestGetScaledValueFromIntOrPercent`.
     #[test]
