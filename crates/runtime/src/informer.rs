@@ -16,6 +16,7 @@
 //! indexes and enqueue keys.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::ResourceInfo;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use crate::time::SimTime;
 
@@ -122,8 +123,42 @@ struct Shared<K> {
     time: SimTime,
     cache: RwLock<Cache<K>>,
     handlers: Mutex<Vec<Handler<K>>>,
-    synced: watch::Sender<bool>,
-    stop: watch::Sender<bool>,
+    synced: Flag,
+    stop: Flag,
+}
+
+/// A flag that is set once, with waiters woken in the order they started waiting.
+///
+/// Not a `tokio::sync::watch` channel: its receivers wait on one of eight `Notify`s picked
+/// with tokio's randomly seeded generator, so several controllers waiting for one cache sync
+/// would start in an order that changes between runs (same-seed runs must be identical).
+#[derive(Debug, Default)]
+struct Flag {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl Flag {
+    fn set(&self) {
+        self.set.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    /// Returns once the flag is set. Cancel-safe.
+    async fn wait(&self) {
+        loop {
+            // Created before the check: a `set` after the check still completes it.
+            let woken = self.notify.notified();
+            if self.is_set() {
+                return;
+            }
+            woken.await;
+        }
+    }
 }
 
 /// Computes the index values of an object (`cache.IndexFunc`).
@@ -241,8 +276,8 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
                     indexes: BTreeMap::new(),
                 }),
                 handlers: Mutex::new(Vec::new()),
-                synced: watch::channel(false).0,
-                stop: watch::channel(false).0,
+                synced: Flag::default(),
+                stop: Flag::default(),
             }),
         }
     }
@@ -272,18 +307,17 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
 
     /// Asks the run loop to end.
     pub fn stop(&self) {
-        self.shared.stop.send_replace(true);
+        self.shared.stop.set();
     }
 
     /// Whether the first list has been delivered (`HasSynced`).
     pub fn has_synced(&self) -> bool {
-        *self.shared.synced.borrow()
+        self.shared.synced.is_set()
     }
 
     /// Waits until the first list has been delivered (`WaitForCacheSync`).
     pub async fn wait_synced(&self) {
-        let mut rx = self.shared.synced.subscribe();
-        let _ = rx.wait_for(|s| *s).await;
+        self.shared.synced.wait().await;
     }
 
     /// One cached object by key.
@@ -422,13 +456,12 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
     }
 
     fn stopped(&self) -> bool {
-        *self.shared.stop.borrow()
+        self.shared.stop.is_set()
     }
 
     /// Lists and watches until [`Informer::stop`] is called.
     pub async fn run(self) {
         let shared = Arc::clone(&self.shared);
-        let mut stop = shared.stop.subscribe();
         let spec = &shared.spec;
         'relist: while !self.stopped() {
             let listed = match shared.client.list(
@@ -446,7 +479,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
             };
             let mut revision = listed.resource_version;
             self.replace(listed.items);
-            shared.synced.send_replace(true);
+            shared.synced.set();
             loop {
                 let mut rx = match shared.client.watch(
                     shared.info,
@@ -467,7 +500,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
                 loop {
                     let event = tokio::select! {
                         biased;
-                        _ = stop.wait_for(|s| *s) => return,
+                        () = shared.stop.wait() => return,
                         event = rx.recv() => event,
                     };
                     let Some(event) = event else {

@@ -406,7 +406,7 @@ impl WriterLoop {
             }
             self.counters.commits.fetch_add(1, Ordering::Relaxed);
             self.core.write().publish();
-            self.wake.send_replace(current);
+            self.wake.notify();
         }
         staged.into_iter().for_each(|s| s.reply(None));
         dirty && self.options.durability == Durability::None

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use tokio::sync::watch;
 
 use crate::mvcc::MvccState;
 use crate::redb_backend::{RedbOptions, RedbWriter, WriteStats};
@@ -13,7 +12,7 @@ use crate::types::{
     Compare, DeleteResult, KeyValue, Op, OpResponse, RangeRequest, RangeResult, StoreError, Txn,
     TxnResponse, prefix_range_end,
 };
-use crate::watch::Watcher;
+use crate::watch::{Wake, Watcher};
 
 /// The shared multi-version state, read by readers and watchers, written by the writer.
 #[derive(Debug)]
@@ -40,8 +39,8 @@ impl Core {
     }
 }
 
-/// Wakes watchers when the visible revision moves.
-pub(crate) type WakeSender = Arc<watch::Sender<i64>>;
+/// Wakes watchers when the visible revision moves (see [`Wake`]).
+pub(crate) type WakeSender = Arc<Wake>;
 
 #[derive(Debug)]
 enum Backend {
@@ -60,11 +59,12 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Stop and join the writer before the wake sender is dropped, so watchers see every
-        // committed revision before `Closed`.
+        // Stop and join the writer before closing, so watchers see every committed revision
+        // before `Closed`.
         if let Backend::Redb(writer) = &mut self.backend {
             writer.shutdown();
         }
+        self.wake.close();
     }
 }
 
@@ -82,7 +82,7 @@ impl Store {
     /// threads, no I/O, suitable for virtual-time simulations.
     pub fn memory() -> Self {
         let core = Arc::new(Core::new(MvccState::new()));
-        let wake = Arc::new(watch::Sender::new(1));
+        let wake = Arc::new(Wake::default());
         Self {
             inner: Arc::new(Inner {
                 core,
@@ -104,9 +104,8 @@ impl Store {
         state: MvccState,
         make: impl FnOnce(Arc<Core>, WakeSender) -> Result<Backend, StoreError>,
     ) -> Result<Self, StoreError> {
-        let revision = state.visible_revision();
         let core = Arc::new(Core::new(state));
-        let wake = Arc::new(watch::Sender::new(revision));
+        let wake = Arc::new(Wake::default());
         let backend = make(core.clone(), wake.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -158,7 +157,7 @@ impl Store {
                     (response, !changes.is_empty())
                 };
                 if wrote {
-                    self.inner.wake.send_replace(response.revision);
+                    self.inner.wake.notify();
                 }
                 Ok(response)
             }
@@ -295,8 +294,7 @@ impl Store {
         range_end: impl AsRef<[u8]>,
         start_revision: i64,
     ) -> Result<Watcher, StoreError> {
-        // Subscribe before reading the state, so no publication can slip between the two.
-        let wake = self.inner.wake.subscribe();
+        let wake = self.inner.wake.clone();
         let state = self.inner.core.read();
         let start = if start_revision <= 0 {
             state.visible_revision() + 1

@@ -15,9 +15,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use crate::store::Core;
 use crate::types::{Event, WatchError};
@@ -25,6 +26,37 @@ use crate::types::{Event, WatchError};
 /// Revisions read from the log per lock acquisition, so a watcher replaying a long history does
 /// not hold the read lock for long.
 const REVISIONS_PER_READ: usize = 1024;
+
+/// Wakes every waiting watcher when the visible revision moves, **in the order they started
+/// waiting**, and tells them when the store is gone.
+///
+/// Not a `tokio::sync::watch` channel: its receivers wait on one of eight `Notify`s picked
+/// with tokio's per-runtime random generator, which is seeded from OS randomness, so the order
+/// in which watchers (and the informers and controllers behind them) wake after a write would
+/// change from run to run and break same-seed determinism of virtual-time runs. One `Notify`
+/// wakes its waiters first-come first-served.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    notify: Notify,
+    closed: AtomicBool,
+}
+
+impl Wake {
+    /// A new revision is visible: wakes every waiting watcher.
+    pub(crate) fn notify(&self) {
+        self.notify.notify_waiters();
+    }
+
+    /// The store is gone: waiting watchers deliver what is left, then end with `Closed`.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
 
 /// A watch on a key range from a start revision. Obtain one with [`crate::Store::watch`].
 #[derive(Debug)]
@@ -34,7 +66,7 @@ pub struct Watcher {
     end: Bytes,
     next_revision: i64,
     pending: VecDeque<Event>,
-    wake: watch::Receiver<i64>,
+    wake: Arc<Wake>,
     failed: Option<WatchError>,
 }
 
@@ -44,7 +76,7 @@ impl Watcher {
         start: Bytes,
         end: Bytes,
         next_revision: i64,
-        wake: watch::Receiver<i64>,
+        wake: Arc<Wake>,
     ) -> Self {
         Self {
             core,
@@ -62,16 +94,21 @@ impl Watcher {
     /// call), and `Err(Closed)` after the store was dropped and every event was delivered.
     pub async fn recv(&mut self) -> Result<Event, WatchError> {
         loop {
+            // Created before reading, so a write published after the read still wakes it
+            // (`notify_waiters` completes every `Notified` created before the call).
+            let wake = Arc::clone(&self.wake);
+            let woken = wake.notify.notified();
             if let Some(event) = self.try_recv()? {
                 return Ok(event);
             }
-            if self.wake.changed().await.is_err() {
+            if wake.is_closed() {
                 // The store is gone: deliver what is left, then report closure.
                 return match self.try_recv()? {
                     Some(event) => Ok(event),
                     None => Err(WatchError::Closed),
                 };
             }
+            woken.await;
         }
     }
 
@@ -84,9 +121,6 @@ impl Watcher {
             if let Some(error) = &self.failed {
                 return Err(error.clone());
             }
-            // Mark the wake-up as seen before reading, so a write published after this read
-            // wakes `recv` again (no lost wake-up).
-            self.wake.borrow_and_update();
             let state = self.core.read();
             if self.next_revision > state.visible_revision() {
                 return Ok(None);

@@ -436,3 +436,28 @@ async fn many_watchers_on_different_prefixes_see_only_their_keys() {
         }
     }
 }
+
+/// Not an upstream case: watchers wake in the order they started waiting, on every run.
+/// Virtual-time runs of the twin rely on it for same-seed determinism (a `tokio::sync::watch`
+/// wake-up, which this store once used, wakes its receivers in a randomly seeded order).
+#[tokio::test]
+async fn watchers_wake_in_the_order_they_started_waiting() {
+    let store = kubetwin_store::Store::memory();
+    let woken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let mut watcher = store.watch("", 0).unwrap();
+        let woken = woken.clone();
+        tasks.push(tokio::spawn(async move {
+            watcher.recv().await.unwrap();
+            woken.lock().unwrap().push(i);
+        }));
+        // Let this watcher start waiting before the next one is spawned.
+        tokio::task::yield_now().await;
+    }
+    store.put("k", "v").await.unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(*woken.lock().unwrap(), (0..32).collect::<Vec<_>>());
+}
