@@ -691,10 +691,9 @@ impl PreScorePlugin for PodTopologySpread {
                     .node
                     .labels
                     .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
-                if let std::collections::btree_map::Entry::Vacant(e) = counts[i].entry(value) {
-                    e.insert(0);
+                    .map_or("", String::as_str);
+                if !counts[i].contains_key(value) {
+                    counts[i].insert(value.to_owned(), 0);
                     topo_size[i] += 1;
                 }
             }
@@ -717,27 +716,37 @@ impl PreScorePlugin for PodTopologySpread {
             .collect();
         let mut scan: Vec<usize> = Vec::new();
         for (i, c) in constraints.iter().enumerate() {
-            let pod_independent = require_all
-                && !c.node_taints_honor
+            // Per-node (hostname) counts are made in Score; upstream's loop finds no domain
+            // for them here (`TopologyValueToPodCounts[i][value] == nil`), so skipping it
+            // changes nothing.
+            if counts[i].is_empty() {
+                continue;
+            }
+            let pod_independent = !c.node_taints_honor
                 && (!c.node_affinity_honor || pod.required_node_affinity.is_empty());
-            if !pod_independent || c.topology_key == HOSTNAME {
+            if !pod_independent {
                 scan.push(i);
                 continue;
             }
-            // The same per-node sums as PreFilter's, kept incrementally in the snapshot.
+            // Upstream counts every node of the cluster (`processAllNode`) per pod; the
+            // per-node sums depend on the pod only through the namespace and the selector
+            // here, so the snapshot keeps them incrementally. Without requireAllTopologies
+            // a node missing the key counts under the empty value, as upstream's map lookup.
             let contribute = |node: &NodeInfo, out: &mut Contribution| {
-                let Some(value) = node.node.labels.get(&c.topology_key) else {
-                    return;
+                let value = match node.node.labels.get(&c.topology_key) {
+                    Some(v) => v.clone(),
+                    None if require_all => return,
+                    None => String::new(),
                 };
-                if !all_keys.iter().all(|k| node.node.labels.contains_key(*k)) {
+                if require_all && !all_keys.iter().all(|k| node.node.labels.contains_key(*k)) {
                     return;
                 }
                 let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
-                out.push((String::new(), value.clone(), count));
+                out.push((String::new(), value, count));
             };
             let key = format!(
-                "PodTopologySpread|{}|{:?}|{}|{:?}",
-                pod.namespace, c.selector, c.topology_key, all_keys
+                "PodTopologySpread|{}|{:?}|{}|{:?}|{}",
+                pod.namespace, c.selector, c.topology_key, all_keys, require_all
             );
             let totals = h.snapshot.aggregate(&key, true, &contribute);
             if let Some(t) = totals.get("") {
