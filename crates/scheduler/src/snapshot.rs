@@ -469,6 +469,60 @@ impl Snapshot {
         Ok(())
     }
 
+    /// Adds the node, or replaces the node object of a cached node keeping its pods and its
+    /// place in the list (upstream: `cache.UpdateNode` → `NodeInfo.SetNode` and
+    /// `nodeTree.updateNode`, which moves the node only when its zone changed).
+    pub fn update_node(&mut self, node: NodeData) -> Result<(), SnapshotError> {
+        let Some(&idx) = self.by_name.get(&node.name) else {
+            return self.add_node(node);
+        };
+        let old_zone = zone_key(&self.infos[idx].node.labels);
+        let new_zone = zone_key(&node.labels);
+        if old_zone != new_zone {
+            if let Some(list) = self.tree.get_mut(&old_zone) {
+                list.retain(|&i| i != idx);
+                if list.is_empty() {
+                    self.tree.remove(&old_zone);
+                    self.zones.retain(|z| z != &old_zone);
+                }
+            }
+            match self.tree.get_mut(&new_zone) {
+                Some(list) => list.push(idx),
+                None => {
+                    self.zones.push(new_zone.clone());
+                    self.tree.insert(new_zone, vec![idx]);
+                }
+            }
+            self.node_set_version += 1;
+            self.rebuild_order();
+        }
+        if self.infos[idx].node.images != node.images {
+            let name = node.name.clone();
+            for (img, _) in &self.infos[idx].node.images {
+                if let Some(st) = self.images.get_mut(img) {
+                    st.nodes.remove(&name);
+                    if st.nodes.is_empty() {
+                        self.images.remove(img);
+                    }
+                }
+            }
+            for (img, size) in &node.images {
+                let st = self
+                    .images
+                    .entry(img.clone())
+                    .or_insert_with(|| ImageState {
+                        size: *size,
+                        nodes: BTreeSet::new(),
+                    });
+                st.nodes.insert(name.clone());
+            }
+        }
+        self.infos[idx].set_node(Arc::new(node));
+        // The node's verdicts and aggregate contributions are recomputed, as after a pod change.
+        self.log_change(idx);
+        Ok(())
+    }
+
     /// Removes a node and its pods (`nodeTree.removeNode`).
     pub fn remove_node(&mut self, name: &str) -> Result<NodeInfo, SnapshotError> {
         let idx = self
@@ -620,6 +674,48 @@ mod tests {
             b = b.start_time(s);
         }
         Arc::new(PodInfo::new(b.obj()).expect("pod"))
+    }
+
+    /// Upstream `TestNodeTree_UpdateNode`-like behaviour of `cache.UpdateNode`: an update keeps
+    /// the node's pods and list position; only a zone change moves it (to its new zone's end).
+    #[test]
+    fn update_node_keeps_pods_and_place_unless_the_zone_changes() {
+        let zone = |name: &str, z: &str| {
+            NodeData::new(
+                make_node(name)
+                    .label("topology.kubernetes.io/zone", z)
+                    .obj(),
+            )
+            .expect("node")
+        };
+        let order = |s: &Snapshot| s.list().map(|n| n.name().to_owned()).collect::<Vec<_>>();
+        let mut s = Snapshot::new();
+        for (n, z) in [("a", "z1"), ("b", "z1"), ("c", "z2")] {
+            s.add_node(zone(n, z)).expect("add");
+        }
+        s.add_node(NodeData::new(make_node("n").obj()).expect("n"))
+            .expect("add n");
+        s.add_pod(pod("p", 0, None)).expect("p");
+        assert_eq!(order(&s), ["a", "c", "n", "b"]);
+        let version = s.node_set_version();
+        s.update_node(zone("a", "z1")).expect("same zone");
+        assert_eq!(order(&s), ["a", "c", "n", "b"]);
+        assert_eq!(s.node_set_version(), version);
+        s.update_node(zone("a", "z2")).expect("zone change");
+        assert_eq!(order(&s), ["b", "c", "n", "a"]);
+        let unlabeled = make_node("n").label("k", "v").obj();
+        s.update_node(NodeData::new(unlabeled).expect("n"))
+            .expect("n");
+        assert_eq!(s.get("n").map(|n| n.pods.len()), Some(1));
+        assert_eq!(
+            s.get("n")
+                .and_then(|n| n.node.labels.get("k").cloned())
+                .as_deref(),
+            Some("v")
+        );
+        s.update_node(zone("d", "z1"))
+            .expect("unknown node is added");
+        assert_eq!(s.num_nodes(), 5);
     }
 
     /// The bounds DefaultPreemption's early stop relies on follow pod additions and removals.
