@@ -73,10 +73,13 @@ impl SchedulerDriver {
         let frameworks = SchedulerConfiguration::default()
             .build_frameworks()
             .map_err(|e| e.to_string())?;
+        let mut scheduler = Scheduler::new(frameworks, seed);
+        // Thousands of kept decisions: count the unexamined nodes, do not name them.
+        scheduler.explain_count_only_unevaluated = true;
         Ok(Self {
             client,
             time,
-            scheduler: Scheduler::new(frameworks, seed),
+            scheduler,
             // Upstream defaults: podInitialBackoffSeconds 1, podMaxBackoffSeconds 10.
             queue: SchedulingQueue::new(1, 10),
             bound: BTreeMap::new(),
@@ -161,23 +164,30 @@ impl SchedulerDriver {
             return;
         };
         let name = node.metadata.name.clone().unwrap_or_default();
-        let pods_on_node: Vec<Arc<PodInfo>> = self
-            .bound
-            .values()
-            .filter(|p| p.node_name == name)
-            .cloned()
-            .collect();
-        let _ = self.scheduler.snapshot.remove_node(&name);
-        if matches!(event.event_type, "ADDED" | "MODIFIED") {
+        if event.event_type == "DELETED" {
+            let _ = self.scheduler.snapshot.remove_node(&name);
+        } else {
+            let known = self.scheduler.snapshot.get(&name).is_some();
             match NodeData::new(node) {
-                Ok(data) => {
-                    if let Err(e) = self.scheduler.snapshot.add_node(data) {
+                // An update keeps the node's pods and its place in the list (cache.UpdateNode).
+                Ok(data) => match self.scheduler.snapshot.update_node(data) {
+                    Ok(()) if !known => {
+                        // A node (re)appears: the pods bound to it come back with it.
+                        let pods_on_node: Vec<Arc<PodInfo>> = self
+                            .bound
+                            .values()
+                            .filter(|p| p.node_name == name)
+                            .cloned()
+                            .collect();
+                        for p in pods_on_node {
+                            let _ = self.scheduler.snapshot.add_pod(p);
+                        }
+                    }
+                    Ok(()) => {}
+                    Err(e) => {
                         tracing::warn!(node = %name, error = %e, "scheduler: cannot cache node");
                     }
-                    for p in pods_on_node {
-                        let _ = self.scheduler.snapshot.add_pod(p);
-                    }
-                }
+                },
                 Err(e) => tracing::warn!(node = %name, error = %e, "scheduler: cannot read node"),
             }
         }

@@ -766,6 +766,9 @@ struct JsonExplanation<'a> {
     filter: Vec<JsonFilter<'a>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     not_evaluated: &'a [String],
+    /// Only when the names were not kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_evaluated_count: Option<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped_score_plugins: Vec<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -839,6 +842,8 @@ fn json_explanation(e: &Explanation) -> JsonExplanation<'_> {
         pre_filter_excluded: &e.pre_filter_excluded,
         filter,
         not_evaluated: &e.not_evaluated,
+        not_evaluated_count: (e.not_evaluated.is_empty() && e.not_evaluated_count > 0)
+            .then_some(e.not_evaluated_count),
         skipped_score_plugins: e
             .scores
             .as_ref()

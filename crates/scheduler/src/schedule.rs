@@ -95,8 +95,15 @@ pub struct Explanation {
     pub pre_filter_excluded: Vec<String>,
     /// Per examined node, its filter verdict, in examination order.
     pub filter: Vec<FilterVerdict>,
-    /// Nodes not examined because enough feasible nodes were found.
+    /// Nodes not examined because enough feasible nodes were found (empty when
+    /// `count_only_unevaluated`).
     pub not_evaluated: Vec<String>,
+    /// How many nodes were not examined.
+    pub not_evaluated_count: usize,
+    /// Set by the caller: count the unexamined nodes without naming them (a long-running
+    /// scheduler keeps thousands of decisions; naming 95 % of a 5,000-node cluster in each
+    /// cost more than the filtering it explains).
+    pub count_only_unevaluated: bool,
     /// Scores per plugin (absent when fewer than two nodes were feasible).
     pub scores: Option<ScoreBreakdown>,
     /// Final weighted totals per node.
@@ -397,9 +404,12 @@ fn find_nodes_that_pass_filters<'s>(
         }
     }
     if let Some(e) = explain {
-        e.not_evaluated = (examined..num_all)
-            .map(|i| nodes[(start + i) % num_all].name().to_owned())
-            .collect();
+        e.not_evaluated_count = num_all - examined;
+        if !e.count_only_unevaluated {
+            e.not_evaluated = (examined..num_all)
+                .map(|i| nodes[(start + i) % num_all].name().to_owned())
+                .collect();
+        }
     }
     feasible
 }
@@ -536,6 +546,8 @@ pub struct Scheduler {
     pub next_start_node_index: usize,
     /// Global `percentageOfNodesToScore` (0 = adaptive).
     pub percentage_of_nodes_to_score: i32,
+    /// Explanations count the nodes a cycle did not examine instead of naming them.
+    pub explain_count_only_unevaluated: bool,
     /// Node-local Filter verdicts reused across cycles.
     filter_cache: Mutex<FilterCache>,
     /// Whether `filter_cache` is used.
@@ -565,6 +577,7 @@ impl Scheduler {
             percentage_of_nodes_to_score: 0,
             filter_cache: Mutex::new(FilterCache::default()),
             filter_cache_enabled: true,
+            explain_count_only_unevaluated: false,
         }
     }
 
@@ -605,7 +618,10 @@ impl Scheduler {
             nominated_node: None,
             preempted: Vec::new(),
             unschedulable_plugins: BTreeSet::new(),
-            explanation: explain.then(Explanation::default),
+            explanation: explain.then(|| Explanation {
+                count_only_unevaluated: self.explain_count_only_unevaluated,
+                ..Explanation::default()
+            }),
             volumes_bound: false,
         };
         let Some(profile_index) = self.profile_for_pod(pod) else {
