@@ -77,14 +77,18 @@ pub struct ObjectEvent {
     pub revision: i64,
     /// The object after the change (`None` for a delete).
     pub object: Option<Value>,
-    /// The object before the change (`None` for a create).
+    /// The object before the change (`None` for a create, and for an update when the watch
+    /// said it does not need it: see [`ObjectWatch::previous_only_for_deletes`]).
     pub previous: Option<Value>,
+    /// Whether the object existed before the change (known without decoding it).
+    pub had_previous: bool,
 }
 
 /// A stream of object changes under one prefix.
 #[derive(Debug)]
 pub struct ObjectWatch {
     inner: kubetwin_store::Watcher,
+    previous_needed: bool,
 }
 
 impl ObjectWatch {
@@ -105,21 +109,34 @@ impl ObjectWatch {
             }
             Err(_) => return None,
         };
-        Some(decode_event(event))
+        Some(decode_event(event, self.previous_needed))
+    }
+
+    /// Decode the previous object of deletes only: a watch without selectors never looks at
+    /// the old object of an update, and decoding it doubled every watcher's work.
+    pub fn previous_only_for_deletes(&mut self) {
+        self.previous_needed = false;
     }
 }
 
-fn decode_event(event: Event) -> Result<ObjectEvent, StorageError> {
+fn decode_event(event: Event, previous_needed: bool) -> Result<ObjectEvent, StorageError> {
     let revision = event.revision();
-    let previous = event.prev_kv.as_ref().map(decode).transpose()?;
-    let object = match event.kind {
-        EventKind::Put => Some(decode(&event.kv)?),
-        EventKind::Delete => None,
+    let had_previous = event.prev_kv.is_some();
+    let (object, previous) = match event.kind {
+        EventKind::Put => {
+            let previous = match (&event.prev_kv, previous_needed) {
+                (Some(kv), true) => Some(decode(kv)?),
+                _ => None,
+            };
+            (Some(decode(&event.kv)?), previous)
+        }
+        EventKind::Delete => (None, event.prev_kv.as_ref().map(decode).transpose()?),
     };
     Ok(ObjectEvent {
         revision,
         object,
         previous,
+        had_previous,
     })
 }
 
@@ -264,6 +281,9 @@ impl Storage {
     /// Watches changes under `prefix` after `revision` (exclusive).
     pub fn watch(&self, prefix: &str, revision: i64) -> Result<ObjectWatch, StorageError> {
         let inner = self.store.watch(prefix, revision + 1)?;
-        Ok(ObjectWatch { inner })
+        Ok(ObjectWatch {
+            inner,
+            previous_needed: true,
+        })
     }
 }

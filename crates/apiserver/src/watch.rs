@@ -133,6 +133,10 @@ impl ApiServer {
                     return;
                 }
             };
+            let selective = opts.has_selectors();
+            if !selective {
+                watch.previous_only_for_deletes();
+            }
             if let Some(items) = initial {
                 for item in items {
                     if tx.send(WatchEvent::new("ADDED", item)).await.is_err() {
@@ -181,9 +185,16 @@ impl ApiServer {
                             revision: event.revision,
                             object: event.object.map(|o| crate::convert::to_view(info, o)),
                             previous: event.previous.map(|p| crate::convert::to_view(info, p)),
+                            had_previous: event.had_previous,
                         };
-                        let was = event.previous.as_ref().is_some_and(|p| opts.matches(p));
-                        let is = event.object.as_ref().is_some_and(|o| opts.matches(o));
+                        let (was, is) = if selective {
+                            (
+                                event.previous.as_ref().is_some_and(|p| opts.matches(p)),
+                                event.object.as_ref().is_some_and(|o| opts.matches(o)),
+                            )
+                        } else {
+                            (event.had_previous, event.object.is_some())
+                        };
                         let (kind, obj) = match (was, is, event.object, event.previous) {
                             (false, true, Some(o), _) => ("ADDED", o),
                             (true, true, Some(o), _) => ("MODIFIED", o),
