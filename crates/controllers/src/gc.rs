@@ -111,7 +111,9 @@ pub fn monitored_resources() -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.allows("list") && r.allows("watch") && r.allows("delete"))
-        // Resources served twice from one storage (events) are watched once.
+        // Upstream: graph_builder.go `ignoredResources` (DefaultIgnoredResources) — core and
+        // events.k8s.io events are never monitored.
+        .filter(|(_, r)| r.resource != "events")
         .filter(|(_, r)| seen.insert(r.storage_resource))
         .map(|(i, _)| i)
         .collect()
@@ -501,7 +503,8 @@ mod tests {
         ] {
             assert!(names.contains(&r), "{r} monitored");
         }
-        assert_eq!(names.iter().filter(|n| **n == "events").count(), 1);
+        // DefaultIgnoredResources: events are never monitored.
+        assert!(!names.contains(&"events"));
         assert!(!names.contains(&"bindings"));
     }
 

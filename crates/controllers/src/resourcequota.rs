@@ -162,6 +162,15 @@ impl ResourceQuotaController {
             }));
         let (quotas, queue, time) = (this.quotas.clone(), this.queue.clone(), this.time.clone());
         this.pods.add_handler(Arc::new(move |e: &Event<Pod>| {
+            // Most namespaces have no quota: skip the evaluation (two pod encodings per update).
+            let namespace = match e {
+                Event::Added(p) | Event::Deleted(p) | Event::Updated { new: p, .. } => {
+                    p.metadata.namespace.as_deref().unwrap_or("")
+                }
+            };
+            if quotas.list_namespace(namespace).is_empty() {
+                return;
+            }
             let (pod, replenishes) = match e {
                 Event::Deleted(p) => (p, true),
                 Event::Updated { old, new } => {
