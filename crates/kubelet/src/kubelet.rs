@@ -978,6 +978,16 @@ impl Runner {
         let Some(entry) = self.pods.get_mut(uid) else {
             return;
         };
+        let has_work = entry
+            .sim
+            .as_ref()
+            .is_some_and(|s| s.dirty || s.delete_requested)
+            || (entry.rejection.is_some() && !entry.rejection_written)
+            || !entry.events.is_empty()
+            || entry.delete_pending;
+        if !has_work {
+            return;
+        }
         let namespace = entry.object["metadata"]["namespace"]
             .as_str()
             .unwrap_or("")
@@ -1069,12 +1079,12 @@ impl Runner {
         {
             delete = true;
         }
-        let object = self
-            .pods
-            .get(uid)
-            .map(|e| e.object.clone())
-            .unwrap_or(Value::Null);
-        if self.knobs.emit_events {
+        if self.knobs.emit_events && !events.is_empty() {
+            let object = self
+                .pods
+                .get(uid)
+                .map(|e| e.object.clone())
+                .unwrap_or(Value::Null);
             for e in events {
                 self.record_pod_event(&object, e.type_, &e.reason, e.message, e.field_path, now)
                     .await;
