@@ -128,3 +128,34 @@ fn every_select_is_biased() {
         }
     }
 }
+
+/// A `tokio::sync::watch` receiver waits on one of eight `Notify`s picked by the same unseeded
+/// per-runtime RNG, so a channel with several waiting receivers wakes them in an order that
+/// changes between runs (the PDB drain scenarios once differed that way). Only channels with a
+/// single waiting receiver may use it; the rest use a `Notify`, which wakes first-come
+/// first-served (the store's `Wake`, the informer's `Flag`).
+#[test]
+fn tokio_watch_channels_only_where_one_task_waits() {
+    // The kubelet's control channel: its run loop is the only receiver.
+    const SINGLE_RECEIVER: &[&str] = &["crates/kubelet/src/kubelet.rs"];
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    for f in files {
+        let relative = f
+            .strip_prefix(&root)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !relative.contains("/src/") || SINGLE_RECEIVER.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for usage in ["watch::channel(", "watch::Sender", "watch::Receiver"] {
+            assert!(
+                !text.contains(usage),
+                "{relative}: tokio::sync::watch wakes its receivers in a random order"
+            );
+        }
+    }
+}
