@@ -302,9 +302,11 @@ impl NodeLifecycleController {
                 .leases
                 .get_named(Some("kube-node-lease"), &name)
                 .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
-            let mut current = node.as_ref().clone();
-            let observed_ready = ready_status(&current).to_string();
-            if let Some(conditions) = stale_conditions(&current, lease_renew, now, self.grace) {
+            let observed_ready = ready_status(&node).to_string();
+            // Most passes change nothing: copy the node only to write it.
+            let mut written: Option<Node> = None;
+            if let Some(conditions) = stale_conditions(&node, lease_renew, now, self.grace) {
+                let mut current = node.as_ref().clone();
                 if let Some(status) = current.status.as_mut() {
                     status.conditions = Some(conditions);
                 } else {
@@ -313,21 +315,22 @@ impl NodeLifecycleController {
                         ..Default::default()
                     });
                 }
-                current = match update_typed(&self.client, &current, "status").await {
-                    Ok(n) => n,
+                written = match update_typed(&self.client, &current, "status").await {
+                    Ok(n) => Some(n),
                     Err(e) => {
                         tracing::debug!(node = %name, error = %e, "node status update failed");
                         continue;
                     }
                 };
             }
-            if let Some(taints) = desired_taints(&current, now) {
+            let current: &Node = written.as_ref().unwrap_or(&node);
+            if let Some(taints) = desired_taints(current, now) {
                 let patch = json!({"spec": {"taints": taints}});
                 if let Err(e) = self.client.merge_patch(info, None, &name, "", &patch).await {
                     tracing::debug!(node = %name, error = %e, "node taint update failed");
                 }
             }
-            let became_not_ready = observed_ready == "True" && ready_status(&current) != "True";
+            let became_not_ready = observed_ready == "True" && ready_status(current) != "True";
             let needs_retry = self.retry_set().contains(&name);
             if became_not_ready {
                 // `RecordNodeStatusChange`: upstream's reference names the node by its name as UID.
