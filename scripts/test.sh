@@ -25,3 +25,9 @@ cargo clippy --workspace --all-targets -j2 -- -D warnings
 echo "== tests"
 cargo test --workspace -j2 2>&1 | tee target/test-output.txt
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {printf "%d passed, %d failed, %d skipped\n", p, f, i}'
+# The benchmark programs, bounded (debug build, tiny sizes): they must run end to end; the figures
+# they print are not checked (docs/PERFORMANCE.md has the full-size ones).
+echo "== benchmarks (bounded)"
+target/debug/examples/api_bench 500 8 in-process
+target/debug/examples/cluster_bench examples/clusters/hybrid-small.yaml 2 5
+target/debug/examples/scenario_bench 12 2 6 2 1

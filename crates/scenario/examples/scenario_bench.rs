@@ -199,4 +199,7 @@ fn main() {
             e.detail
         );
     }
+    if report.expectations.iter().any(|e| !e.passed) {
+        std::process::exit(1);
+    }
 }

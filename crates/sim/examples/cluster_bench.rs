@@ -156,12 +156,13 @@ async fn main() {
         },
     )
     .await;
-    if let Some(t) = ready {
-        println!(
-            "all {nodes_wanted} nodes Ready after {:.2} s   (KWOK bar: 60 s; target < 10 s)",
-            t.as_secs_f64()
-        );
-    }
+    let Some(t) = ready else {
+        std::process::exit(1);
+    };
+    println!(
+        "all {nodes_wanted} nodes Ready after {:.2} s   (KWOK bar: 60 s; target < 10 s)",
+        t.as_secs_f64()
+    );
 
     let pod_events = client.watch(pods, None, 0, None, None).expect("watch pods");
     let revision_before_pods = server.storage.revision();
@@ -196,13 +197,14 @@ async fn main() {
         |p| p["status"]["phase"] == "Running",
     )
     .await;
-    if let Some(t) = running {
-        println!(
-            "all {pods_wanted} pods Running {:.2} s after the Deployments were created ({:.2} s from start)   (KWOK bar: 60 s; target < 10 s)",
-            t.as_secs_f64(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let Some(t) = running else {
+        std::process::exit(1);
+    };
+    println!(
+        "all {pods_wanted} pods Running {:.2} s after the Deployments were created ({:.2} s from start)   (KWOK bar: 60 s; target < 10 s)",
+        t.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
     println!(
         "CPU used from the first Deployment until then: {:.2} s (user + system, all threads)",
         cpu_seconds() - cpu_before_pods
