@@ -16,6 +16,9 @@ use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_core::clock::ManualClock;
 use kubetwin_store::{RedbOptions, Store};
 
+#[path = "../../bench-support/proc_stats.rs"]
+mod proc_stats;
+
 // As in the `kubetwin` binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -255,18 +258,6 @@ async fn watch_fan_out(watchers: usize, events: usize) {
     handle.abort();
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -328,5 +319,5 @@ async fn main() {
     if wanted("watch") {
         watch_fan_out(100, 100).await;
     }
-    println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
+    println!("peak RSS: {} MiB", proc_stats::peak_rss_mib());
 }

@@ -15,25 +15,11 @@ use std::fmt::Write as _;
 
 use kubetwin_scenario::{Progress, RunOptions, Scenario, run};
 
+#[path = "../../bench-support/proc_stats.rs"]
+mod proc_stats;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        / 1024
-}
 
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
@@ -150,7 +136,7 @@ fn main() {
                 "  virtual {:>4} min after {:>7.1} s wall, peak RSS {} MiB",
                 step * 10,
                 clock.elapsed().as_secs_f64(),
-                peak_rss_mib()
+                proc_stats::peak_rss_mib()
             );
         }
     };
@@ -174,7 +160,7 @@ fn main() {
         "speed: {:.0}× real time (K8sSim, best published: ≈ 39×; target 1,440×)",
         virtual_seconds / wall.max(1e-3)
     );
-    println!("peak RSS: {} MiB", peak_rss_mib());
+    println!("peak RSS: {} MiB", proc_stats::peak_rss_mib());
     println!(
         "API writes: {} ({:.0} per virtual second, {:.0} per wall second)",
         report.summary.api_writes,

@@ -14,6 +14,9 @@ use kubetwin_scheduler::schedule::Scheduler;
 use kubetwin_scheduler::testing::{make_node, make_pod, req, selector, term};
 use kubetwin_scheduler::types::{NodeData, PodInfo};
 
+#[path = "../../bench-support/proc_stats.rs"]
+mod proc_stats;
+
 /// One workload.
 struct Workload {
     name: &'static str,
@@ -228,39 +231,6 @@ fn workloads() -> Vec<Workload> {
     ]
 }
 
-/// CPU time of this thread in seconds (user + system, from /proc; 0 when unavailable). Unlike
-/// wall-clock time it does not count the time other processes of a shared machine run.
-fn thread_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
-        return 0.0;
-    };
-    // Fields after the parenthesized command name; utime and stime are the 12th and 13th.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // USER_HZ is 100 on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// FNV-1a over the decisions, so that two runs can be compared.
 fn fnv(hash: &mut u64, bytes: &[u8]) {
     for b in bytes {
@@ -313,7 +283,7 @@ fn run(w: &Workload, filter_cache: bool) {
     let mut placed = 0;
     #[allow(clippy::disallowed_methods)] // A benchmark program measures wall-clock time.
     let start = std::time::Instant::now();
-    let cpu_start = thread_cpu_seconds();
+    let cpu_start = proc_stats::thread_cpu_seconds();
     for p in &pods {
         let mut out = sched.schedule_one(p, false);
         if out.node.is_none()
@@ -335,7 +305,7 @@ fn run(w: &Workload, filter_cache: bool) {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let cpu_secs = thread_cpu_seconds() - cpu_start;
+    let cpu_secs = proc_stats::thread_cpu_seconds() - cpu_start;
     let rate = pods.len() as f64 / secs.max(1e-9);
     let cpu_rate = pods.len() as f64 / cpu_secs.max(1e-2);
     println!(
@@ -349,7 +319,7 @@ fn run(w: &Workload, filter_cache: bool) {
         pods.len(),
         placed_init,
         hash,
-        peak_rss_kib() / 1024
+        proc_stats::peak_rss_mib()
     );
 }
 

@@ -442,29 +442,14 @@ impl Snapshot {
         if self.by_name.contains_key(&node.name) {
             return Err(SnapshotError::NodeExists(node.name));
         }
-        for (img, size) in &node.images {
-            let st = self
-                .images
-                .entry(img.clone())
-                .or_insert_with(|| ImageState {
-                    size: *size,
-                    nodes: BTreeSet::new(),
-                });
-            st.nodes.insert(node.name.clone());
-        }
+        self.index_images(&node.name, &node.images);
         let idx = self.infos.len();
         let zone = zone_key(&node.labels);
         self.by_name.insert(node.name.clone(), idx);
         self.infos.push(NodeInfo::new(Arc::new(node)));
         self.generations.push(0);
         self.node_set_version += 1;
-        match self.tree.get_mut(&zone) {
-            Some(list) => list.push(idx),
-            None => {
-                self.zones.push(zone.clone());
-                self.tree.insert(zone, vec![idx]);
-            }
-        }
+        self.zone_insert(zone, idx);
         self.rebuild_order();
         Ok(())
     }
@@ -479,43 +464,15 @@ impl Snapshot {
         let old_zone = zone_key(&self.infos[idx].node.labels);
         let new_zone = zone_key(&node.labels);
         if old_zone != new_zone {
-            if let Some(list) = self.tree.get_mut(&old_zone) {
-                list.retain(|&i| i != idx);
-                if list.is_empty() {
-                    self.tree.remove(&old_zone);
-                    self.zones.retain(|z| z != &old_zone);
-                }
-            }
-            match self.tree.get_mut(&new_zone) {
-                Some(list) => list.push(idx),
-                None => {
-                    self.zones.push(new_zone.clone());
-                    self.tree.insert(new_zone, vec![idx]);
-                }
-            }
+            self.zone_remove(&old_zone, idx);
+            self.zone_insert(new_zone, idx);
             self.node_set_version += 1;
             self.rebuild_order();
         }
         if self.infos[idx].node.images != node.images {
-            let name = node.name.clone();
-            for (img, _) in &self.infos[idx].node.images {
-                if let Some(st) = self.images.get_mut(img) {
-                    st.nodes.remove(&name);
-                    if st.nodes.is_empty() {
-                        self.images.remove(img);
-                    }
-                }
-            }
-            for (img, size) in &node.images {
-                let st = self
-                    .images
-                    .entry(img.clone())
-                    .or_insert_with(|| ImageState {
-                        size: *size,
-                        nodes: BTreeSet::new(),
-                    });
-                st.nodes.insert(name.clone());
-            }
+            let old = self.infos[idx].node.clone();
+            self.unindex_images(&old.name, &old.images);
+            self.index_images(&node.name, &node.images);
         }
         self.infos[idx].set_node(Arc::new(node));
         // The node's verdicts and aggregate contributions are recomputed, as after a pod change.
@@ -530,22 +487,9 @@ impl Snapshot {
             .get(name)
             .copied()
             .ok_or_else(|| SnapshotError::NodeNotFound(name.to_owned()))?;
-        let zone = zone_key(&self.infos[idx].node.labels);
-        if let Some(list) = self.tree.get_mut(&zone) {
-            list.retain(|&i| i != idx);
-            if list.is_empty() {
-                self.tree.remove(&zone);
-                self.zones.retain(|z| z != &zone);
-            }
-        }
-        for (img, _) in &self.infos[idx].node.images {
-            if let Some(st) = self.images.get_mut(img) {
-                st.nodes.remove(name);
-                if st.nodes.is_empty() {
-                    self.images.remove(img);
-                }
-            }
-        }
+        let node = self.infos[idx].node.clone();
+        self.zone_remove(&zone_key(&node.labels), idx);
+        self.unindex_images(&node.name, &node.images);
         let removed_pods: Vec<Arc<PodInfo>> = self.infos[idx].pods.clone();
         for p in &removed_pods {
             self.pods_with_affinity -= usize::from(p.has_affinity);
@@ -585,6 +529,54 @@ impl Snapshot {
         }
         self.rebuild_order();
         Ok(removed)
+    }
+
+    /// Appends storage slot `idx` to `zone`'s list (`nodeTree.addNode`).
+    fn zone_insert(&mut self, zone: String, idx: usize) {
+        match self.tree.get_mut(&zone) {
+            Some(list) => list.push(idx),
+            None => {
+                self.zones.push(zone.clone());
+                self.tree.insert(zone, vec![idx]);
+            }
+        }
+    }
+
+    /// Takes storage slot `idx` out of `zone`'s list, dropping the zone when it empties.
+    fn zone_remove(&mut self, zone: &str, idx: usize) {
+        if let Some(list) = self.tree.get_mut(zone) {
+            list.retain(|&i| i != idx);
+            if list.is_empty() {
+                self.tree.remove(zone);
+                self.zones.retain(|z| z != zone);
+            }
+        }
+    }
+
+    /// Records that node `name` holds `images`.
+    fn index_images(&mut self, name: &str, images: &[(String, i64)]) {
+        for (img, size) in images {
+            let st = self
+                .images
+                .entry(img.clone())
+                .or_insert_with(|| ImageState {
+                    size: *size,
+                    nodes: BTreeSet::new(),
+                });
+            st.nodes.insert(name.to_owned());
+        }
+    }
+
+    /// Forgets that node `name` holds `images`.
+    fn unindex_images(&mut self, name: &str, images: &[(String, i64)]) {
+        for (img, _) in images {
+            if let Some(st) = self.images.get_mut(img) {
+                st.nodes.remove(name);
+                if st.nodes.is_empty() {
+                    self.images.remove(img);
+                }
+            }
+        }
     }
 
     fn rebuild_order(&mut self) {

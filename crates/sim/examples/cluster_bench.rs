@@ -21,42 +21,11 @@ use kubetwin_runtime::SimTime;
 use kubetwin_store::Store;
 use serde_json::json;
 
+#[path = "../../bench-support/proc_stats.rs"]
+mod proc_stats;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        / 1024
-}
-
-/// CPU seconds (user + system) this process has used: a figure less disturbed than wall
-/// time when other work shares the machine.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th
-    // and 13th, in clock ticks (100 per second on Linux).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 /// Follows a watch until `want` distinct objects pass `counts`, or `limit` passes. A watch
 /// costs the system under test one decode per change, where polling with lists would decode
@@ -167,7 +136,7 @@ async fn main() {
     let pod_events = client.watch(pods, None, 0, None, None).expect("watch pods");
     let revision_before_pods = server.storage.revision();
     let pods_started = Instant::now();
-    let cpu_before_pods = cpu_seconds();
+    let cpu_before_pods = proc_stats::process_cpu_seconds();
     for d in 0..deployments {
         let name = format!("app-{d}");
         let deployment = json!({
@@ -207,7 +176,7 @@ async fn main() {
     );
     println!(
         "CPU used from the first Deployment until then: {:.2} s (user + system, all threads)",
-        cpu_seconds() - cpu_before_pods
+        proc_stats::process_cpu_seconds() - cpu_before_pods
     );
     // Every store write moves the revision by one: lease renewals and node status included.
     let writes = server.storage.revision() - revision_before_pods;
@@ -215,5 +184,5 @@ async fn main() {
         "store writes from the first Deployment until then: {writes} ({:.1} per pod, heartbeats included)",
         writes as f64 / pods_wanted.max(1) as f64
     );
-    println!("peak RSS: {} MiB", peak_rss_mib());
+    println!("peak RSS: {} MiB", proc_stats::peak_rss_mib());
 }
