@@ -2,14 +2,20 @@
 //! (test/integration/scheduler_perf/*/performance-config.yaml): builds the nodes, schedules the
 //! init pods, then times the measured pods and prints pods/s beside upstream's threshold, a
 //! checksum of the decisions (to check that optimizations change nothing) and the peak RSS.
+//! Two workloads are not upstream's: `DeploymentSpreading*` are the scheduler's share of the
+//! whole-cluster benchmark (10,000 Deployment pods under default spreading, 5,000 nodes in 11
+//! zones), with each Deployment's pods in a row or interleaved.
 //!
 //! Run: `cargo run --release -p kubetwin-scheduler --example scheduler_perf [-- [--no-filter-cache] NAME…]`
 //! (`--no-filter-cache`: recompute every Filter verdict in every cycle, as upstream).
 
 use std::sync::Arc;
 
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kubetwin_scheduler::config::default_frameworks;
+use kubetwin_scheduler::objects::ClusterObjects;
 use kubetwin_scheduler::schedule::Scheduler;
 use kubetwin_scheduler::testing::{make_node, make_pod, req, selector, term};
 use kubetwin_scheduler::types::{NodeData, PodInfo};
@@ -29,7 +35,12 @@ struct Workload {
     measured_pod: fn(usize) -> Pod,
     /// Plugins the workload needs that may not be implemented yet.
     needs: &'static [&'static str],
+    /// Adds the cluster objects the workload's pods refer to.
+    objects: fn(&mut ClusterObjects),
 }
+
+/// Workloads whose pods refer to no other object.
+fn no_objects(_: &mut ClusterObjects) {}
 
 /// templates/node-default.yaml: 4 CPUs, 32Gi, 110 pods.
 fn node_default(i: usize) -> Node {
@@ -55,6 +66,95 @@ fn node_zone1(i: usize) -> Node {
         .label("kubernetes.io/hostname", &format!("node-{i}"))
         .capacity(&[("cpu", "4"), ("memory", "32Gi"), ("pods", "110")])
         .obj()
+}
+
+/// The zones of `examples/clusters/large-5000.yaml` (the whole-cluster benchmark's cluster).
+const HYBRID_ZONES: [(&str, &str); 11] = [
+    ("pve-ams", "pve-ams-1"),
+    ("pve-ams", "pve-ams-2"),
+    ("eu-central", "fsn1-dc14"),
+    ("eu-central", "nbg1-dc3"),
+    ("eu-central", "hel1-dc2"),
+    ("us-east-1", "us-east-1a"),
+    ("us-east-1", "us-east-1b"),
+    ("us-east-1", "us-east-1c"),
+    ("europe-west4", "europe-west4-a"),
+    ("europe-west4", "europe-west4-b"),
+    ("europe-west4", "europe-west4-c"),
+];
+
+/// A node shaped like the whole-cluster benchmark's: the kubelet's well-known labels, region,
+/// zone, instance type and role; 8 CPUs, 32Gi.
+fn node_hybrid(i: usize) -> Node {
+    let (region, zone) = HYBRID_ZONES[i % HYBRID_ZONES.len()];
+    let name = format!("node-{i}");
+    make_node(&name)
+        .label("beta.kubernetes.io/arch", "amd64")
+        .label("beta.kubernetes.io/os", "linux")
+        .label("kubernetes.io/arch", "amd64")
+        .label("kubernetes.io/hostname", &name)
+        .label("kubernetes.io/os", "linux")
+        .label("node.kubernetes.io/instance-type", "m5.2xlarge")
+        .label("topology.kubernetes.io/region", region)
+        .label("topology.kubernetes.io/zone", zone)
+        .label("node-role.kubernetes.io/worker", "")
+        .capacity(&[("cpu", "8"), ("memory", "32Gi"), ("pods", "110")])
+        .obj()
+}
+
+/// Deployments of the whole-cluster benchmark: 100 ReplicaSets of 100 pods.
+const DEPLOYMENTS: usize = 100;
+
+/// The ReplicaSets that own the Deployment pods (their selectors become the pods' default
+/// spreading selectors).
+fn deployment_replica_sets(objects: &mut ClusterObjects) {
+    for d in 0..DEPLOYMENTS {
+        let name = format!("app-{d}");
+        let rs = ReplicaSet {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            spec: Some(ReplicaSetSpec {
+                selector: selector(&[("app", &name)]),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        objects.replica_sets.insert(format!("default/{name}"), rs);
+    }
+}
+
+/// Pod `i` of the whole-cluster benchmark, owned by ReplicaSet `app-(i / 100)`: each
+/// Deployment's pods in a row.
+fn deployment_pod(i: usize) -> Pod {
+    deployment_pod_of(i, i / (10_000 / DEPLOYMENTS))
+}
+
+/// Pod `i` owned by ReplicaSet `app-(i % 100)`: the Deployments' pods interleaved, as when their
+/// ReplicaSets create pods at the same time.
+fn interleaved_deployment_pod(i: usize) -> Pod {
+    deployment_pod_of(i, i % DEPLOYMENTS)
+}
+
+/// Pod `i` of Deployment `d`: 10m / 16Mi, owned by its ReplicaSet, so PodTopologySpread's
+/// system default constraints apply.
+fn deployment_pod_of(i: usize, d: usize) -> Pod {
+    let app = format!("app-{d}");
+    let mut pod = make_pod(&format!("{app}-{i}"))
+        .label("app", &app)
+        .req(&[("cpu", "10m"), ("memory", "16Mi")])
+        .obj();
+    pod.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "apps/v1".into(),
+        kind: "ReplicaSet".into(),
+        name: app,
+        uid: String::new(),
+        controller: Some(true),
+        block_owner_deletion: None,
+    }]);
+    pod
 }
 
 /// templates/pod-default.yaml: one pause container, 100m / 500Mi.
@@ -172,6 +272,7 @@ fn workloads() -> Vec<Workload> {
             init_pod: basic_init,
             measured_pod: basic_measured,
             needs: &[],
+            objects: no_objects,
         },
         Workload {
             name: "TopologySpreading/5000Nodes_5000Pods",
@@ -183,6 +284,7 @@ fn workloads() -> Vec<Workload> {
             init_pod: spread_init,
             measured_pod: spread_measured,
             needs: &["PodTopologySpread"],
+            objects: no_objects,
         },
         Workload {
             name: "SchedulingPodAntiAffinity/5000Nodes_2000Pods",
@@ -194,6 +296,7 @@ fn workloads() -> Vec<Workload> {
             init_pod: anti_affinity_init,
             measured_pod: anti_affinity_measured,
             needs: &["InterPodAffinity"],
+            objects: no_objects,
         },
         Workload {
             name: "SchedulingPodAffinity/5000Nodes_5000Pods",
@@ -205,6 +308,7 @@ fn workloads() -> Vec<Workload> {
             init_pod: affinity_init,
             measured_pod: affinity_measured,
             needs: &["InterPodAffinity"],
+            objects: no_objects,
         },
         Workload {
             name: "SchedulingNodeAffinity/5000Nodes_10000Pods",
@@ -216,6 +320,7 @@ fn workloads() -> Vec<Workload> {
             init_pod: node_affinity_init,
             measured_pod: node_affinity_measured,
             needs: &[],
+            objects: no_objects,
         },
         Workload {
             name: "PreemptionAsync/5000Nodes_5000Pods",
@@ -227,6 +332,33 @@ fn workloads() -> Vec<Workload> {
             init_pod: preemption_init,
             measured_pod: preemption_measured,
             needs: &["DefaultPreemption"],
+            objects: no_objects,
+        },
+        // Not upstream's: the scheduler's share of the whole-cluster benchmark (issue 4),
+        // 10,000 Deployment pods with default spreading on a 5,000-node, 11-zone cluster.
+        Workload {
+            name: "DeploymentSpreading/5000Nodes_10000Pods",
+            threshold: 0.0,
+            nodes: 5000,
+            init: 0,
+            measured: 10_000,
+            node: node_hybrid,
+            init_pod: deployment_pod,
+            measured_pod: deployment_pod,
+            needs: &["PodTopologySpread"],
+            objects: deployment_replica_sets,
+        },
+        Workload {
+            name: "DeploymentSpreadingInterleaved/5000Nodes_10000Pods",
+            threshold: 0.0,
+            nodes: 5000,
+            init: 0,
+            measured: 10_000,
+            node: node_hybrid,
+            init_pod: interleaved_deployment_pod,
+            measured_pod: interleaved_deployment_pod,
+            needs: &["PodTopologySpread"],
+            objects: deployment_replica_sets,
         },
     ]
 }
@@ -250,15 +382,16 @@ fn implemented(plugin: &str) -> bool {
 
 fn run(w: &Workload, filter_cache: bool) {
     if let Some(missing) = w.needs.iter().find(|p| !implemented(p)) {
-        println!("{:<48} skipped: {missing} is not implemented yet", w.name);
+        println!("{:<52} skipped: {missing} is not implemented yet", w.name);
         return;
     }
     let Ok(frameworks) = default_frameworks() else {
-        println!("{:<48} failed to build the default profile", w.name);
+        println!("{:<52} failed to build the default profile", w.name);
         return;
     };
     let mut sched = Scheduler::new(frameworks, 1);
     sched.set_filter_cache_enabled(filter_cache);
+    (w.objects)(&mut sched.objects);
     for i in 0..w.nodes {
         let Ok(data) = NodeData::new((w.node)(i)) else {
             return;
@@ -308,13 +441,21 @@ fn run(w: &Workload, filter_cache: bool) {
     let cpu_secs = proc_stats::thread_cpu_seconds() - cpu_start;
     let rate = pods.len() as f64 / secs.max(1e-9);
     let cpu_rate = pods.len() as f64 / cpu_secs.max(1e-2);
+    let versus_threshold = if w.threshold > 0.0 {
+        format!(
+            "upstream threshold {:>4.0}, x{:>6.1}",
+            w.threshold,
+            rate / w.threshold
+        )
+    } else {
+        format!("{:<30}", "no upstream threshold")
+    };
     println!(
-        "{:<48} {:>9.0} pods/s  (upstream threshold {:>4.0}, x{:>6.1}; per CPU-second {:>6.0})  placed {}/{} (+{} init)  decisions {:016x}  peak RSS {} MiB",
+        "{:<52} {:>9.0} pods/s  ({versus_threshold}; per CPU-second {:>6.0}, {:>7.1} µs per pod)  placed {}/{} (+{} init)  decisions {:016x}  peak RSS {} MiB",
         w.name,
         rate,
-        w.threshold,
-        rate / w.threshold,
         cpu_rate,
+        1e6 / cpu_rate,
         placed,
         pods.len(),
         placed_init,

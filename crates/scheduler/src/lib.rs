@@ -19,6 +19,7 @@ pub mod schedule;
 pub mod snapshot;
 pub mod status;
 pub mod testing;
+pub mod topology;
 pub mod types;
 
 pub use error::{InputError, SchedulerError};

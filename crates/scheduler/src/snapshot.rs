@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jiff::Timestamp;
 
+use crate::topology::{PodCounts, TopologyDomains};
 use crate::types::{NodeData, NodeInfo, PodInfo};
 
 /// The zone key of a node's labels: `region + ":\x00:" + zone`, preferring the beta
@@ -127,6 +128,29 @@ struct AggregateCache {
     tick: u64,
 }
 
+/// How many per-node pod count vectors a snapshot keeps (least recently used ones are dropped).
+/// One per namespace and selector in use: a cluster with many Deployments scheduling at once
+/// revisits each selector every few cycles, so the bound is generous (4 bytes per node each).
+const MAX_POD_COUNTS: usize = 512;
+
+/// One namespace and selector's matching pods per node, as of `pod_version`.
+#[derive(Debug)]
+struct PodCountEntry {
+    node_set_version: u64,
+    pod_version: u64,
+    last_used: u64,
+    counts: PodCounts,
+}
+
+/// The topology indexes of a snapshot (interior mutability: built on first use by plugins that
+/// read the snapshot shared; node changes update them through `&mut`).
+#[derive(Debug, Default)]
+struct TopologyCache {
+    domains: BTreeMap<String, Arc<TopologyDomains>>,
+    pod_counts: BTreeMap<String, PodCountEntry>,
+    tick: u64,
+}
+
 /// Identifies one snapshot among all in the process (clones get a new one), so that caches
 /// keyed by snapshot versions never mistake another snapshot for theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +194,7 @@ pub struct Snapshot {
     /// (pod version, node storage index) of recent pod changes.
     change_log: VecDeque<(u64, usize)>,
     aggregates: Mutex<AggregateCache>,
+    topology: Mutex<TopologyCache>,
 }
 
 impl Clone for Snapshot {
@@ -195,6 +220,7 @@ impl Clone for Snapshot {
             change_log: self.change_log.clone(),
             // Caches are rebuilt on demand.
             aggregates: Mutex::new(AggregateCache::default()),
+            topology: Mutex::new(TopologyCache::default()),
         }
     }
 }
@@ -437,6 +463,118 @@ impl Snapshot {
         agg.totals
     }
 
+    fn topology_cache_mut(&mut self) -> &mut TopologyCache {
+        self.topology
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The storage slot of `node` when it is this snapshot's node or a copy of it with the same
+    /// node object (its labels are then the indexed ones); the index of
+    /// [`Snapshot::topology_domains`] and [`Snapshot::pods_matching_per_node`].
+    pub fn slot_of(&self, node: &NodeInfo) -> Option<usize> {
+        let &slot = self.order.get(node.list_position)?;
+        let stored = self.infos.get(slot)?;
+        Arc::ptr_eq(&stored.node, &node.node).then_some(slot)
+    }
+
+    /// The storage slot of `node` when it is this snapshot's node itself (so its pods are the
+    /// counted ones too).
+    pub fn owned_slot(&self, node: &NodeInfo) -> Option<usize> {
+        let &slot = self.order.get(node.list_position)?;
+        let stored = self.infos.get(slot)?;
+        std::ptr::eq(stored, node).then_some(slot)
+    }
+
+    /// The number of storage slots (= nodes).
+    pub fn num_slots(&self) -> usize {
+        self.infos.len()
+    }
+
+    /// The storage slots in list order.
+    pub fn slots_in_list_order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// The domain index of topology key `key`, built on first use and kept in step with node
+    /// changes (label changes through [`Snapshot::update_node`] update it; status-only updates
+    /// do not touch it).
+    pub fn topology_domains(&self, key: &str) -> Arc<TopologyDomains> {
+        let build = || {
+            Arc::new(TopologyDomains::build(
+                key,
+                self.infos.iter().map(|n| &n.node.labels),
+            ))
+        };
+        let Ok(mut cache) = self.topology.lock() else {
+            return build();
+        };
+        if let Some(d) = cache.domains.get(key)
+            && !d.needs_compaction()
+        {
+            return d.clone();
+        }
+        let d = build();
+        cache.domains.insert(key.to_owned(), d.clone());
+        d
+    }
+
+    /// Per storage slot, `count(node)`: a node's number of pods matching one namespace and
+    /// selector, which `key` must identify completely. Kept under `key` and brought up to date
+    /// from the pod change log: only the nodes whose pods changed since the last call are
+    /// counted again (all of them after node additions or removals).
+    pub fn pods_matching_per_node(&self, key: &str, count: &dyn Fn(&NodeInfo) -> u32) -> PodCounts {
+        let count_all = || Arc::new(self.infos.iter().map(count).collect::<Vec<u32>>());
+        let Ok(mut cache) = self.topology.lock() else {
+            return count_all();
+        };
+        cache.tick += 1;
+        let tick = cache.tick;
+        let oldest_logged = self
+            .change_log
+            .front()
+            .map_or(self.pod_version, |(v, _)| *v);
+        if let Some(entry) = cache.pod_counts.get_mut(key)
+            && entry.node_set_version == self.node_set_version
+            && (entry.pod_version == self.pod_version || entry.pod_version + 1 >= oldest_logged)
+        {
+            entry.last_used = tick;
+            if entry.pod_version != self.pod_version {
+                let since = entry.pod_version;
+                let first = self.change_log.partition_point(|(v, _)| *v <= since);
+                let counts = Arc::make_mut(&mut entry.counts);
+                for (_, idx) in self.change_log.range(first..) {
+                    if let (Some(slot), Some(info)) = (counts.get_mut(*idx), self.infos.get(*idx)) {
+                        *slot = count(info);
+                    }
+                }
+                entry.pod_version = self.pod_version;
+            }
+            return entry.counts.clone();
+        }
+        if cache.pod_counts.len() >= MAX_POD_COUNTS
+            && !cache.pod_counts.contains_key(key)
+            && let Some(oldest) = cache
+                .pod_counts
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+        {
+            cache.pod_counts.remove(&oldest);
+        }
+        let counts = count_all();
+        cache.pod_counts.insert(
+            key.to_owned(),
+            PodCountEntry {
+                node_set_version: self.node_set_version,
+                pod_version: self.pod_version,
+                last_used: tick,
+                counts: counts.clone(),
+            },
+        );
+        counts
+    }
+
     /// Adds a node at the end of its zone (`nodeTree.addNode`).
     pub fn add_node(&mut self, node: NodeData) -> Result<(), SnapshotError> {
         if self.by_name.contains_key(&node.name) {
@@ -446,6 +584,9 @@ impl Snapshot {
         let idx = self.infos.len();
         let zone = zone_key(&node.labels);
         self.by_name.insert(node.name.clone(), idx);
+        for domains in self.topology_cache_mut().domains.values_mut() {
+            Arc::make_mut(domains).push(&node.labels);
+        }
         self.infos.push(NodeInfo::new(Arc::new(node)));
         self.generations.push(0);
         self.node_set_version += 1;
@@ -468,6 +609,11 @@ impl Snapshot {
             self.zone_insert(new_zone, idx);
             self.node_set_version += 1;
             self.rebuild_order();
+        }
+        if self.infos[idx].node.labels != node.labels {
+            for domains in self.topology_cache_mut().domains.values_mut() {
+                Arc::make_mut(domains).set(idx, &node.labels);
+            }
         }
         if self.infos[idx].node.images != node.images {
             let old = self.infos[idx].node.clone();
@@ -510,6 +656,9 @@ impl Snapshot {
         let last = self.infos.len() - 1;
         let removed = self.infos.swap_remove(idx);
         self.generations.swap_remove(idx);
+        for domains in self.topology_cache_mut().domains.values_mut() {
+            Arc::make_mut(domains).swap_remove(idx);
+        }
         self.by_name.remove(name);
         if idx != last {
             let moved = self.infos[idx].name().to_owned();
@@ -708,6 +857,140 @@ mod tests {
         s.update_node(zone("d", "z1"))
             .expect("unknown node is added");
         assert_eq!(s.num_nodes(), 5);
+    }
+
+    fn zoned(name: &str, zone: &str) -> NodeData {
+        NodeData::new(
+            make_node(name)
+                .label("topology.kubernetes.io/zone", zone)
+                .obj(),
+        )
+        .expect("node")
+    }
+
+    /// Each node's value under `key` as the index reports it, in list order
+    /// (`None`: no label).
+    fn indexed_values(s: &Snapshot, key: &str) -> Vec<(String, Option<String>)> {
+        let d = s.topology_domains(key);
+        s.list()
+            .map(|n| {
+                let slot = s.slot_of(n).expect("snapshot node");
+                let domain = d.at(slot).expect("indexed");
+                let value = domain.has_label.then(|| d.value(domain.id).to_owned());
+                (n.name().to_owned(), value)
+            })
+            .collect()
+    }
+
+    /// The domain index follows label changes made through `update_node` (same zone and zone
+    /// change), status-only updates, node additions and removals, and keys no node has.
+    #[test]
+    fn topology_domains_follow_node_changes() {
+        const ZONE: &str = "topology.kubernetes.io/zone";
+        let mut s = Snapshot::new();
+        for (n, z) in [("a", "z1"), ("b", "z1"), ("c", "z2")] {
+            s.add_node(zoned(n, z)).expect("add");
+        }
+        let some = |v: &str| Some(v.to_owned());
+        let before = s.topology_domains(ZONE);
+        assert_eq!(
+            indexed_values(&s, ZONE),
+            [
+                ("a".into(), some("z1")),
+                ("c".into(), some("z2")),
+                ("b".into(), some("z1"))
+            ]
+        );
+        // A status-only update keeps the very same index.
+        let mut status_only = zoned("a", "z1");
+        status_only.allocatable.milli_cpu = 1234;
+        s.update_node(status_only).expect("update");
+        assert!(Arc::ptr_eq(&before, &s.topology_domains(ZONE)));
+        // A label change that keeps the zone key (another label) and one that moves the node.
+        let mut relabeled = zoned("b", "z1");
+        relabeled.labels.insert("rack".into(), "r1".into());
+        s.update_node(relabeled).expect("update");
+        assert_eq!(indexed_values(&s, "rack")[2], ("b".into(), some("r1")));
+        s.update_node(zoned("b", "z3")).expect("zone change");
+        assert_eq!(
+            indexed_values(&s, ZONE),
+            [
+                ("a".into(), some("z1")),
+                ("c".into(), some("z2")),
+                ("b".into(), some("z3"))
+            ]
+        );
+        assert_eq!(indexed_values(&s, "rack")[2], ("b".into(), None));
+        // Additions and removals (a swap-remove moves the last slot).
+        s.add_node(NodeData::new(make_node("d").obj()).expect("d"))
+            .expect("add d");
+        s.remove_node("a").expect("remove a");
+        let mut got = indexed_values(&s, ZONE);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("b".into(), some("z3")),
+                ("c".into(), some("z2")),
+                ("d".into(), None)
+            ]
+        );
+        // A key no node has: every node maps to the empty value without the label.
+        let none = s.topology_domains("no-such-key");
+        assert_eq!(none.num_slots(), 3);
+        assert!((0..3).all(|slot| none.at(slot)
+            == Some(crate::topology::NodeDomain {
+                id: crate::topology::EMPTY_VALUE_DOMAIN,
+                has_label: false
+            })));
+        // A copy of a node with the same node object resolves to its slot; a foreign node not.
+        let copy = s.get("c").expect("c").clone();
+        assert!(s.slot_of(&copy).is_some());
+        assert!(s.owned_slot(&copy).is_none());
+        let foreign = NodeInfo::new(Arc::new(zoned("c", "z2")));
+        assert!(s.slot_of(&foreign).is_none());
+    }
+
+    /// Per-node matching pod counts stay equal to a fresh count through pod and node changes,
+    /// for a selector revisited after many others (the LRU keeps it).
+    #[test]
+    fn pods_matching_per_node_follow_pod_changes() {
+        let mut s = Snapshot::new();
+        for (n, z) in [("a", "z1"), ("b", "z1"), ("c", "z2")] {
+            s.add_node(zoned(n, z)).expect("add");
+        }
+        let labeled = |name: &str, node: &str, app: &str| {
+            Arc::new(PodInfo::new(make_pod(name).node(node).label("app", app).obj()).expect("pod"))
+        };
+        let count_app = |app: &'static str| {
+            move |n: &NodeInfo| {
+                u32::try_from(
+                    n.pods
+                        .iter()
+                        .filter(|p| p.labels.get("app").map(String::as_str) == Some(app))
+                        .count(),
+                )
+                .unwrap_or(u32::MAX)
+            }
+        };
+        let fresh = |s: &Snapshot, app: &'static str| -> Vec<u32> {
+            s.infos.iter().map(count_app(app)).collect()
+        };
+        let x = count_app("x");
+        assert_eq!(*s.pods_matching_per_node("x", &x), vec![0, 0, 0]);
+        s.add_pod(labeled("p1", "a", "x")).expect("p1");
+        s.add_pod(labeled("p2", "a", "x")).expect("p2");
+        s.add_pod(labeled("p3", "c", "y")).expect("p3");
+        assert_eq!(*s.pods_matching_per_node("x", &x), fresh(&s, "x"));
+        let y = count_app("y");
+        assert_eq!(*s.pods_matching_per_node("y", &y), vec![0, 0, 1]);
+        s.remove_pod("default/p1").expect("rm p1");
+        s.add_pod(labeled("p4", "b", "x")).expect("p4");
+        assert_eq!(*s.pods_matching_per_node("x", &x), fresh(&s, "x"));
+        assert_eq!(fresh(&s, "x"), vec![1, 1, 0]);
+        s.remove_node("a").expect("rm a");
+        assert_eq!(*s.pods_matching_per_node("x", &x), fresh(&s, "x"));
+        assert_eq!(*s.pods_matching_per_node("y", &y), fresh(&s, "y"));
     }
 
     /// The bounds DefaultPreemption's early stop relies on follow pod additions and removals.

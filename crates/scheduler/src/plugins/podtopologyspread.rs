@@ -27,6 +27,7 @@ use crate::objects::ClusterObjects;
 use crate::plugins::names;
 use crate::snapshot::{Contribution, TopologyCounts};
 use crate::status::{Code, Status};
+use crate::topology::{DomainId, NodeDomain, PodCounts, TopologyDomains, domain_index};
 use crate::types::{NodeInfo, PodInfo};
 
 /// The constraints are not satisfied (`ErrReasonConstraintsNotMatch`).
@@ -273,8 +274,128 @@ impl PreFilterState {
 struct PreScoreState {
     constraints: Arc<Vec<Constraint>>,
     ignored_nodes: BTreeSet<String>,
-    topology_value_to_pod_counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, matching pods per domain (`TopologyValueToPodCounts`).
+    topology_value_to_pod_counts: Vec<DomainCounts>,
+    /// Per constraint, matching pods per node, where Score or the PreScore count reads them.
+    pods_per_node: Vec<Option<PodCounts>>,
     topology_normalizing_weight: Vec<f64>,
+}
+
+/// A node's domain under one topology key: from the snapshot's index, or for a node outside
+/// the snapshot (its labels are not indexed) the label value itself.
+#[derive(Debug, Clone, Copy)]
+enum NodeDomainRef<'n> {
+    Indexed(NodeDomain),
+    Outside(Option<&'n str>),
+}
+
+impl<'n> NodeDomainRef<'n> {
+    /// The domain of `node`, whose snapshot slot (if it is a snapshot node) is `slot`.
+    fn of(domains: &TopologyDomains, slot: Option<usize>, node: &'n NodeInfo) -> Self {
+        match slot.and_then(|s| domains.at(s)) {
+            Some(d) => Self::Indexed(d),
+            None => Self::Outside(node.node.labels.get(domains.key()).map(String::as_str)),
+        }
+    }
+
+    fn has_label(&self) -> bool {
+        match self {
+            Self::Indexed(d) => d.has_label,
+            Self::Outside(v) => v.is_some(),
+        }
+    }
+}
+
+/// Counts per topology value of one constraint (`TopologyValueToPodCounts[i]`), by domain id;
+/// `None` marks values no filtered node has (upstream: absent from the map).
+#[derive(Debug, Clone)]
+struct DomainCounts {
+    domains: Arc<TopologyDomains>,
+    by_id: Vec<Option<i64>>,
+    /// Values of filtered nodes outside the snapshot that no snapshot node has (no pod of the
+    /// snapshot counts for them: they stay 0).
+    outside: BTreeMap<String, i64>,
+}
+
+impl DomainCounts {
+    fn new(domains: Arc<TopologyDomains>) -> Self {
+        Self {
+            by_id: vec![None; domains.num_ids()],
+            domains,
+            outside: BTreeMap::new(),
+        }
+    }
+
+    fn id_of(&self, domain: &NodeDomainRef<'_>) -> Option<DomainId> {
+        match domain {
+            NodeDomainRef::Indexed(d) => Some(d.id),
+            NodeDomainRef::Outside(v) => self.domains.id_of(v.unwrap_or("")),
+        }
+    }
+
+    /// Adds the domain with count 0 unless present; whether it was new.
+    fn insert_zero(&mut self, domain: &NodeDomainRef<'_>) -> bool {
+        match self.id_of(domain) {
+            Some(id) => match self.by_id.get_mut(domain_index(id)) {
+                Some(slot @ None) => {
+                    *slot = Some(0);
+                    true
+                }
+                _ => false,
+            },
+            None => {
+                let value = match domain {
+                    NodeDomainRef::Outside(v) => v.unwrap_or(""),
+                    NodeDomainRef::Indexed(_) => "",
+                };
+                if self.outside.contains_key(value) {
+                    false
+                } else {
+                    self.outside.insert(value.to_owned(), 0);
+                    true
+                }
+            }
+        }
+    }
+
+    /// Adds `n` to domain `id` when present.
+    fn add(&mut self, id: DomainId, n: u32) {
+        if let Some(Some(c)) = self.by_id.get_mut(domain_index(id)) {
+            *c += i64::from(n);
+        }
+    }
+
+    /// The count of the node's domain, if present.
+    fn get(&self, domain: &NodeDomainRef<'_>) -> Option<i64> {
+        match self.id_of(domain) {
+            Some(id) => self.by_id.get(domain_index(id)).copied().flatten(),
+            None => match domain {
+                NodeDomainRef::Outside(v) => self.outside.get(v.unwrap_or("")).copied(),
+                NodeDomainRef::Indexed(_) => None,
+            },
+        }
+    }
+
+    /// The map form (value → count).
+    fn to_map(&self) -> BTreeMap<String, i64> {
+        let mut out = self.outside.clone();
+        for (id, c) in self.by_id.iter().enumerate() {
+            if let (Some(c), Ok(id)) = (c, DomainId::try_from(id)) {
+                out.insert(self.domains.value(id).to_owned(), *c);
+            }
+        }
+        out
+    }
+}
+
+/// Each snapshot node's number of pods matching constraint `c` for `pod`
+/// (`countPodsMatchSelector`), kept incrementally by the snapshot.
+fn pods_matching_per_node(h: &Handle<'_>, c: &Constraint, pod: &PodInfo) -> PodCounts {
+    let key = format!("{}|{:?}", pod.namespace, c.selector);
+    h.snapshot.pods_matching_per_node(&key, &|node| {
+        u32::try_from(count_pods_match_selector(node, &c.selector, &pod.namespace))
+            .unwrap_or(u32::MAX)
+    })
 }
 
 /// A readable view of the PreScore state, for conformance tests that check it as upstream's
@@ -301,7 +422,11 @@ pub fn pre_score_summary(state: &CycleState) -> Option<PreScoreSummary> {
             .map(|c| (c.topology_key.clone(), c.max_skew, c.selector.to_string()))
             .collect(),
         ignored_nodes: s.ignored_nodes.iter().cloned().collect(),
-        counts: s.topology_value_to_pod_counts.clone(),
+        counts: s
+            .topology_value_to_pod_counts
+            .iter()
+            .map(DomainCounts::to_map)
+            .collect(),
         weights: s.topology_normalizing_weight.clone(),
     })
 }
@@ -659,7 +784,11 @@ impl PreScorePlugin for PodTopologySpread {
         pod: &PodInfo,
         filtered: &[&NodeInfo],
     ) -> Status {
-        if h.snapshot.num_nodes() == 0 {
+        // Upstream: scoring.go PreScore and initPreScoreState. Topology values are domain ids of
+        // the snapshot's index and per-node counts come from its incremental pod counts; the
+        // resulting counts are upstream's (see `pre_score_summary`).
+        let snapshot = h.snapshot;
+        if snapshot.num_nodes() == 0 {
             return Status::skip();
         }
         let constraints = match self.constraints(h, pod, "ScheduleAnyway") {
@@ -676,10 +805,21 @@ impl PreScorePlugin for PodTopologySpread {
         // Nodes must have every topology key unless the constraints are the system defaults.
         let require_all = Self::has_own_constraints(pod) || !self.system_defaulted;
         let mut ignored = BTreeSet::new();
-        let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut counts: Vec<DomainCounts> = constraints
+            .iter()
+            .map(|c| DomainCounts::new(snapshot.topology_domains(&c.topology_key)))
+            .collect();
         let mut topo_size = vec![0usize; constraints.len()];
+        let mut node_domains: Vec<NodeDomainRef<'_>> = Vec::with_capacity(constraints.len());
         for node in filtered {
-            if require_all && !node_labels_match(node, &constraints) {
+            let slot = snapshot.slot_of(node);
+            node_domains.clear();
+            node_domains.extend(
+                counts
+                    .iter()
+                    .map(|dc| NodeDomainRef::of(&dc.domains, slot, node)),
+            );
+            if require_all && !node_domains.iter().all(NodeDomainRef::has_label) {
                 ignored.insert(node.name().to_owned());
                 continue;
             }
@@ -687,13 +827,7 @@ impl PreScorePlugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME {
                     continue;
                 }
-                let value = node
-                    .node
-                    .labels
-                    .get(&c.topology_key)
-                    .map_or("", String::as_str);
-                if !counts[i].contains_key(value) {
-                    counts[i].insert(value.to_owned(), 0);
+                if counts[i].insert_zero(&node_domains[i]) {
                     topo_size[i] += 1;
                 }
             }
@@ -710,54 +844,60 @@ impl PreScorePlugin for PodTopologySpread {
                 topology_normalizing_weight(size)
             })
             .collect();
-        let all_keys: Vec<&str> = constraints
-            .iter()
-            .map(|c| c.topology_key.as_str())
-            .collect();
+        let mut pods_per_node: Vec<Option<PodCounts>> = vec![None; constraints.len()];
         let mut scan: Vec<usize> = Vec::new();
+        let mut independent: Vec<usize> = Vec::new();
         for (i, c) in constraints.iter().enumerate() {
-            // Per-node (hostname) counts are made in Score; upstream's loop finds no domain
-            // for them here (`TopologyValueToPodCounts[i][value] == nil`), so skipping it
-            // changes nothing.
-            if counts[i].is_empty() {
+            if c.topology_key == HOSTNAME {
+                // Score counts the node's own pods.
+                pods_per_node[i] = Some(pods_matching_per_node(h, c, pod));
                 continue;
             }
+            // Upstream's loop finds no domain for values no filtered node has
+            // (`TopologyValueToPodCounts[i][value] == nil`): nothing to count then.
+            if topo_size[i] == 0 {
+                continue;
+            }
+            pods_per_node[i] = Some(pods_matching_per_node(h, c, pod));
+            // Nodes count for a constraint independently of the incoming pod unless taints
+            // are honored or the pod's own node affinity is.
             let pod_independent = !c.node_taints_honor
                 && (!c.node_affinity_honor || pod.required_node_affinity.is_empty());
-            if !pod_independent {
+            if pod_independent {
+                independent.push(i);
+            } else {
                 scan.push(i);
-                continue;
             }
-            // Upstream counts every node of the cluster (`processAllNode`) per pod; the
-            // per-node sums depend on the pod only through the namespace and the selector
-            // here, so the snapshot keeps them incrementally. Without requireAllTopologies
-            // a node missing the key counts under the empty value, as upstream's map lookup.
-            let contribute = |node: &NodeInfo, out: &mut Contribution| {
-                let value = match node.node.labels.get(&c.topology_key) {
-                    Some(v) => v.clone(),
-                    None if require_all => return,
-                    None => String::new(),
-                };
-                if require_all && !all_keys.iter().all(|k| node.node.labels.contains_key(*k)) {
-                    return;
+        }
+        // Upstream counts every node of the cluster (`processAllNode`). Without
+        // requireAllTopologies a node missing the key counts under the empty value, as
+        // upstream's map lookup does (`NodeDomain::id` is the empty value's id then).
+        let tables: Vec<Arc<TopologyDomains>> =
+            counts.iter().map(|dc| dc.domains.clone()).collect();
+        let has_all_keys = |slot: usize| {
+            !require_all
+                || tables
+                    .iter()
+                    .all(|t| t.at(slot).is_some_and(|d| d.has_label))
+        };
+        if !independent.is_empty() {
+            for slot in 0..snapshot.num_slots() {
+                if !has_all_keys(slot) {
+                    continue;
                 }
-                let count = count_pods_match_selector(node, &c.selector, &pod.namespace);
-                out.push((String::new(), value, count));
-            };
-            let key = format!(
-                "PodTopologySpread|{}|{:?}|{}|{:?}|{}",
-                pod.namespace, c.selector, c.topology_key, all_keys, require_all
-            );
-            let totals = h.snapshot.aggregate(&key, true, &contribute);
-            if let Some(t) = totals.get("") {
-                for (value, slot) in counts[i].iter_mut() {
-                    *slot += t.get(value).copied().unwrap_or(0);
+                for &i in &independent {
+                    let (Some(per_node), Some(domain)) =
+                        (pods_per_node[i].as_ref(), tables[i].at(slot))
+                    else {
+                        continue;
+                    };
+                    counts[i].add(domain.id, per_node.get(slot).copied().unwrap_or(0));
                 }
             }
         }
         if !scan.is_empty() {
-            for node in h.snapshot.list() {
-                if require_all && !node_labels_match(node, &constraints) {
+            for (node, &slot) in snapshot.list().zip(snapshot.slots_in_list_order()) {
+                if !has_all_keys(slot) {
                     continue;
                 }
                 for &i in &scan {
@@ -765,15 +905,12 @@ impl PreScorePlugin for PodTopologySpread {
                     if !c.includes_node(pod, node, &pod.required_node_affinity) {
                         continue;
                     }
-                    let value = node
-                        .node
-                        .labels
-                        .get(&c.topology_key)
-                        .map(String::as_str)
-                        .unwrap_or("");
-                    if let Some(slot) = counts[i].get_mut(value) {
-                        *slot += count_pods_match_selector(node, &c.selector, &pod.namespace);
-                    }
+                    let (Some(per_node), Some(domain)) =
+                        (pods_per_node[i].as_ref(), tables[i].at(slot))
+                    else {
+                        continue;
+                    };
+                    counts[i].add(domain.id, per_node.get(slot).copied().unwrap_or(0));
                 }
             }
         }
@@ -783,6 +920,7 @@ impl PreScorePlugin for PodTopologySpread {
                 constraints: Arc::new(constraints),
                 ignored_nodes: ignored,
                 topology_value_to_pod_counts: counts,
+                pods_per_node,
                 topology_normalizing_weight: weights,
             },
         );
@@ -793,11 +931,12 @@ impl PreScorePlugin for PodTopologySpread {
 impl ScorePlugin for PodTopologySpread {
     fn score(
         &self,
-        _h: &Handle<'_>,
+        h: &Handle<'_>,
         state: &CycleState,
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Result<i64, Status> {
+        // Upstream: scoring.go Score.
         let s = state
             .read::<PreScoreState>(PRE_SCORE_STATE_KEY)
             .ok_or_else(|| {
@@ -805,23 +944,27 @@ impl ScorePlugin for PodTopologySpread {
                     "error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
                 ))
             })?;
-        if s.ignored_nodes.contains(node.name()) {
+        if !s.ignored_nodes.is_empty() && s.ignored_nodes.contains(node.name()) {
             return Ok(0);
         }
+        let slot = h.snapshot.slot_of(node);
         let mut score = 0.0_f64;
         for (i, c) in s.constraints.iter().enumerate() {
-            if let Some(tp_val) = node.node.labels.get(&c.topology_key) {
-                let cnt = if c.topology_key == HOSTNAME {
-                    count_pods_match_selector(node, &c.selector, &pod.namespace)
-                } else {
-                    s.topology_value_to_pod_counts[i]
-                        .get(tp_val)
-                        .copied()
-                        .unwrap_or(0)
-                };
-                // Upstream: scoreForCount.
-                score += cnt as f64 * s.topology_normalizing_weight[i] + f64::from(c.max_skew - 1);
+            let counts = &s.topology_value_to_pod_counts[i];
+            let domain = NodeDomainRef::of(&counts.domains, slot, node);
+            if !domain.has_label() {
+                continue;
             }
+            let cnt = if c.topology_key == HOSTNAME {
+                match (h.snapshot.owned_slot(node), s.pods_per_node[i].as_ref()) {
+                    (Some(own), Some(per_node)) if own < per_node.len() => i64::from(per_node[own]),
+                    _ => count_pods_match_selector(node, &c.selector, &pod.namespace),
+                }
+            } else {
+                counts.get(&domain).unwrap_or(0)
+            };
+            // Upstream: scoreForCount.
+            score += cnt as f64 * s.topology_normalizing_weight[i] + f64::from(c.max_skew - 1);
         }
         Ok(score.round() as i64)
     }
