@@ -1,7 +1,8 @@
 //! API benchmark: pod creates per second through HTTP with a real client (kube-rs), on the
-//! memory and redb stores, and watch fan-out latency with 100 watchers.
+//! memory and redb stores, watch fan-out latency with 100 watchers, and the simulated kubelet's
+//! pod status writes (three merge patches of `pods/status` per pod, in process).
 //!
-//! `cargo run --release -p kubetwin-apiserver --example api_bench -- [PODS] [CONCURRENCY]`
+//! `cargo run --release -p kubetwin-apiserver --example api_bench -- [PODS] [CONCURRENCY] [PHASE]`
 //!
 //! Timing uses the wall clock, which is allowed here only: this program measures, it decides nothing.
 #![allow(clippy::disallowed_methods)]
@@ -210,6 +211,143 @@ async fn in_process_creates(pods: usize) {
     );
 }
 
+/// A pod as a ReplicaSet creates it: owner reference, labels, a container with requests, limits,
+/// ports, probes and environment (what a status write's managedFields and decode walk over).
+fn replica_pod(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "generateName": "web-7d4b9c-",
+            "labels": {"app": "web", "pod-template-hash": "7d4b9c", "tier": "frontend"},
+            "annotations": {"kubectl.kubernetes.io/restartedAt": "2025-01-01T00:00:00Z"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d4b9c",
+                "uid": "6f1c1e7a-0000-4000-8000-000000000001", "controller": true, "blockOwnerDeletion": true}]},
+        "spec": {
+            "containers": [{"name": "web", "image": "registry.example/web:1.2.3",
+                "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                "env": [{"name": "MODE", "value": "production"}, {"name": "LOG", "value": "info"}],
+                "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
+                    "limits": {"cpu": "1", "memory": "512Mi"}},
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 5}}],
+            "nodeName": "node-1",
+            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                "effect": "NoExecute", "tolerationSeconds": 300}],
+        },
+    })
+}
+
+/// The kubelet's three status writes of a pod: created (containers waiting), started (running,
+/// not ready), ready. Each is the whole status, as the simulated kubelet sends it.
+fn kubelet_statuses(started_at: &str, ready_at: &str) -> [serde_json::Value; 3] {
+    use serde_json::json;
+    let condition = |type_: &str, status: &str, at: &str, reason: Option<&str>| {
+        let mut c = json!({"type": type_, "status": status, "lastProbeTime": null,
+            "lastTransitionTime": at, "observedGeneration": 1});
+        if let Some(r) = reason {
+            c["reason"] = json!(r);
+        }
+        c
+    };
+    let t0 = "2025-01-01T00:00:01Z";
+    let host = json!({"hostIP": "10.0.0.1", "hostIPs": [{"ip": "10.0.0.1"}], "startTime": t0,
+        "qosClass": "Burstable", "observedGeneration": 1});
+    let with = |mut base: serde_json::Value, extra: serde_json::Value| {
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        base
+    };
+    let container = |state: serde_json::Value, ready: bool, started: bool| {
+        json!({"name": "web", "image": "registry.example/web:1.2.3",
+            "imageID": if started { "registry.example/web@sha256:0123" } else { "" },
+            "containerID": if started { "containerd://abc123" } else { "" },
+            "ready": ready, "started": started, "restartCount": 0, "state": state, "lastState": {},
+            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
+                "limits": {"cpu": "1", "memory": "512Mi"}}})
+    };
+    let pending = with(
+        host.clone(),
+        json!({"phase": "Pending",
+        "conditions": [
+            condition("PodReadyToStartContainers", "False", t0, None),
+            condition("Initialized", "True", t0, None),
+            condition("Ready", "False", t0, Some("ContainersNotReady")),
+            condition("ContainersReady", "False", t0, Some("ContainersNotReady")),
+            condition("PodScheduled", "True", t0, None)],
+        "containerStatuses": [container(json!({"waiting": {"reason": "ContainerCreating"}}), false, false)]}),
+    );
+    let running = with(
+        host.clone(),
+        json!({"phase": "Running",
+        "podIP": "10.244.0.5", "podIPs": [{"ip": "10.244.0.5"}],
+        "conditions": [
+            condition("PodReadyToStartContainers", "True", started_at, None),
+            condition("Initialized", "True", t0, None),
+            condition("Ready", "False", t0, Some("ContainersNotReady")),
+            condition("ContainersReady", "False", t0, Some("ContainersNotReady")),
+            condition("PodScheduled", "True", t0, None)],
+        "containerStatuses": [container(json!({"running": {"startedAt": started_at}}), false, true)]}),
+    );
+    let ready = with(
+        host,
+        json!({"phase": "Running",
+        "podIP": "10.244.0.5", "podIPs": [{"ip": "10.244.0.5"}],
+        "conditions": [
+            condition("PodReadyToStartContainers", "True", started_at, None),
+            condition("Initialized", "True", t0, None),
+            condition("Ready", "True", ready_at, None),
+            condition("ContainersReady", "True", ready_at, None),
+            condition("PodScheduled", "True", t0, None)],
+        "containerStatuses": [container(json!({"running": {"startedAt": started_at}}), true, true)]}),
+    );
+    [pending, running, ready]
+}
+
+/// The simulated kubelet's pod status writes, in process: `pods` pods created, then three merge
+/// patches of `pods/status` each (as `LocalClient::merge_patch` with the kubelet's manager).
+async fn status_patches(pods: usize) {
+    let server = ApiServer::new(
+        Storage::new(Store::memory()),
+        Arc::new(ManualClock::at_default_epoch()),
+        1,
+        ApiServerConfig::default(),
+    );
+    server.bootstrap().await.expect("bootstrap");
+    let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
+    let controller =
+        kubetwin_apiserver::local::LocalClient::new(Arc::clone(&server), "kube-controller-manager");
+    let kubelet = kubetwin_apiserver::local::LocalClient::new(server, "kubelet");
+    for i in 0..pods {
+        controller
+            .create(info, Some("default"), replica_pod(&format!("web-{i}")))
+            .await
+            .expect("create");
+    }
+    let statuses = kubelet_statuses("2025-01-01T00:00:03Z", "2025-01-01T00:00:08Z");
+    let cpu_before = proc_stats::process_cpu_seconds();
+    let started = Instant::now();
+    for status in &statuses {
+        let patch = serde_json::json!({ "status": status });
+        for i in 0..pods {
+            kubelet
+                .merge_patch(info, Some("default"), &format!("web-{i}"), "status", &patch)
+                .await
+                .expect("status patch");
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = proc_stats::process_cpu_seconds() - cpu_before;
+    let patches = pods * statuses.len();
+    println!(
+        "{:<40} {patches:>7} patches in {secs:>6.2} s = {:>8.0} patches/s, {:>6.1} µs/patch ({cpu:.2} CPU s = {:.1} CPU µs/patch)",
+        "in-process pods/status merge patches",
+        patches as f64 / secs,
+        secs * 1e6 / patches as f64,
+        cpu * 1e6 / patches as f64,
+    );
+}
+
 async fn watch_fan_out(watchers: usize, events: usize) {
     let (client, handle) = start(Store::memory()).await;
     let api: Api<Pod> = Api::namespaced(client, "default");
@@ -275,6 +413,9 @@ async fn main() {
         |name: &str| Store::open_redb(dir.path().join(name), RedbOptions::default()).expect("redb");
     if wanted("in-process") {
         in_process_creates(pods).await;
+    }
+    if wanted("status-patch") {
+        status_patches(pods).await;
     }
     if wanted("raw memory") {
         raw_creates_per_second(
