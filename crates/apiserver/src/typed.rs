@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use k8s_openapi::api::{
     apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch,
@@ -28,7 +28,9 @@ pub struct Decoded {
 }
 
 fn roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Decoded, String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    // Deserializing from a borrowed `Value` reports the same errors as `from_value` without
+    // cloning the whole tree first.
+    let typed = T::deserialize(value).map_err(|e| e.to_string())?;
     let typed_json = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     let mut unknown_fields = Vec::new();
     let object = prune_unknown(value, &typed_json, &mut String::new(), &mut unknown_fields);
@@ -100,54 +102,174 @@ fn is_empty_value(v: &Value) -> bool {
     }
 }
 
+/// The typed round trip of one kind.
+type Roundtrip = fn(&Value) -> Result<Decoded, String>;
+
+/// The round trip of (`group`, `kind`); `None` when we have no type for it.
+fn roundtrip_of(group: &str, kind: &str) -> Option<Roundtrip> {
+    Some(match (group, kind) {
+        ("", "Binding") => roundtrip::<core::Binding>,
+        ("", "ConfigMap") => roundtrip::<core::ConfigMap>,
+        ("", "Endpoints") => roundtrip::<core::Endpoints>,
+        ("", "Event") => roundtrip::<core::Event>,
+        ("", "LimitRange") => roundtrip::<core::LimitRange>,
+        ("", "Namespace") => roundtrip::<core::Namespace>,
+        ("", "Node") => roundtrip::<core::Node>,
+        ("", "PersistentVolumeClaim") => roundtrip::<core::PersistentVolumeClaim>,
+        ("", "PersistentVolume") => roundtrip::<core::PersistentVolume>,
+        ("", "Pod") => roundtrip::<core::Pod>,
+        ("", "ResourceQuota") => roundtrip::<core::ResourceQuota>,
+        ("", "Secret") => roundtrip::<core::Secret>,
+        ("", "ServiceAccount") => roundtrip::<core::ServiceAccount>,
+        ("", "Service") => roundtrip::<core::Service>,
+        ("apps", "ControllerRevision") => roundtrip::<apps::ControllerRevision>,
+        ("apps", "DaemonSet") => roundtrip::<apps::DaemonSet>,
+        ("apps", "Deployment") => roundtrip::<apps::Deployment>,
+        ("apps", "ReplicaSet") => roundtrip::<apps::ReplicaSet>,
+        ("apps", "StatefulSet") => roundtrip::<apps::StatefulSet>,
+        ("events.k8s.io", "Event") => roundtrip::<events::Event>,
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            roundtrip::<autoscaling::HorizontalPodAutoscaler>
+        }
+        ("autoscaling", "Scale") => roundtrip::<k8s_openapi::api::autoscaling::v1::Scale>,
+        ("batch", "CronJob") => roundtrip::<batch::CronJob>,
+        ("batch", "Job") => roundtrip::<batch::Job>,
+        ("coordination.k8s.io", "Lease") => roundtrip::<coordination::Lease>,
+        ("discovery.k8s.io", "EndpointSlice") => roundtrip::<discovery::EndpointSlice>,
+        ("networking.k8s.io", "IngressClass") => roundtrip::<networking::IngressClass>,
+        ("networking.k8s.io", "Ingress") => roundtrip::<networking::Ingress>,
+        ("networking.k8s.io", "NetworkPolicy") => roundtrip::<networking::NetworkPolicy>,
+        ("policy", "PodDisruptionBudget") => roundtrip::<policy::PodDisruptionBudget>,
+        ("policy", "Eviction") => roundtrip::<policy::Eviction>,
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            roundtrip::<rbac::ClusterRoleBinding>
+        }
+        ("rbac.authorization.k8s.io", "ClusterRole") => roundtrip::<rbac::ClusterRole>,
+        ("rbac.authorization.k8s.io", "RoleBinding") => roundtrip::<rbac::RoleBinding>,
+        ("rbac.authorization.k8s.io", "Role") => roundtrip::<rbac::Role>,
+        ("storage.k8s.io", "CSIDriver") => roundtrip::<storage::CSIDriver>,
+        ("storage.k8s.io", "CSINode") => roundtrip::<storage::CSINode>,
+        ("storage.k8s.io", "StorageClass") => roundtrip::<storage::StorageClass>,
+        ("scheduling.k8s.io", "PriorityClass") => roundtrip::<scheduling::PriorityClass>,
+        _ => return None,
+    })
+}
+
 /// Decodes `value` as the kind of (`group`, `kind`); `None` when we have no type for it (the
 /// value is then kept as sent).
 pub fn decode(group: &str, kind: &str, value: &Value) -> Option<Result<Decoded, String>> {
-    Some(match (group, kind) {
-        ("", "Binding") => roundtrip::<core::Binding>(value),
-        ("", "ConfigMap") => roundtrip::<core::ConfigMap>(value),
-        ("", "Endpoints") => roundtrip::<core::Endpoints>(value),
-        ("", "Event") => roundtrip::<core::Event>(value),
-        ("", "LimitRange") => roundtrip::<core::LimitRange>(value),
-        ("", "Namespace") => roundtrip::<core::Namespace>(value),
-        ("", "Node") => roundtrip::<core::Node>(value),
-        ("", "PersistentVolumeClaim") => roundtrip::<core::PersistentVolumeClaim>(value),
-        ("", "PersistentVolume") => roundtrip::<core::PersistentVolume>(value),
-        ("", "Pod") => roundtrip::<core::Pod>(value),
-        ("", "ResourceQuota") => roundtrip::<core::ResourceQuota>(value),
-        ("", "Secret") => roundtrip::<core::Secret>(value),
-        ("", "ServiceAccount") => roundtrip::<core::ServiceAccount>(value),
-        ("", "Service") => roundtrip::<core::Service>(value),
-        ("apps", "ControllerRevision") => roundtrip::<apps::ControllerRevision>(value),
-        ("apps", "DaemonSet") => roundtrip::<apps::DaemonSet>(value),
-        ("apps", "Deployment") => roundtrip::<apps::Deployment>(value),
-        ("apps", "ReplicaSet") => roundtrip::<apps::ReplicaSet>(value),
-        ("apps", "StatefulSet") => roundtrip::<apps::StatefulSet>(value),
-        ("events.k8s.io", "Event") => roundtrip::<events::Event>(value),
-        ("autoscaling", "HorizontalPodAutoscaler") => {
-            roundtrip::<autoscaling::HorizontalPodAutoscaler>(value)
+    roundtrip_of(group, kind).map(|roundtrip| roundtrip(value))
+}
+
+/// Where an update changed its object, as [`decode_update`] finds it.
+enum Change {
+    /// The top-level field changed as a whole (added, or not an object on both sides).
+    Whole(String),
+    /// Some fields of a top-level object changed; the others are as stored.
+    Within(String, Vec<String>),
+}
+
+/// Decodes an update's `desired` object through the type of (`group`, `kind`), given the
+/// `current` object it replaces; kept as sent when we have no type for it.
+///
+/// The stored object already went through the round trip when it was written, so only what the
+/// update changed (top-level fields, and the fields of top-level objects, compared with
+/// `current`) is decoded, inside an `{apiVersion, kind, …}` skeleton; the rest is kept as
+/// stored. The outcome (the object kept, the unknown fields in order, the first type error) is
+/// that of decoding `desired` whole, because each field of the `k8s-openapi` types decodes on
+/// its own, in key order, and absent fields take their defaults.
+pub fn decode_update(
+    group: &str,
+    kind: &str,
+    current: &Value,
+    desired: Value,
+) -> Result<Decoded, String> {
+    match roundtrip_of(group, kind) {
+        Some(roundtrip) => decode_changes(roundtrip, current, desired),
+        None => Ok(Decoded {
+            object: desired,
+            unknown_fields: Vec::new(),
+        }),
+    }
+}
+
+fn decode_changes(
+    roundtrip: Roundtrip,
+    current: &Value,
+    desired: Value,
+) -> Result<Decoded, String> {
+    let (mut desired, current) = match (desired, current.as_object()) {
+        (Value::Object(desired), Some(current)) => (desired, current),
+        (desired, _) => return roundtrip(&desired),
+    };
+    // The changed values move into the skeleton (no clone) and come back pruned.
+    let mut skeleton = Map::new();
+    let mut changes = Vec::new();
+    for (key, value) in desired.iter_mut() {
+        if key == "apiVersion" || key == "kind" {
+            skeleton.insert(key.clone(), value.clone());
+            continue;
         }
-        ("autoscaling", "Scale") => roundtrip::<k8s_openapi::api::autoscaling::v1::Scale>(value),
-        ("batch", "CronJob") => roundtrip::<batch::CronJob>(value),
-        ("batch", "Job") => roundtrip::<batch::Job>(value),
-        ("coordination.k8s.io", "Lease") => roundtrip::<coordination::Lease>(value),
-        ("discovery.k8s.io", "EndpointSlice") => roundtrip::<discovery::EndpointSlice>(value),
-        ("networking.k8s.io", "IngressClass") => roundtrip::<networking::IngressClass>(value),
-        ("networking.k8s.io", "Ingress") => roundtrip::<networking::Ingress>(value),
-        ("networking.k8s.io", "NetworkPolicy") => roundtrip::<networking::NetworkPolicy>(value),
-        ("policy", "PodDisruptionBudget") => roundtrip::<policy::PodDisruptionBudget>(value),
-        ("policy", "Eviction") => roundtrip::<policy::Eviction>(value),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
-            roundtrip::<rbac::ClusterRoleBinding>(value)
+        match (current.get(key), value) {
+            (Some(Value::Object(old)), Value::Object(new)) => {
+                let mut inner = Map::new();
+                for (field, field_value) in new.iter_mut() {
+                    if old.get(field) != Some(&*field_value) {
+                        inner.insert(field.clone(), std::mem::take(field_value));
+                    }
+                }
+                // Fields only removed: what is left is as stored.
+                if !inner.is_empty() {
+                    changes.push(Change::Within(key.clone(), inner.keys().cloned().collect()));
+                    skeleton.insert(key.clone(), Value::Object(inner));
+                }
+            }
+            (old, value) => {
+                if old != Some(&*value) {
+                    changes.push(Change::Whole(key.clone()));
+                    skeleton.insert(key.clone(), std::mem::take(value));
+                }
+            }
         }
-        ("rbac.authorization.k8s.io", "ClusterRole") => roundtrip::<rbac::ClusterRole>(value),
-        ("rbac.authorization.k8s.io", "RoleBinding") => roundtrip::<rbac::RoleBinding>(value),
-        ("rbac.authorization.k8s.io", "Role") => roundtrip::<rbac::Role>(value),
-        ("storage.k8s.io", "CSIDriver") => roundtrip::<storage::CSIDriver>(value),
-        ("storage.k8s.io", "CSINode") => roundtrip::<storage::CSINode>(value),
-        ("storage.k8s.io", "StorageClass") => roundtrip::<storage::StorageClass>(value),
-        ("scheduling.k8s.io", "PriorityClass") => roundtrip::<scheduling::PriorityClass>(value),
-        _ => return None,
+    }
+    let decoded = roundtrip(&Value::Object(skeleton))?;
+    let Value::Object(mut pruned) = decoded.object else {
+        return Err("the typed round trip did not return an object".into());
+    };
+    for change in changes {
+        match change {
+            Change::Whole(key) => match pruned.remove(&key) {
+                Some(kept) => {
+                    desired.insert(key, kept);
+                }
+                None => {
+                    desired.remove(&key);
+                }
+            },
+            Change::Within(key, fields) => {
+                let kept = pruned.get_mut(&key).and_then(Value::as_object_mut);
+                let target = desired.get_mut(&key).and_then(Value::as_object_mut);
+                let (Some(kept), Some(target)) = (kept, target) else {
+                    // The whole field is unknown to the type: dropped, as a whole decode does.
+                    desired.remove(&key);
+                    continue;
+                };
+                for field in fields {
+                    match kept.remove(&field) {
+                        Some(value) => {
+                            target.insert(field, value);
+                        }
+                        None => {
+                            target.remove(&field);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Decoded {
+        object: Value::Object(desired),
+        unknown_fields: decoded.unknown_fields,
     })
 }
 
@@ -193,5 +315,193 @@ mod tests {
             decoded.unknown_fields,
             vec!["spec.containers[0].imagePullPolicyy".to_string()]
         );
+    }
+
+    /// A pod as stored: it went through the round trip already (no unknown fields).
+    fn stored_pod() -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default", "uid": "u-1", "resourceVersion": "7",
+                "labels": {"app": "web"},
+                "managedFields": [{"manager": "kubelet", "operation": "Update", "apiVersion": "v1",
+                    "time": "2025-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:status": {"f:phase": {}}}, "subresource": "status"}]},
+            "spec": {"nodeName": "n1", "restartPolicy": "Always",
+                "containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "1"}}}]},
+            "status": {"phase": "Pending", "qosClass": "Burstable",
+                "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                    "lastTransitionTime": "2025-01-01T00:00:00Z"}]}})
+    }
+
+    /// `decode_update` and a whole `decode` of the same object agree on everything.
+    fn assert_same_as_whole_decode(name: &str, current: &Value, desired: &Value) {
+        let whole = decode("", "Pod", desired).expect("known kind");
+        let partial = decode_update("", "Pod", current, desired.clone());
+        match (whole, partial) {
+            (Ok(w), Ok(p)) => {
+                assert_eq!(w.object, p.object, "{name}: object");
+                assert_eq!(w.unknown_fields, p.unknown_fields, "{name}: unknown fields");
+            }
+            (Err(w), Err(p)) => assert_eq!(w, p, "{name}: error"),
+            (w, p) => panic!("{name}: whole {w:?} but partial {p:?}"),
+        }
+    }
+
+    /// Updates of a stored pod: what changes goes through the type, the rest stays as stored,
+    /// and the outcome is that of decoding the whole object. Cases after the unknown-field and
+    /// type-error cases of `test/integration/apiserver/field_validation_test.go`
+    /// (`testFieldValidationPut`, `testFieldValidationPatchTyped`, `testFieldValidationSMP`),
+    /// moved to the fields a kubelet's status write and a PUT touch.
+    #[test]
+    fn update_decodes_like_a_whole_decode() {
+        type Edit = fn(&mut Value);
+        let cases: &[(&str, Edit)] = &[
+            ("no change", |_| {}),
+            ("status phase", |o| o["status"]["phase"] = json!("Running")),
+            ("status unknown field", |o| o["status"]["bogus"] = json!(1)),
+            ("status nested unknown field", |o| {
+                o["status"]["conditions"][0]["bogus"] = json!("x")
+            }),
+            ("status type error", |o| o["status"]["phase"] = json!(3)),
+            ("status replaced by a string", |o| o["status"] = json!("x")),
+            ("status removed", |o| {
+                o.as_object_mut().map(|m| m.remove("status"));
+            }),
+            ("status field removed", |o| {
+                o["status"].as_object_mut().map(|m| m.remove("qosClass"));
+            }),
+            ("spec and status", |o| {
+                o["spec"]["nodeName"] = json!("n2");
+                o["status"]["phase"] = json!("Running");
+                o["status"]["podIP"] = json!("10.0.0.1");
+            }),
+            ("spec unknown and status unknown", |o| {
+                o["spec"]["unknown1"] = json!("val1");
+                o["spec"]["containers"][0]["unknownNested"] = json!("val1");
+                o["status"]["unknownDupe"] = json!("x");
+            }),
+            ("two type errors: the first in key order wins", |o| {
+                o["status"]["phase"] = json!(3);
+                o["spec"]["restartPolicy"] = json!(false);
+            }),
+            ("unknown top-level field", |o| {
+                o["extra"] = json!({"deep": true})
+            }),
+            ("empty unknown field kept", |o| {
+                o["status"]["bogus"] = json!({})
+            }),
+            ("metadata labels and unknown", |o| {
+                o["metadata"]["labels"]["tier"] = json!("x");
+                o["metadata"]["bogus"] = json!(1);
+            }),
+            ("metadata type error", |o| {
+                o["metadata"]["labels"] = json!(["x"])
+            }),
+            ("wrong kind", |o| o["kind"] = json!("Node")),
+            ("spec emptied", |o| o["spec"] = json!({})),
+        ];
+        let current = stored_pod();
+        for (name, edit) in cases {
+            let mut desired = current.clone();
+            edit(&mut desired);
+            assert_same_as_whole_decode(name, &current, &desired);
+        }
+        // Not an object at all.
+        assert_same_as_whole_decode("array", &current, &json!([1]));
+        assert_same_as_whole_decode("from a non-object", &json!(1), &current);
+    }
+
+    #[test]
+    fn update_keeps_unchanged_parts_as_stored() {
+        let current = stored_pod();
+        let mut desired = current.clone();
+        desired["status"]["phase"] = json!("Running");
+        desired["status"]["bogus"] = json!(1);
+        let decoded = decode_update("", "Pod", &current, desired).expect("decodes");
+        assert_eq!(decoded.unknown_fields, vec!["status.bogus".to_string()]);
+        assert_eq!(decoded.object["status"]["phase"], "Running");
+        assert_eq!(decoded.object["metadata"], current["metadata"]);
+        assert_eq!(decoded.object["spec"], current["spec"]);
+        // A kind without a type is kept as sent.
+        let custom = json!({"apiVersion": "x/v1", "kind": "Thing", "spec": {"any": 1}});
+        let kept = decode_update("x", "Thing", &json!({}), custom.clone()).expect("kept");
+        assert_eq!(kept.object, custom);
+        assert!(kept.unknown_fields.is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Values a field may take: known shapes, wrong types, nested unknowns.
+        fn any_value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i32>().prop_map(|n| json!(n)),
+                "[a-z]{0,6}".prop_map(Value::String),
+                Just(json!({})),
+                Just(json!([])),
+                Just(json!({"bogus": 1})),
+                Just(json!([{"type": "Ready", "status": "True", "x": 1}])),
+                Just(json!({"requests": {"cpu": "1"}})),
+            ]
+        }
+
+        /// Paths an edit may write to (known and unknown, at every depth we split on).
+        const PATHS: &[&[&str]] = &[
+            &["status"],
+            &["status", "phase"],
+            &["status", "conditions"],
+            &["status", "bogus"],
+            &["status", "hostIP"],
+            &["spec"],
+            &["spec", "nodeName"],
+            &["spec", "containers"],
+            &["spec", "priority"],
+            &["spec", "unknown1"],
+            &["metadata", "labels"],
+            &["metadata", "bogus"],
+            &["metadata", "generation"],
+            &["extra"],
+        ];
+
+        fn set_path(obj: &mut Value, path: &[&str], value: Value) {
+            let mut node = obj;
+            for (i, key) in path.iter().enumerate() {
+                if !node.is_object() {
+                    *node = json!({});
+                }
+                let Some(map) = node.as_object_mut() else {
+                    return;
+                };
+                if i + 1 == path.len() {
+                    if value.is_null() {
+                        map.remove(*key);
+                    } else {
+                        map.insert((*key).to_string(), value);
+                    }
+                    return;
+                }
+                node = map.entry((*key).to_string()).or_insert_with(|| json!({}));
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever an update writes, deciding on the changed parts only gives the whole
+            /// decode's outcome (object, unknown fields in order, first error).
+            #[test]
+            fn partial_decode_equals_whole_decode(
+                edits in proptest::collection::vec((0..PATHS.len(), any_value()), 0..5)
+            ) {
+                let current = stored_pod();
+                let mut desired = current.clone();
+                for (path, value) in edits {
+                    set_path(&mut desired, PATHS[path], value);
+                }
+                assert_same_as_whole_decode("generated", &current, &desired);
+            }
+        }
     }
 }

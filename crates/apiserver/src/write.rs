@@ -217,6 +217,33 @@ impl ApiServer {
         let Some(decoded) = typed::decode(info.group, info.kind, &obj) else {
             return Ok(obj);
         };
+        Self::check_decoded(info, decoded, opts, warnings)
+    }
+
+    /// [`Self::decode_typed`] for an update of `current`: only what changed goes through the
+    /// type (the stored object went through it when it was written), with the same outcome.
+    fn decode_typed_update(
+        &self,
+        info: &ResourceInfo,
+        current: &Value,
+        obj: Value,
+        opts: &WriteOptions,
+        warnings: &mut Vec<String>,
+    ) -> Result<Value, ApiError> {
+        let decoded = typed::decode_update(info.group, info.kind, current, obj);
+        Self::check_decoded(info, decoded, opts, warnings)
+    }
+
+    /// The outcome of a typed decode as upstream's strict decoding reports it: a type error is a
+    /// 400 naming the kind; unknown fields are a 400 under Strict, warnings under Warn.
+    /// Upstream: `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go`
+    /// (`fieldValidation`), `apimachinery/pkg/runtime/serializer/json/json.go` (strict errors).
+    fn check_decoded(
+        info: &ResourceInfo,
+        decoded: Result<typed::Decoded, String>,
+        opts: &WriteOptions,
+        warnings: &mut Vec<String>,
+    ) -> Result<Value, ApiError> {
         let decoded = decoded.map_err(|e| {
             ApiError::bad_request(format!(
                 "{} in version \"{}\" cannot be handled as a {}: {e}",
@@ -583,7 +610,7 @@ impl ApiServer {
             let (current, current_rev) = self.read(info, namespace, name)?;
             let mut desired = mutate(&current)?;
             self.check_kind(info, &mut desired)?;
-            let desired = self.decode_typed(info, desired, opts, &mut warnings)?;
+            let desired = self.decode_typed_update(info, &current, desired, opts, &mut warnings)?;
             // A resourceVersion in the new object is a precondition.
             let pinned = object::meta_str(&desired, "resourceVersion").to_string();
             if !pinned.is_empty() && pinned != current_rev.to_string() {
