@@ -6,6 +6,8 @@
 //! `pkg/registry/core/rest/storage_core.go` / `pkg/registry/events/rest/storage_events.go`
 //! (both groups over the one `events` storage).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::registry::ResourceInfo;
@@ -56,6 +58,14 @@ pub fn to_view(info: &ResourceInfo, stored: Value) -> Value {
         return stored;
     }
     rename(stored, EVENT_FIELDS.iter().copied(), "events.k8s.io/v1")
+}
+
+/// [`to_view`] of a shared object: the same object unless `info` renames fields.
+pub fn to_view_shared(info: &ResourceInfo, stored: Arc<Value>) -> Arc<Value> {
+    if !is_events_v1(info) {
+        return stored;
+    }
+    Arc::new(to_view(info, Value::clone(&stored)))
 }
 
 /// An object as `info` serves it, in its stored form.

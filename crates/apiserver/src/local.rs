@@ -309,4 +309,90 @@ mod tests {
         let got: ConfigMap = client.get_typed(Some("default"), "c").expect("get");
         assert_eq!(got.data.expect("data")["k"], "v");
     }
+
+    /// Watches share one decoded object per change; an object that stops matching a label
+    /// selector is reported DELETED with its old content at the change's revision (upstream
+    /// `cache_watcher.go`, `convertToWatchEvent`), and a deleted one with its last content at
+    /// the delete's revision.
+    #[tokio::test]
+    async fn watches_share_objects_and_report_selector_exits_with_the_old_object() {
+        let server = ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(ManualClock::at_default_epoch()),
+            1,
+            ApiServerConfig::default(),
+        );
+        server.bootstrap().await.expect("bootstrap");
+        let client = LocalClient::new(server, "test-controller");
+        let cms = resource_of::<ConfigMap>().expect("configmaps");
+        let from = client
+            .list(cms, Some("default"), None, None)
+            .expect("list")
+            .resource_version;
+        let mut all = client
+            .watch(cms, Some("default"), from, None, None)
+            .expect("watch");
+        let mut other = client
+            .watch(cms, Some("default"), from, None, None)
+            .expect("watch");
+        let mut selected = client
+            .watch(cms, Some("default"), from, Some("team=a"), None)
+            .expect("watch");
+        let created = client
+            .create(
+                cms,
+                Some("default"),
+                serde_json::json!({"metadata": {"name": "c", "namespace": "default",
+                    "labels": {"team": "a"}}, "data": {"k": "v"}}),
+            )
+            .await
+            .expect("create");
+        let relabeled = client
+            .merge_patch(
+                cms,
+                Some("default"),
+                "c",
+                "",
+                &serde_json::json!({"metadata": {"labels": {"team": "b"}}}),
+            )
+            .await
+            .expect("patch");
+        client
+            .delete(cms, Some("default"), "c", &DeleteOptions::default())
+            .await
+            .expect("delete");
+        let rv = |v: &Value| {
+            v["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+
+        let (a, b) = (all.recv().await.expect("a"), other.recv().await.expect("b"));
+        assert_eq!(a.event_type, "ADDED");
+        assert!(
+            Arc::ptr_eq(&a.object, &b.object),
+            "one decoded object per change"
+        );
+        assert_eq!(rv(&a.object), rv(&created));
+
+        let added = selected.recv().await.expect("added");
+        assert_eq!(added.event_type, "ADDED");
+        let left = selected.recv().await.expect("left");
+        assert_eq!(left.event_type, "DELETED");
+        assert_eq!(left.object["metadata"]["labels"]["team"], "a");
+        assert_eq!(rv(&left.object), rv(&relabeled));
+
+        let modified = all.recv().await.expect("modified");
+        assert_eq!(modified.event_type, "MODIFIED");
+        let deleted = all.recv().await.expect("deleted");
+        assert_eq!(deleted.event_type, "DELETED");
+        assert_eq!(deleted.object["metadata"]["labels"]["team"], "b");
+        let delete_rv: i64 = rv(&deleted.object).parse().expect("rv");
+        assert!(delete_rv > rv(&relabeled).parse::<i64>().expect("rv"));
+        assert!(
+            selected.try_recv().is_err(),
+            "nothing more for the selector"
+        );
+    }
 }

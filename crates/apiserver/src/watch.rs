@@ -29,12 +29,19 @@ pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
 pub struct WatchEvent {
     /// The event type as on the wire.
     pub event_type: &'static str,
-    /// The object (a `Status` for `ERROR`, a bare object with a resourceVersion for `BOOKMARK`).
-    pub object: Value,
+    /// The object (a `Status` for `ERROR`, a bare object with a resourceVersion for `BOOKMARK`),
+    /// shared between the watches that deliver the same change: decode it into a type with
+    /// `K::deserialize(&*event.object)`.
+    pub object: Arc<Value>,
 }
 
 impl WatchEvent {
-    fn new(event_type: &'static str, object: Value) -> Self {
+    /// An event carrying `object`.
+    pub fn new(event_type: &'static str, object: Value) -> Self {
+        Self::shared(event_type, Arc::new(object))
+    }
+
+    fn shared(event_type: &'static str, object: Arc<Value>) -> Self {
         Self { event_type, object }
     }
 
@@ -46,7 +53,7 @@ impl WatchEvent {
                 *first = false;
                 rendered
             }
-            _ => self.object.clone(),
+            _ => Value::clone(&self.object),
         };
         line(self.event_type, object)
     }
@@ -181,31 +188,33 @@ impl ApiServer {
                             }
                         };
                         last_rev = event.revision;
-                        let event = crate::storage::ObjectEvent {
-                            revision: event.revision,
-                            object: event.object.map(|o| crate::convert::to_view(info, o)),
-                            previous: event.previous.map(|p| crate::convert::to_view(info, p)),
-                            had_previous: event.had_previous,
-                        };
+                        let view = |o: Arc<Value>| crate::convert::to_view_shared(info, o);
+                        let object = event.object.map(view);
+                        let previous = event.previous.map(view);
                         let (was, is) = if selective {
                             (
-                                event.previous.as_ref().is_some_and(|p| opts.matches(p)),
-                                event.object.as_ref().is_some_and(|o| opts.matches(o)),
+                                previous.as_deref().is_some_and(|p| opts.matches(p)),
+                                object.as_deref().is_some_and(|o| opts.matches(o)),
                             )
                         } else {
-                            (event.had_previous, event.object.is_some())
+                            (event.had_previous, object.is_some())
                         };
-                        let (kind, obj) = match (was, is, event.object, event.previous) {
+                        let (kind, obj) = match (was, is, object, previous) {
                             (false, true, Some(o), _) => ("ADDED", o),
                             (true, true, Some(o), _) => ("MODIFIED", o),
-                            (true, false, Some(o), _) => ("DELETED", o),
-                            (true, false, None, Some(mut p)) => {
-                                object::set_resource_version(&mut p, event.revision);
-                                ("DELETED", p)
+                            // The object stopped matching the selectors: upstream reports the
+                            // old object at the change's revision (`cache_watcher.go`,
+                            // `convertToWatchEvent`).
+                            (true, false, Some(_), Some(p)) => {
+                                let mut old = Value::clone(&p);
+                                object::set_resource_version(&mut old, event.revision);
+                                ("DELETED", Arc::new(old))
                             }
+                            // Deleted: the old object, already at the delete's revision.
+                            (true, false, None, Some(p)) => ("DELETED", p),
                             _ => continue,
                         };
-                        if tx.send(WatchEvent::new(kind, obj)).await.is_err() {
+                        if tx.send(WatchEvent::shared(kind, obj)).await.is_err() {
                             return;
                         }
                     }

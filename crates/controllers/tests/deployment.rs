@@ -146,7 +146,7 @@ async fn deployment_rolls_out_updates_within_bounds_and_rolls_back() {
             if e.event_type == "DELETED" {
                 live.remove(&name);
             } else {
-                live.insert(name, e.object.clone());
+                live.insert(name, Value::clone(&e.object));
             }
             let total = live
                 .values()

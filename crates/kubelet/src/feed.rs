@@ -55,10 +55,7 @@ impl PodFeed {
         let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                             "reason": "Expired", "code": 410, "message": "pod feed restarted"});
         for tx in self.lock().values() {
-            let _ = tx.send(WatchEvent {
-                event_type: "ERROR",
-                object: status.clone(),
-            });
+            let _ = tx.send(WatchEvent::new("ERROR", status.clone()));
         }
     }
 

@@ -26,6 +26,7 @@ use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_core::clock::{Clock, format_micro_time, format_time};
 use kubetwin_runtime::SimTime;
 use kubetwin_scheduler::types::{NodeData, NodeInfo, PodInfo};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -312,8 +313,8 @@ struct PendingEvent {
 
 #[derive(Debug)]
 struct PodEntry {
-    /// The latest API object seen.
-    object: Value,
+    /// The latest API object seen (shared with the watch that delivered it).
+    object: Arc<Value>,
     sim: Option<PodSim>,
     /// The status last written by this kubelet.
     last_written: Option<Value>,
@@ -725,7 +726,7 @@ impl Runner {
             self.forget(&uid);
         }
         for item in items {
-            self.on_pod(item);
+            self.on_pod(Arc::new(item));
         }
         if self.feed.is_some() {
             self.min_rv = listed.resource_version;
@@ -794,13 +795,13 @@ impl Runner {
         }
     }
 
-    fn on_pod(&mut self, object: Value) {
+    fn on_pod(&mut self, object: Arc<Value>) {
         let uid = uid_of(&object);
         if uid.is_empty() || object["spec"]["nodeName"] != self.node_name.as_str() {
             return;
         }
         let now = self.now();
-        let typed: Pod = match serde_json::from_value(object.clone()) {
+        let typed: Pod = match Pod::deserialize(&*object) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(node = %self.node_name, error = %e, "kubelet: unreadable pod");
@@ -1083,8 +1084,8 @@ impl Runner {
             let object = self
                 .pods
                 .get(uid)
-                .map(|e| e.object.clone())
-                .unwrap_or(Value::Null);
+                .map(|e| Arc::clone(&e.object))
+                .unwrap_or_default();
             for e in events {
                 self.record_pod_event(&object, e.type_, &e.reason, e.message, e.field_path, now)
                     .await;

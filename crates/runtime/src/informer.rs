@@ -393,13 +393,14 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
         }
     }
 
-    fn decode(value: Value) -> Option<(String, Arc<K>)> {
+    fn decode(value: &Value) -> Option<(String, Arc<K>)> {
         let meta = value.get("metadata")?;
         let key = key_of(
             meta.get("namespace").and_then(Value::as_str),
             meta.get("name").and_then(Value::as_str).unwrap_or(""),
         );
-        match serde_json::from_value::<K>(value) {
+        // From the shared value: watch events are decoded once for every watch of the server.
+        match K::deserialize(value) {
             Ok(obj) => Some((key, Arc::new(obj))),
             Err(e) => {
                 tracing::warn!(%key, error = %e, "informer: cannot decode object");
@@ -412,7 +413,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
     fn replace(&self, items: Vec<Value>) {
         let mut fresh: BTreeMap<String, Arc<K>> = BTreeMap::new();
         for item in items {
-            if let Some((key, obj)) = Self::decode(item) {
+            if let Some((key, obj)) = Self::decode(&item) {
                 fresh.insert(key, obj);
             }
         }
@@ -436,7 +437,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
         }
     }
 
-    fn apply(&self, event_type: &str, object: Value) {
+    fn apply(&self, event_type: &str, object: &Value) {
         let Some((key, obj)) = Self::decode(object) else {
             return;
         };
@@ -516,7 +517,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
                     }
                     match event.event_type {
                         "ADDED" | "MODIFIED" | "DELETED" => {
-                            self.apply(event.event_type, event.object);
+                            self.apply(event.event_type, &event.object);
                         }
                         "ERROR" => {
                             tracing::debug!(

@@ -31,6 +31,7 @@ use kubetwin_scheduler::queue::{QueueLocation, SchedulingQueue};
 use kubetwin_scheduler::schedule::{CycleOutcome, Scheduler};
 use kubetwin_scheduler::status::Code;
 use kubetwin_scheduler::types::{NodeData, PodInfo};
+use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc::Receiver;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -160,7 +161,7 @@ impl SchedulerDriver {
     }
 
     fn on_node(&mut self, event: WatchEvent) {
-        let Ok(node) = serde_json::from_value::<Node>(event.object) else {
+        let Ok(node) = Node::deserialize(&*event.object) else {
             return;
         };
         let name = node.metadata.name.clone().unwrap_or_default();
@@ -197,7 +198,7 @@ impl SchedulerDriver {
     }
 
     fn on_pod(&mut self, event: WatchEvent) {
-        let Ok(pod) = serde_json::from_value::<Pod>(event.object) else {
+        let Ok(pod) = Pod::deserialize(&*event.object) else {
             return;
         };
         let key = pod_key(&pod);
