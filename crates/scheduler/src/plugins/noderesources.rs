@@ -180,9 +180,51 @@ fn for_each_insufficient(
 struct AllocationScorer {
     use_requested: bool,
     resources: Vec<ResourceSpec>,
+    /// Per resource, what its name denotes (decided once, not per node).
+    kinds: Vec<ScoredResource>,
+}
+
+/// What a scored resource's name denotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScoredResource {
+    Cpu,
+    Memory,
+    EphemeralStorage,
+    /// Any other resource; `scalar`: `IsScalarResourceName`.
+    Other {
+        scalar: bool,
+    },
+}
+
+impl ScoredResource {
+    fn of(name: &str) -> Self {
+        match name {
+            CPU => Self::Cpu,
+            MEMORY => Self::Memory,
+            EPHEMERAL_STORAGE => Self::EphemeralStorage,
+            other => Self::Other {
+                scalar: is_scalar_resource_name(other),
+            },
+        }
+    }
+
+    fn is_scalar(self) -> bool {
+        matches!(self, Self::Other { scalar: true })
+    }
 }
 
 impl AllocationScorer {
+    fn new(use_requested: bool, resources: Vec<ResourceSpec>) -> Self {
+        Self {
+            use_requested,
+            kinds: resources
+                .iter()
+                .map(|r| ScoredResource::of(&r.name))
+                .collect(),
+            resources,
+        }
+    }
+
     fn pod_requests(&self, pod: &PodInfo) -> Result<Vec<i64>, Status> {
         self.resources
             .iter()
@@ -193,26 +235,30 @@ impl AllocationScorer {
             .collect()
     }
 
-    /// (allocatable, requested) of one resource on the node (`calculateResourceAllocatableRequest`).
-    fn alloc_and_request(&self, node: &NodeInfo, name: &str, pod_request: i64) -> (i64, i64) {
+    /// (allocatable, requested) of scored resource `i` on the node
+    /// (`calculateResourceAllocatableRequest`).
+    fn alloc_and_request(&self, node: &NodeInfo, i: usize, pod_request: i64) -> (i64, i64) {
+        let (Some(spec), Some(&kind)) = (self.resources.get(i), self.kinds.get(i)) else {
+            return (0, 0);
+        };
         let requested = if self.use_requested {
             &node.requested
         } else {
             &node.non_zero_requested
         };
-        if pod_request == 0 && is_scalar_resource_name(name) {
+        if pod_request == 0 && kind.is_scalar() {
             return (0, 0);
         }
         let alloc = node.allocatable();
-        match name {
-            CPU => (alloc.milli_cpu, requested.milli_cpu + pod_request),
-            MEMORY => (alloc.memory, requested.memory + pod_request),
-            EPHEMERAL_STORAGE => (
+        match kind {
+            ScoredResource::Cpu => (alloc.milli_cpu, requested.milli_cpu + pod_request),
+            ScoredResource::Memory => (alloc.memory, requested.memory + pod_request),
+            ScoredResource::EphemeralStorage => (
                 alloc.ephemeral_storage,
                 node.requested.ephemeral_storage + pod_request,
             ),
-            other => match alloc.scalar.get(other) {
-                Some(&a) => (a, node.requested.scalar(other) + pod_request),
+            ScoredResource::Other { .. } => match alloc.scalar.get(&spec.name) {
+                Some(&a) => (a, node.requested.scalar(&spec.name) + pod_request),
                 None => (0, 0),
             },
         }
@@ -234,9 +280,8 @@ impl AllocationScorer {
         requested: &mut [i64],
         allocatable: &mut [i64],
     ) {
-        for (i, r) in self.resources.iter().enumerate() {
-            let (a, q) =
-                self.alloc_and_request(node, &r.name, pod_requests.get(i).copied().unwrap_or(0));
+        for i in 0..self.resources.len() {
+            let (a, q) = self.alloc_and_request(node, i, pod_requests.get(i).copied().unwrap_or(0));
             if a == 0 {
                 continue;
             }
@@ -335,7 +380,10 @@ pub fn requested_to_capacity_ratio_score(
 
 /// The BalancedAllocation score (`balancedResourceScorer`).
 pub fn balanced_resource_score(requested: &[i64], allocatable: &[i64]) -> i64 {
-    let mut fractions: Vec<f64> = Vec::new();
+    // The fractions stay on the stack for the usual few resources (this runs per node).
+    let mut inline = [0.0_f64; MAX_SCORED];
+    let mut spilled: Vec<f64> = Vec::new();
+    let mut len = 0;
     let mut total = 0.0_f64;
     for (r, a) in requested.iter().zip(allocatable) {
         if *a == 0 {
@@ -343,8 +391,21 @@ pub fn balanced_resource_score(requested: &[i64], allocatable: &[i64]) -> i64 {
         }
         let f = (*r as f64 / *a as f64).min(1.0);
         total += f;
-        fractions.push(f);
+        if len < MAX_SCORED {
+            inline[len] = f;
+        } else {
+            if spilled.is_empty() {
+                spilled.extend_from_slice(&inline);
+            }
+            spilled.push(f);
+        }
+        len += 1;
     }
+    let fractions: &[f64] = if len <= MAX_SCORED {
+        &inline[..len]
+    } else {
+        &spilled
+    };
     let std = match fractions.len() {
         2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
         n if n > 2 => {
@@ -395,10 +456,7 @@ impl Fit {
             ignored_resources,
             ignored_resource_groups,
             strategy,
-            scorer: AllocationScorer {
-                use_requested: false,
-                resources,
-            },
+            scorer: AllocationScorer::new(false, resources),
         }
     }
 
@@ -565,10 +623,7 @@ impl BalancedAllocation {
     /// Builds the plugin for the given resources.
     pub fn new(resources: Vec<ResourceSpec>) -> Self {
         Self {
-            scorer: AllocationScorer {
-                use_requested: true,
-                resources,
-            },
+            scorer: AllocationScorer::new(true, resources),
         }
     }
 }

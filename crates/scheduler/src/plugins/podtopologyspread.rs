@@ -880,18 +880,17 @@ impl PreScorePlugin for PodTopologySpread {
                     .iter()
                     .all(|t| t.at(slot).is_some_and(|d| d.has_label))
         };
-        if !independent.is_empty() {
-            for slot in 0..snapshot.num_slots() {
-                if !has_all_keys(slot) {
+        for &i in &independent {
+            let Some(per_node) = pods_per_node[i].as_ref() else {
+                continue;
+            };
+            // Most nodes have no matching pod: test the count first.
+            for (slot, &n) in per_node.iter().enumerate() {
+                if n == 0 || !has_all_keys(slot) {
                     continue;
                 }
-                for &i in &independent {
-                    let (Some(per_node), Some(domain)) =
-                        (pods_per_node[i].as_ref(), tables[i].at(slot))
-                    else {
-                        continue;
-                    };
-                    counts[i].add(domain.id, per_node.get(slot).copied().unwrap_or(0));
+                if let Some(domain) = tables[i].at(slot) {
+                    counts[i].add(domain.id, n);
                 }
             }
         }

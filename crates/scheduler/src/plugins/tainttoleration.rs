@@ -115,6 +115,11 @@ impl ScorePlugin for TaintToleration {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Result<i64, Status> {
+        // Without taints the count is 0; the flag sits beside the node's sums, so most nodes
+        // are scored without reading the node object.
+        if !node.has_taints() {
+            return Ok(0);
+        }
         let computed;
         let tolerations = match state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) {
             Some(s) => &s.tolerations_prefer_no_schedule,
