@@ -241,6 +241,96 @@ fn multiple_constraints() {
     );
 }
 
+/// AddPod/RemovePod (preemption dry runs, nominated pods) move the counts Filter reads, as
+/// upstream's `updateWithPod` (filtering.go; cf. `TestPreFilterStateAddPod`): zone1 holds 2
+/// matching pods, zone2 none, maxSkew 1. Both the nodes' own `NodeInfo`s and copies of them
+/// (as dry runs use) are checked, on a zone constraint (counts by domain id) and a node
+/// constraint.
+#[test]
+fn add_and_remove_pod_move_filter_counts() {
+    let w = World::new(
+        four_nodes(),
+        existing(&[("p-a1", "node-a"), ("p-b1", "node-b")]),
+    );
+    let plugin = PodTopologySpread::default();
+    let h = w.handle();
+    let pod = PodInfo::new(spread_pod("foo", &[(1, "zone", "foo")]).obj()).expect("pod");
+    let mut state = CycleState::new();
+    let (_, s) = plugin.pre_filter(&h, &mut state, &pod);
+    assert!(s.is_success(), "{s}");
+    let node = |n: &str| w.snapshot.get(n).expect("node");
+    let copy = |n: &str| node(n).clone();
+    let verdicts = |state: &CycleState| -> Vec<Code> {
+        ["node-a", "node-x"]
+            .iter()
+            .flat_map(|n| {
+                [
+                    plugin.filter(&h, state, &pod, node(n)).code(),
+                    plugin.filter(&h, state, &pod, &copy(n)).code(),
+                ]
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&state), [U, U, S, S]);
+    let matching = |name: &str| {
+        PodInfo::new(make_pod(name).node("node-y").label("foo", "").obj()).expect("pod")
+    };
+    let y = node("node-y");
+    assert!(
+        plugin
+            .add_pod(&h, &mut state, &pod, &matching("n1"), y)
+            .is_success()
+    );
+    // zone1 2, zone2 1: zone1 is still 2 + 1 - 1 > 1 off.
+    assert_eq!(verdicts(&state), [U, U, S, S]);
+    assert!(
+        plugin
+            .add_pod(&h, &mut state, &pod, &matching("n2"), &copy("node-y"))
+            .is_success()
+    );
+    assert_eq!(verdicts(&state), [S, S, S, S]);
+    // A pod that does not match the selector changes nothing.
+    let other = PodInfo::new(make_pod("o").node("node-a").label("bar", "").obj()).expect("pod");
+    assert!(
+        plugin
+            .add_pod(&h, &mut state, &pod, &other, node("node-a"))
+            .is_success()
+    );
+    assert_eq!(verdicts(&state), [S, S, S, S]);
+    assert!(
+        plugin
+            .remove_pod(&h, &mut state, &pod, &matching("n2"), y)
+            .is_success()
+    );
+    assert_eq!(verdicts(&state), [U, U, S, S]);
+
+    // The same on a node constraint (its counts are looked up by value).
+    let pod = PodInfo::new(spread_pod("foo", &[(1, "node", "foo")]).obj()).expect("pod");
+    let mut state = CycleState::new();
+    let (_, s) = plugin.pre_filter(&h, &mut state, &pod);
+    assert!(s.is_success(), "{s}");
+    // node-a 1, node-b 1, node-x 0, node-y 0.
+    assert_eq!(verdicts(&state), [U, U, S, S]);
+    let x = node("node-x");
+    assert!(
+        plugin
+            .add_pod(&h, &mut state, &pod, &matching("n1"), x)
+            .is_success()
+    );
+    assert!(
+        plugin
+            .add_pod(&h, &mut state, &pod, &matching("n2"), y)
+            .is_success()
+    );
+    assert_eq!(verdicts(&state), [S, S, S, S]);
+    assert!(
+        plugin
+            .remove_pod(&h, &mut state, &pod, &matching("n1"), x)
+            .is_success()
+    );
+    assert_eq!(verdicts(&state), [U, U, S, S]);
+}
+
 fn rs_owned_pod(labels: &[(&str, &str)]) -> Pod {
     let mut b = make_pod("p").namespace("default");
     for (k, v) in labels {

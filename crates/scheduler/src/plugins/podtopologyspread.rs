@@ -203,6 +203,36 @@ struct PreFilterState {
     /// Per constraint, whether every domain (and an unseen one, count 0) is within the skew:
     /// then Filter only checks that the node has the topology key.
     every_domain_fits: Vec<bool>,
+    /// Per constraint, the snapshot's domain index of its topology key.
+    domains: Vec<Arc<TopologyDomains>>,
+    /// Per constraint with few domains, `tp_value_to_match_num` by domain id (Filter reads it
+    /// per node); `None`: Filter looks the value up in the map.
+    match_num_by_id: Vec<Option<Vec<Option<i64>>>>,
+}
+
+/// Constraints with at most this many domains get their counts by domain id (converting a
+/// hostname constraint's thousands of values each cycle would cost more than it saves).
+const MAX_DOMAINS_BY_ID: usize = 64;
+
+/// `counts` by domain id of `domains`, when there are few.
+fn match_num_by_id(
+    domains: &TopologyDomains,
+    counts: &BTreeMap<String, i64>,
+) -> Option<Vec<Option<i64>>> {
+    if counts.len() > MAX_DOMAINS_BY_ID {
+        return None;
+    }
+    let mut by_id = vec![None; domains.num_ids()];
+    for (value, n) in counts {
+        // A value no snapshot node has is only reachable through the map.
+        if let Some(slot) = domains
+            .id_of(value)
+            .and_then(|id| by_id.get_mut(domain_index(id)))
+        {
+            *slot = Some(*n);
+        }
+    }
+    Some(by_id)
 }
 
 impl PreFilterState {
@@ -264,6 +294,13 @@ impl PreFilterState {
                 .or_insert(0);
             *entry += delta;
             let n = *entry;
+            if let Some(by_id) = self.match_num_by_id[i].as_mut()
+                && let Some(slot) = self.domains[i]
+                    .id_of(&v)
+                    .and_then(|id| by_id.get_mut(domain_index(id)))
+            {
+                *slot = Some(n);
+            }
             self.critical_paths[i].update(&v, n);
         }
         self.refresh_every_domain_fits();
@@ -671,6 +708,10 @@ impl PreFilterPlugin for PodTopologySpread {
                 cp
             })
             .collect();
+        let domains: Vec<Arc<TopologyDomains>> = constraints
+            .iter()
+            .map(|c| h.snapshot.topology_domains(&c.topology_key))
+            .collect();
         let mut s = PreFilterState {
             self_match: constraints
                 .iter()
@@ -678,8 +719,14 @@ impl PreFilterPlugin for PodTopologySpread {
                 .collect(),
             constraints: Arc::new(constraints),
             critical_paths,
+            match_num_by_id: domains
+                .iter()
+                .zip(&tp)
+                .map(|(d, counts)| match_num_by_id(d, counts))
+                .collect(),
             tp_value_to_match_num: tp,
             every_domain_fits: Vec::new(),
+            domains,
         };
         s.every_domain_fits = max_counts
             .iter()
@@ -736,29 +783,47 @@ impl PreFilterPlugin for PodTopologySpread {
 impl FilterPlugin for PodTopologySpread {
     fn filter(
         &self,
-        _h: &Handle<'_>,
+        h: &Handle<'_>,
         state: &CycleState,
         _pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
+        // Upstream: filtering.go Filter. The node's topology values come from the snapshot's
+        // domain index (by id), not from its labels.
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Status::error(format!(
                 "reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"
             ));
         };
+        let slot = h.snapshot.slot_of(node);
         for (i, c) in s.constraints.iter().enumerate() {
-            let Some(tp_val) = node.node.labels.get(&c.topology_key) else {
+            let Some(domains) = s.domains.get(i) else {
+                continue;
+            };
+            let domain = NodeDomainRef::of(domains, slot, node);
+            if !domain.has_label() {
                 return Status::with_static_reason(
                     Code::UnschedulableAndUnresolvable,
                     ERR_REASON_NODE_LABEL_NOT_MATCH,
                 );
-            };
+            }
             if s.every_domain_fits[i] {
                 continue;
             }
             let min_match = s.min_match_num(i, c.min_domains);
             let self_match = s.self_match[i];
-            let match_num = s.tp_value_to_match_num[i].get(tp_val).copied().unwrap_or(0);
+            let match_num = match (&s.match_num_by_id[i], domain) {
+                (Some(by_id), NodeDomainRef::Indexed(d)) => {
+                    by_id.get(domain_index(d.id)).copied().flatten()
+                }
+                (None, NodeDomainRef::Indexed(d)) => {
+                    s.tp_value_to_match_num[i].get(domains.value(d.id)).copied()
+                }
+                (_, NodeDomainRef::Outside(value)) => {
+                    s.tp_value_to_match_num[i].get(value.unwrap_or("")).copied()
+                }
+            }
+            .unwrap_or(0);
             let skew = match_num + self_match - min_match;
             if skew > i64::from(c.max_skew) {
                 return Status::with_static_reason(
