@@ -1408,12 +1408,14 @@ impl Framework {
         let mut raw: Vec<Vec<i64>> = Vec::new();
         let mut normalized: Vec<Vec<i64>> = Vec::new();
         let mut list: Vec<NodeScore<'_>> = Vec::with_capacity(nodes.len());
+        // Read once per cycle, not once per plugin: each name is behind the node object.
+        let names: Vec<&str> = nodes.iter().map(|n| n.name()).collect();
         for w in &plugins {
             let Some(sp) = w.plugin.as_score() else {
                 continue;
             };
             list.clear();
-            for n in nodes {
+            for (n, name) in nodes.iter().zip(&names) {
                 let score = sp.score(h, state, pod, n).map_err(|s| {
                     Status::error(format!(
                         "running Score plugins: plugin {:?} failed with: {}",
@@ -1421,10 +1423,7 @@ impl Framework {
                         s.message()
                     ))
                 })?;
-                list.push(NodeScore {
-                    name: n.name(),
-                    score,
-                });
+                list.push(NodeScore { name, score });
             }
             if breakdown.is_some() {
                 raw.push(list.iter().map(|s| s.score).collect());

@@ -496,6 +496,7 @@ pub struct NodeInfo {
 struct NodeHot {
     unschedulable: bool,
     has_taints: bool,
+    has_images: bool,
     allocatable: Resource,
 }
 
@@ -504,6 +505,7 @@ impl NodeHot {
         Self {
             unschedulable: node.unschedulable,
             has_taints: !node.taints.is_empty(),
+            has_images: !node.images.is_empty(),
             allocatable: node.allocatable.clone(),
         }
     }
@@ -545,6 +547,11 @@ impl NodeInfo {
     /// Whether the node has taints.
     pub fn has_taints(&self) -> bool {
         self.hot.has_taints
+    }
+
+    /// Whether the node reports images.
+    pub fn has_images(&self) -> bool {
+        self.hot.has_images
     }
 
     /// Replaces the node object (the pods stay).

@@ -61,6 +61,10 @@ impl ScorePlugin for ImageLocality {
     ) -> Result<i64, Status> {
         let total = h.snapshot.num_nodes();
         let mut sum = 0;
+        // A node without images adds nothing; the flag spares reading the node object.
+        if !node.has_images() {
+            return Ok(calculate_priority(sum, pod.num_containers));
+        }
         for image in &pod.images {
             if node.node.images.iter().any(|(n, _)| n == image)
                 && let Some((size, num_nodes)) = h.snapshot.image_state(image)
