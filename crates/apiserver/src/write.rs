@@ -634,15 +634,14 @@ impl ApiServer {
                     object::name(&desired)
                 )));
             }
-            let mut next = self.prepare_update(info, subresource, &current, desired)?;
-            if next == current {
+            let Some(mut next) = self.prepare_update(info, subresource, &current, desired)? else {
                 // A no-op write stores nothing and keeps the resourceVersion.
                 return Ok(WriteOutcome {
                     object: current,
                     warnings,
                     created: false,
                 });
-            }
+            };
             let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
             let now = self.now_string();
             managed::track_update(
@@ -694,54 +693,47 @@ impl ApiServer {
 
     /// `rest.BeforeUpdate` + the strategy's `PrepareForUpdate`: server-owned fields kept,
     /// status or spec kept depending on the subresource, generation bumped on spec changes.
+    /// `None` when the update changes nothing (the write is then a no-op).
+    ///
+    /// What is kept from `current` is copied only where `desired` differs from it: a status
+    /// write's body usually carries the stored metadata (managedFields and all) and spec.
     fn prepare_update(
         &self,
         info: &ResourceInfo,
         subresource: &str,
         current: &Value,
         desired: Value,
-    ) -> Result<Value, ApiError> {
-        let mut next = if subresource == "status" && keeps_metadata_on_status_update(info) {
+    ) -> Result<Option<Value>, ApiError> {
+        let mut next = desired;
+        if !next.is_object() {
+            next = json!({});
+        }
+        if subresource == "status" && keeps_metadata_on_status_update(info) {
             // Upstream: pkg/registry/apps/deployment/strategy.go (`deploymentStatusStrategy.
             // PrepareForUpdate`): only spec and labels are reset, so the controller's status
             // update also carries its annotations (revision, desired/max replicas).
-            let mut next = desired;
-            next["spec"] = current.get("spec").cloned().unwrap_or(Value::Null);
-            if next["spec"].is_null() {
+            assign_field(&mut next, current, "spec");
+            if next.get("spec").is_some_and(Value::is_null) {
                 next.as_object_mut().map(|m| m.remove("spec"));
             }
-            let labels = current["metadata"].get("labels").cloned();
             let meta = object::meta_mut(&mut next);
-            match labels {
-                Some(l) => meta.insert("labels".into(), l),
-                None => meta.remove("labels"),
-            };
-            next
-        } else if subresource == "status" {
-            // Only status changes (`ResetObjectMetaForStatus` keeps metadata but managed fields).
-            let mut next = current.clone();
-            next["status"] = desired.get("status").cloned().unwrap_or(Value::Null);
-            if next["status"].is_null() {
-                next.as_object_mut().map(|m| m.remove("status"));
-            }
-            next
-        } else {
-            let mut next = desired;
-            if info.has_status_subresource() {
-                match current.get("status") {
-                    Some(s) => next["status"] = s.clone(),
-                    None => {
-                        next.as_object_mut().map(|m| m.remove("status"));
-                    }
+            match current.get("metadata").and_then(|m| m.get("labels")) {
+                Some(labels) => assign(meta.entry("labels").or_insert(Value::Null), labels),
+                None => {
+                    meta.remove("labels");
                 }
             }
-            next
-        };
+        } else if subresource == "status" {
+            // Only status changes (`ResetObjectMetaForStatus` keeps metadata but managed fields).
+            assign_all_but_status(&mut next, current);
+            if next.get("status").is_some_and(Value::is_null) {
+                next.as_object_mut().map(|m| m.remove("status"));
+            }
+        } else if info.has_status_subresource() {
+            assign_field(&mut next, current, "status");
+        }
         {
-            let cur_meta = current
-                .get("metadata")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
+            let cur_meta = current.get("metadata").and_then(Value::as_object);
             let meta = object::meta_mut(&mut next);
             for f in [
                 "uid",
@@ -751,10 +743,12 @@ impl ApiServer {
                 "generation",
                 "namespace",
             ] {
-                match cur_meta.get(f) {
-                    Some(v) => meta.insert(f.into(), v.clone()),
-                    None => meta.remove(f),
-                };
+                match cur_meta.and_then(|m| m.get(f)) {
+                    Some(v) => assign(meta.entry(f).or_insert(Value::Null), v),
+                    None => {
+                        meta.remove(f);
+                    }
+                }
             }
             meta.remove("resourceVersion");
             meta.remove("selfLink");
@@ -780,18 +774,14 @@ impl ApiServer {
             defaults::apply_defaults(info, &mut next);
             self.validate(info, &next)?;
         }
-        if defaults::tracks_generation(info)
-            && object::spec_part(&next) != object::spec_part(current)
-        {
+        if defaults::tracks_generation(info) && spec_parts_differ(&next, current) {
             let generation = object::generation(current) + 1;
             object::meta_mut(&mut next).insert("generation".into(), json!(generation));
         }
-        let mut current_no_rv = current.clone();
-        object::meta_mut(&mut current_no_rv).remove("resourceVersion");
-        if next == current_no_rv {
-            return Ok(current.clone());
+        if equal_but_resource_version(&next, current) {
+            return Ok(None);
         }
-        Ok(next)
+        Ok(Some(next))
     }
 
     /// The update verb (PUT), on the object or its `status` subresource.
@@ -1226,6 +1216,94 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Makes `target` equal to `source`, copying only the parts that differ (objects are compared
+/// key by key, so an unchanged subtree is never copied).
+fn assign(target: &mut Value, source: &Value) {
+    match (&mut *target, source) {
+        (Value::Object(t), Value::Object(s)) => {
+            t.retain(|k, _| s.contains_key(k));
+            for (k, v) in s {
+                match t.get_mut(k) {
+                    Some(existing) => assign(existing, v),
+                    None => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, s) => {
+            if *t != *s {
+                *t = s.clone();
+            }
+        }
+    }
+}
+
+/// Sets the top-level `key` of `target` to that of `source` (removing it when `source` lacks
+/// it), copying only what differs. `target` must be an object.
+fn assign_field(target: &mut Value, source: &Value, key: &str) {
+    let Some(t) = target.as_object_mut() else {
+        return;
+    };
+    match source.get(key) {
+        Some(v) => assign(t.entry(key).or_insert(Value::Null), v),
+        None => {
+            t.remove(key);
+        }
+    }
+}
+
+/// Makes `target` equal to `source` on every top-level key but `status` (which stays as in
+/// `target`), copying only what differs. `target` must be an object.
+fn assign_all_but_status(target: &mut Value, source: &Value) {
+    let Some(t) = target.as_object_mut() else {
+        return;
+    };
+    let empty = serde_json::Map::new();
+    let s = source.as_object().unwrap_or(&empty);
+    t.retain(|k, _| k == "status" || s.contains_key(k));
+    for (k, v) in s.iter().filter(|(k, _)| *k != "status") {
+        assign(t.entry(k.as_str()).or_insert(Value::Null), v);
+    }
+}
+
+/// The entries of `obj` (an object, else none) but those whose key `skip` names.
+fn entries_but<'a>(
+    obj: Option<&'a Value>,
+    skip: fn(&str) -> bool,
+) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    obj.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(move |(k, _)| !skip(k))
+}
+
+/// Whether the fields a change of bumps `generation` differ ([`object::spec_part`] of both),
+/// compared in place.
+fn spec_parts_differ(a: &Value, b: &Value) -> bool {
+    let not_spec = |k: &str| matches!(k, "metadata" | "status" | "apiVersion" | "kind");
+    !entries_but(Some(a), not_spec).eq(entries_but(Some(b), not_spec))
+}
+
+/// Whether `next` (which has no resourceVersion) equals `current` but for `current`'s
+/// resourceVersion, compared in place.
+fn equal_but_resource_version(next: &Value, current: &Value) -> bool {
+    if !next.is_object() || !current.is_object() {
+        return false;
+    }
+    // Stored objects always have metadata; an odd one is compared the slow way.
+    let meta_is_object = |v: &Value| v.get("metadata").is_none_or(Value::is_object);
+    if !meta_is_object(next) || !meta_is_object(current) {
+        let mut current_no_rv = current.clone();
+        object::meta_mut(&mut current_no_rv).remove("resourceVersion");
+        return *next == current_no_rv;
+    }
+    let is_meta = |k: &str| k == "metadata";
+    let is_rv = |k: &str| k == "resourceVersion";
+    entries_but(Some(next), is_meta).eq(entries_but(Some(current), is_meta))
+        && entries_but(next.get("metadata"), is_rv).eq(entries_but(current.get("metadata"), is_rv))
+}
+
 /// Whether a `/status` update keeps the body's metadata (all but labels), as the resource's
 /// status strategy does upstream; other resources keep only `.status` from the body.
 fn keeps_metadata_on_status_update(info: &ResourceInfo) -> bool {
@@ -1241,6 +1319,10 @@ mod tests {
     use kubetwin_store::Store;
     use serde_json::json;
 
+    use serde_json::Value;
+
+    use super::{FieldValidation, WriteOptions, WriteOutcome};
+    use crate::error::ApiError;
     use crate::local::LocalClient;
     use crate::registry::lookup;
     use crate::{ApiServer, ApiServerConfig, Storage};
@@ -1310,5 +1392,480 @@ mod tests {
             .expect("status update");
         assert!(stored["metadata"].get("annotations").is_none());
         assert_eq!(stored["status"]["replicas"], 1);
+    }
+
+    fn server() -> Arc<ApiServer> {
+        ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(ManualClock::at_default_epoch()),
+            1,
+            ApiServerConfig::default(),
+        )
+    }
+
+    fn options(validation: FieldValidation, manager: &str) -> WriteOptions {
+        WriteOptions {
+            field_manager: Some(manager.into()),
+            field_validation: validation,
+            ..WriteOptions::default()
+        }
+    }
+
+    /// `validBodyJSON` of `test/integration/apiserver/field_validation_test.go`.
+    fn valid_deployment(name: &str) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "labels": {"app": "nginx"}},
+            "spec": {"selector": {"matchLabels": {"app": "nginx"}},
+                "template": {"metadata": {"labels": {"app": "nginx"}},
+                    "spec": {"containers": [{"name": "nginx", "image": "nginx:latest",
+                        "imagePullPolicy": "Always"}]}}}})
+    }
+
+    /// The unknown fields of `invalidBodyJSON` / `mergePatchBody` / `smpBody` (the duplicate
+    /// keys of those bodies have no JSON-value form here), in the order strict decoding
+    /// reports them.
+    const UNKNOWN: [&str; 3] = [
+        "unknown field \"spec.template.spec.containers[0].unknownNested\"",
+        "unknown field \"spec.unknown1\"",
+        "unknown field \"spec.unknownDupe\"",
+    ];
+
+    /// Upstream: `test/integration/apiserver/field_validation_test.go`
+    /// (`testFieldValidationPut`, `testFieldValidationPatchTyped` merge-patch cases,
+    /// `testFieldValidationSMP`): an update or patch of an existing object that adds unknown
+    /// fields is rejected under Strict (nothing stored), warned about under Warn and by
+    /// default, and silently pruned under Ignore.
+    #[tokio::test]
+    async fn unknown_fields_in_updates_and_patches() {
+        let server = server();
+        server.bootstrap().await.expect("bootstrap");
+        let deployments = lookup("apps", "v1", "deployments").expect("deployments");
+        let merge_patch = json!({"spec": {"unknown1": "val1", "unknownDupe": "valDupe2",
+            "paused": false, "template": {"spec": {"containers": [{"name": "nginx",
+                "image": "nginx:latest", "unknownNested": "val1", "imagePullPolicy": "Never"}]}}}});
+        let smp = json!({"spec": {"unknown1": "val1", "unknownDupe": "valDupe2", "paused": false,
+            "selector": {"matchLabels": {"app": "nginx"}},
+            "template": {"metadata": {"labels": {"app": "nginx"}}, "spec": {"containers": [
+                {"name": "nginx", "unknownNested": "val1", "imagePullPolicy": "Never"}]}}}});
+        let cases = [
+            (
+                "put-strict-validation",
+                "put",
+                FieldValidation::Strict,
+                true,
+            ),
+            ("put-warn-validation", "put", FieldValidation::Warn, false),
+            (
+                "put-ignore-validation",
+                "put",
+                FieldValidation::Ignore,
+                false,
+            ),
+            (
+                "merge-patch-strict-validation",
+                "merge",
+                FieldValidation::Strict,
+                true,
+            ),
+            (
+                "merge-patch-warn-validation",
+                "merge",
+                FieldValidation::Warn,
+                false,
+            ),
+            (
+                "merge-patch-ignore-validation",
+                "merge",
+                FieldValidation::Ignore,
+                false,
+            ),
+            (
+                "smp-strict-validation",
+                "smp",
+                FieldValidation::Strict,
+                true,
+            ),
+            ("smp-warn-validation", "smp", FieldValidation::Warn, false),
+            (
+                "smp-ignore-validation",
+                "smp",
+                FieldValidation::Ignore,
+                false,
+            ),
+        ];
+        for (name, verb, validation, rejected) in cases {
+            let created = server
+                .create(
+                    deployments,
+                    Some("default"),
+                    valid_deployment(name),
+                    &options(FieldValidation::Strict, "test"),
+                )
+                .await
+                .expect("create")
+                .object;
+            let opts = options(validation, "test");
+            let result = match verb {
+                "put" => {
+                    let mut body = valid_deployment(name);
+                    body["spec"]["unknown1"] = json!("val1");
+                    body["spec"]["unknownDupe"] = json!("valDupe2");
+                    body["spec"]["paused"] = json!(false);
+                    body["spec"]["template"]["spec"]["containers"][0]["unknownNested"] =
+                        json!("val1");
+                    body["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] =
+                        json!("Never");
+                    server
+                        .update(deployments, Some("default"), name, "", body, &opts)
+                        .await
+                }
+                "merge" => {
+                    let body = serde_json::to_vec(&merge_patch).expect("json");
+                    server
+                        .patch(
+                            deployments,
+                            Some("default"),
+                            name,
+                            "",
+                            "application/merge-patch+json",
+                            &body,
+                            &opts,
+                        )
+                        .await
+                }
+                _ => {
+                    let body = serde_json::to_vec(&smp).expect("json");
+                    server
+                        .patch(
+                            deployments,
+                            Some("default"),
+                            name,
+                            "",
+                            "application/strategic-merge-patch+json",
+                            &body,
+                            &opts,
+                        )
+                        .await
+                }
+            };
+            let stored = server.get(deployments, Some("default"), name).expect("get");
+            if rejected {
+                let err = result.expect_err(name);
+                assert_eq!(err.code, 400, "{name}");
+                assert_eq!(
+                    err.message,
+                    format!(
+                        "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: {}",
+                        UNKNOWN.join(", ")
+                    ),
+                    "{name}"
+                );
+                assert_eq!(stored, created, "{name}: nothing stored");
+                continue;
+            }
+            let outcome = result.expect(name);
+            let expected: Vec<String> = if validation == FieldValidation::Warn {
+                UNKNOWN.iter().map(|w| w.to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            assert_eq!(outcome.warnings, expected, "{name}");
+            assert_eq!(outcome.object, stored, "{name}");
+            assert!(stored["spec"].get("unknown1").is_none(), "{name}");
+            assert!(
+                stored["spec"]["template"]["spec"]["containers"][0]
+                    .get("unknownNested")
+                    .is_none(),
+                "{name}"
+            );
+            assert_eq!(
+                stored["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Never",
+                "{name}"
+            );
+            assert_eq!(stored["spec"]["paused"], false, "{name}");
+        }
+    }
+
+    async fn pod_server() -> (
+        Arc<ApiServer>,
+        &'static crate::registry::ResourceInfo,
+        Value,
+    ) {
+        let server = server();
+        server.bootstrap().await.expect("bootstrap");
+        let pods = lookup("", "v1", "pods").expect("pods");
+        let created = server
+            .create(
+                pods,
+                Some("default"),
+                json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]}}),
+                &options(FieldValidation::Strict, "test"),
+            )
+            .await
+            .expect("create")
+            .object;
+        (server, pods, created)
+    }
+
+    async fn patch_status(
+        server: &ApiServer,
+        pods: &crate::registry::ResourceInfo,
+        patch: &Value,
+        validation: FieldValidation,
+    ) -> Result<WriteOutcome, ApiError> {
+        let body = serde_json::to_vec(patch).expect("json");
+        server
+            .patch(
+                pods,
+                Some("default"),
+                "p",
+                "status",
+                "application/merge-patch+json",
+                &body,
+                &options(validation, "kubelet"),
+            )
+            .await
+    }
+
+    /// A kubelet-style status patch carrying unknown fields, at the top of `status` and inside
+    /// a list element: Strict rejects it (nothing stored), Warn stores it without them.
+    #[tokio::test]
+    async fn status_patch_with_unknown_fields() {
+        let (server, pods, created) = pod_server().await;
+        let patch = json!({"status": {"phase": "Running", "bogus": 1,
+            "conditions": [{"type": "Ready", "status": "True", "extra": "x"}]}});
+        let err = patch_status(&server, pods, &patch, FieldValidation::Strict)
+            .await
+            .expect_err("strict");
+        assert_eq!(err.code, 400);
+        assert_eq!(
+            err.message,
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"status.bogus\", unknown field \"status.conditions[0].extra\""
+        );
+        assert_eq!(
+            server.get(pods, Some("default"), "p").expect("get"),
+            created
+        );
+
+        let outcome = patch_status(&server, pods, &patch, FieldValidation::Warn)
+            .await
+            .expect("warn");
+        assert_eq!(
+            outcome.warnings,
+            vec![
+                "unknown field \"status.bogus\"".to_string(),
+                "unknown field \"status.conditions[0].extra\"".to_string()
+            ]
+        );
+        let stored = server.get(pods, Some("default"), "p").expect("get");
+        assert_eq!(stored, outcome.object);
+        assert_eq!(stored["status"]["phase"], "Running");
+        assert!(stored["status"].get("bogus").is_none());
+        assert_eq!(
+            stored["status"]["conditions"][0],
+            json!({"type": "Ready", "status": "True"})
+        );
+        assert_eq!(stored["spec"], created["spec"]);
+    }
+
+    /// A type error in the changed part of a status patch is a 400 naming the kind, with the
+    /// decoder's message; nothing is stored.
+    #[tokio::test]
+    async fn status_patch_with_a_type_error() {
+        let (server, pods, created) = pod_server().await;
+        for validation in [
+            FieldValidation::Strict,
+            FieldValidation::Warn,
+            FieldValidation::Ignore,
+        ] {
+            let err = patch_status(&server, pods, &json!({"status": {"phase": 3}}), validation)
+                .await
+                .expect_err("type error");
+            assert_eq!(err.code, 400);
+            assert_eq!(
+                err.message,
+                "Pod in version \"v1\" cannot be handled as a Pod: invalid type: integer `3`, expected a string"
+            );
+            let err = patch_status(
+                &server,
+                pods,
+                &json!({"status": {"conditions": "Ready"}}),
+                validation,
+            )
+            .await
+            .expect_err("type error");
+            assert_eq!(
+                err.message,
+                "Pod in version \"v1\" cannot be handled as a Pod: invalid type: string \"Ready\", expected a sequence"
+            );
+        }
+        assert_eq!(
+            server.get(pods, Some("default"), "p").expect("get"),
+            created
+        );
+    }
+
+    /// A PUT of a pod changing spec and status (and adding unknown fields to both): every
+    /// unknown field is reported, as decoding comes before the strategy resets status; spec
+    /// changes, status stays as stored, generation moves on.
+    #[tokio::test]
+    async fn update_changing_spec_and_status() {
+        let (server, pods, created) = pod_server().await;
+        let mut body = created.clone();
+        body["spec"]["activeDeadlineSeconds"] = json!(30);
+        body["spec"]["bogus"] = json!(true);
+        body["status"] = json!({"phase": "Running", "bogus": 1});
+        body["metadata"]["labels"]["tier"] = json!("x");
+        let outcome = server
+            .update(
+                pods,
+                Some("default"),
+                "p",
+                "",
+                body.clone(),
+                &options(FieldValidation::Warn, "kubectl-edit"),
+            )
+            .await
+            .expect("update");
+        assert_eq!(
+            outcome.warnings,
+            vec![
+                "unknown field \"spec.bogus\"".to_string(),
+                "unknown field \"status.bogus\"".to_string()
+            ]
+        );
+        let stored = server.get(pods, Some("default"), "p").expect("get");
+        assert_eq!(stored, outcome.object);
+        assert_eq!(stored["spec"]["activeDeadlineSeconds"], 30);
+        assert!(stored["spec"].get("bogus").is_none());
+        assert_eq!(stored["status"], created["status"]);
+        assert_eq!(stored["metadata"]["labels"]["tier"], "x");
+        assert_eq!(stored["metadata"]["generation"], 2);
+        let managers: Vec<&str> = stored["metadata"]["managedFields"]
+            .as_array()
+            .expect("managed")
+            .iter()
+            .filter_map(|e| e["manager"].as_str())
+            .collect();
+        assert_eq!(managers, ["test", "kubectl-edit"]);
+
+        let err = server
+            .update(
+                pods,
+                Some("default"),
+                "p",
+                "",
+                body,
+                &options(FieldValidation::Strict, "kubectl-edit"),
+            )
+            .await
+            .expect_err("strict");
+        assert_eq!(
+            err.message,
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.bogus\", unknown field \"status.bogus\""
+        );
+        // The same body again (without the unknown fields) changes nothing: no write.
+        let mut same = stored.clone();
+        same["status"] = json!({"phase": "Running"});
+        let again = server
+            .update(
+                pods,
+                Some("default"),
+                "p",
+                "",
+                same,
+                &options(FieldValidation::Strict, "kubectl-edit"),
+            )
+            .await
+            .expect("no-op");
+        assert_eq!(again.object, stored);
+    }
+
+    mod helpers {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn small_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                (0..3i64).prop_map(|n| json!(n)),
+                "[ab]{0,2}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                    proptest::collection::btree_map(
+                        prop_oneof![
+                            Just("metadata".to_string()),
+                            Just("status".to_string()),
+                            Just("spec".to_string()),
+                            Just("resourceVersion".to_string()),
+                            Just("kind".to_string()),
+                            "[xy]".prop_map(String::from),
+                        ],
+                        inner,
+                        0..4,
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// The in-place helpers of `prepare_update` agree with the copying forms they
+            /// replace.
+            #[test]
+            fn in_place_helpers_match_their_copying_forms(a in small_value(), b in small_value()) {
+                let mut target = a.clone();
+                assign(&mut target, &b);
+                prop_assert_eq!(&target, &b);
+
+                if a.is_object() {
+                    let mut in_place = a.clone();
+                    assign_all_but_status(&mut in_place, &b);
+                    let mut copied = if b.is_object() { b.clone() } else { json!({}) };
+                    match a.get("status") {
+                        Some(s) => { copied["status"] = s.clone(); }
+                        None => { copied.as_object_mut().map(|m| m.remove("status")); }
+                    }
+                    prop_assert_eq!(&in_place, &copied);
+
+                    let mut field = a.clone();
+                    assign_field(&mut field, &b, "spec");
+                    let mut expected = a.clone();
+                    match b.get("spec") {
+                        Some(s) => { expected["spec"] = s.clone(); }
+                        None => { expected.as_object_mut().map(|m| m.remove("spec")); }
+                    }
+                    prop_assert_eq!(&field, &expected);
+                }
+
+                prop_assert_eq!(
+                    spec_parts_differ(&a, &b),
+                    object::spec_part(&a) != object::spec_part(&b)
+                );
+
+                let mut next = a.clone();
+                if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.remove("resourceVersion");
+                }
+                if next.is_object() && b.is_object() {
+                    let mut current_no_rv = b.clone();
+                    object::meta_mut(&mut current_no_rv).remove("resourceVersion");
+                    let mut next_meta = next.clone();
+                    object::meta_mut(&mut next_meta);
+                    // `prepare_update` always leaves `next` with an object `metadata`.
+                    prop_assert_eq!(
+                        equal_but_resource_version(&next_meta, &b),
+                        next_meta == current_no_rv
+                    );
+                }
+            }
+        }
     }
 }
