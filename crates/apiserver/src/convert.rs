@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::registry::ResourceInfo;
+use crate::watch::SharedObject;
 
 /// Pairs of (core/v1 field, events.k8s.io/v1 field).
 const EVENT_FIELDS: &[(&str, &str)] = &[
@@ -61,11 +62,11 @@ pub fn to_view(info: &ResourceInfo, stored: Value) -> Value {
 }
 
 /// [`to_view`] of a shared object: the same object unless `info` renames fields.
-pub fn to_view_shared(info: &ResourceInfo, stored: Arc<Value>) -> Arc<Value> {
+pub fn to_view_shared(info: &ResourceInfo, stored: Arc<SharedObject>) -> Arc<SharedObject> {
     if !is_events_v1(info) {
         return stored;
     }
-    Arc::new(to_view(info, Value::clone(&stored)))
+    Arc::new(SharedObject::new(to_view(info, Value::clone(&stored))))
 }
 
 /// An object as `info` serves it, in its stored form.

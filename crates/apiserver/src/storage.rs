@@ -13,6 +13,7 @@ use serde_json::Value;
 use kubetwin_store::{Event, EventKind, KeyValue, RangeRequest, Store, StoreError, WatchError};
 
 use crate::object;
+use crate::watch::SharedObject;
 
 /// Storage failures, as the API layer distinguishes them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,11 +81,11 @@ pub struct ObjectEvent {
     pub revision: i64,
     /// The object after the change (`None` for a delete), shared with every other watch that
     /// sees this change.
-    pub object: Option<Arc<Value>>,
+    pub object: Option<Arc<SharedObject>>,
     /// The object before the change (`None` for a create, and for an update when the watch
     /// said it does not need it: see [`ObjectWatch::previous_only_for_deletes`]); for a delete
     /// its resourceVersion is the delete's revision.
-    pub previous: Option<Arc<Value>>,
+    pub previous: Option<Arc<SharedObject>>,
     /// Whether the object existed before the change (known without decoding it).
     pub had_previous: bool,
 }
@@ -173,12 +174,12 @@ const DECODED_CACHE_CAPACITY: usize = 16_384;
 #[derive(Debug, Default)]
 struct DecodedCache {
     /// (revision reported as resourceVersion, key) → the object.
-    entries: Mutex<BTreeMap<(i64, Bytes), Arc<Value>>>,
+    entries: Mutex<BTreeMap<(i64, Bytes), Arc<SharedObject>>>,
 }
 
 impl DecodedCache {
     /// `kv`'s value decoded, with resourceVersion `revision`.
-    fn get(&self, kv: &KeyValue, revision: i64) -> Result<Arc<Value>, StorageError> {
+    fn get(&self, kv: &KeyValue, revision: i64) -> Result<Arc<SharedObject>, StorageError> {
         let id = (revision, kv.key.clone());
         if let Some(found) = self.lock().get(&id) {
             return Ok(Arc::clone(found));
@@ -187,7 +188,7 @@ impl DecodedCache {
         if revision != kv.mod_revision {
             object::set_resource_version(&mut value, revision);
         }
-        let value = Arc::new(value);
+        let value = Arc::new(SharedObject::new(value));
         let mut entries = self.lock();
         let shared = Arc::clone(entries.entry(id).or_insert(value));
         while entries.len() > DECODED_CACHE_CAPACITY {
@@ -196,7 +197,7 @@ impl DecodedCache {
         Ok(shared)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, Bytes), Arc<Value>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, Bytes), Arc<SharedObject>>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

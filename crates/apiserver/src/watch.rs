@@ -7,10 +7,13 @@
 //! `staging/src/k8s.io/apiserver/pkg/storage/etcd3/watcher.go` (`transform`: an object that
 //! stops matching is reported as DELETED, one that starts matching as ADDED).
 
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -24,24 +27,93 @@ use crate::{ApiServer, object};
 /// the flag says whether this is the first object of the stream.
 pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
 
+/// An object of a watch event, decoded once and shared by every watch that delivers the same
+/// change, together with the typed forms its receivers decoded it into: the controllers' pod
+/// informer, the scheduler and the kubelets all read a pod change through one `Pod`. Reads as
+/// the JSON value it derefs to. Upstream's watch cache likewise fans one decoded object out to
+/// every watcher (`staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go`), and client-go's
+/// shared informers give every controller the same object.
+#[derive(Default)]
+pub struct SharedObject {
+    value: Value,
+    typed: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl SharedObject {
+    /// Wraps a decoded object.
+    pub fn new(value: Value) -> Self {
+        Self {
+            value,
+            typed: Mutex::default(),
+        }
+    }
+
+    /// The object as `K`, decoded by the first receiver that asked for a `K` and shared with
+    /// the others.
+    pub fn typed<K: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+    ) -> Result<Arc<K>, serde_json::Error> {
+        let id = TypeId::of::<K>();
+        if let Some(found) = self.cached(id)
+            && let Ok(typed) = found.downcast::<K>()
+        {
+            return Ok(typed);
+        }
+        let typed = Arc::new(K::deserialize(&self.value)?);
+        let mut cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
+        if !cache.iter().any(|(k, _)| *k == id) {
+            cache.push((id, Arc::clone(&typed) as Arc<dyn Any + Send + Sync>));
+        }
+        Ok(typed)
+    }
+
+    fn cached(&self, id: TypeId) -> Option<Arc<dyn Any + Send + Sync>> {
+        let cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, v)| Arc::clone(v))
+    }
+}
+
+impl Deref for SharedObject {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl std::fmt::Debug for SharedObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl PartialEq for SharedObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
 /// One watch event: `ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK` or `ERROR`, with its object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchEvent {
     /// The event type as on the wire.
     pub event_type: &'static str,
     /// The object (a `Status` for `ERROR`, a bare object with a resourceVersion for `BOOKMARK`),
-    /// shared between the watches that deliver the same change: decode it into a type with
-    /// `K::deserialize(&*event.object)`.
-    pub object: Arc<Value>,
+    /// shared between the watches that deliver the same change: read it as a JSON value, or
+    /// as a type with [`SharedObject::typed`].
+    pub object: Arc<SharedObject>,
 }
 
 impl WatchEvent {
     /// An event carrying `object`.
     pub fn new(event_type: &'static str, object: Value) -> Self {
-        Self::shared(event_type, Arc::new(object))
+        Self::shared(event_type, Arc::new(SharedObject::new(object)))
     }
 
-    fn shared(event_type: &'static str, object: Arc<Value>) -> Self {
+    fn shared(event_type: &'static str, object: Arc<SharedObject>) -> Self {
         Self { event_type, object }
     }
 
@@ -53,7 +125,7 @@ impl WatchEvent {
                 *first = false;
                 rendered
             }
-            _ => Value::clone(&self.object),
+            _ => self.object.value.clone(),
         };
         line(self.event_type, object)
     }
@@ -188,7 +260,7 @@ impl ApiServer {
                             }
                         };
                         last_rev = event.revision;
-                        let view = |o: Arc<Value>| crate::convert::to_view_shared(info, o);
+                        let view = |o: Arc<SharedObject>| crate::convert::to_view_shared(info, o);
                         let object = event.object.map(view);
                         let previous = event.previous.map(view);
                         let (was, is) = if selective {
@@ -206,9 +278,9 @@ impl ApiServer {
                             // old object at the change's revision (`cache_watcher.go`,
                             // `convertToWatchEvent`).
                             (true, false, Some(_), Some(p)) => {
-                                let mut old = Value::clone(&p);
+                                let mut old = p.value.clone();
                                 object::set_resource_version(&mut old, event.revision);
-                                ("DELETED", Arc::new(old))
+                                ("DELETED", Arc::new(SharedObject::new(old)))
                             }
                             // Deleted: the old object, already at the delete's revision.
                             (true, false, None, Some(p)) => ("DELETED", p),

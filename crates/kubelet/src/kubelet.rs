@@ -21,12 +21,11 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
-use kubetwin_apiserver::watch::WatchEvent;
+use kubetwin_apiserver::watch::{SharedObject, WatchEvent};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_core::clock::{Clock, format_micro_time, format_time};
 use kubetwin_runtime::SimTime;
 use kubetwin_scheduler::types::{NodeData, NodeInfo, PodInfo};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -314,7 +313,7 @@ struct PendingEvent {
 #[derive(Debug)]
 struct PodEntry {
     /// The latest API object seen (shared with the watch that delivered it).
-    object: Arc<Value>,
+    object: Arc<SharedObject>,
     sim: Option<PodSim>,
     /// The status last written by this kubelet.
     last_written: Option<Value>,
@@ -726,7 +725,7 @@ impl Runner {
             self.forget(&uid);
         }
         for item in items {
-            self.on_pod(Arc::new(item));
+            self.on_pod(Arc::new(SharedObject::new(item)));
         }
         if self.feed.is_some() {
             self.min_rv = listed.resource_version;
@@ -795,13 +794,13 @@ impl Runner {
         }
     }
 
-    fn on_pod(&mut self, object: Arc<Value>) {
+    fn on_pod(&mut self, object: Arc<SharedObject>) {
         let uid = uid_of(&object);
         if uid.is_empty() || object["spec"]["nodeName"] != self.node_name.as_str() {
             return;
         }
         let now = self.now();
-        let typed: Pod = match Pod::deserialize(&*object) {
+        let typed: Arc<Pod> = match object.typed::<Pod>() {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(node = %self.node_name, error = %e, "kubelet: unreadable pod");

@@ -23,6 +23,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::ResourceInfo;
+use kubetwin_apiserver::watch::SharedObject;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -393,15 +394,30 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
         }
     }
 
-    fn decode(value: &Value) -> Option<(String, Arc<K>)> {
+    fn key(value: &Value) -> Option<String> {
         let meta = value.get("metadata")?;
-        let key = key_of(
+        Some(key_of(
             meta.get("namespace").and_then(Value::as_str),
             meta.get("name").and_then(Value::as_str).unwrap_or(""),
-        );
-        // From the shared value: watch events are decoded once for every watch of the server.
+        ))
+    }
+
+    fn decode(value: &Value) -> Option<(String, Arc<K>)> {
+        let key = Self::key(value)?;
         match K::deserialize(value) {
             Ok(obj) => Some((key, Arc::new(obj))),
+            Err(e) => {
+                tracing::warn!(%key, error = %e, "informer: cannot decode object");
+                None
+            }
+        }
+    }
+
+    /// A watch event's object as `K`, decoded once for every receiver of the change.
+    fn decode_shared(object: &SharedObject) -> Option<(String, Arc<K>)> {
+        let key = Self::key(object)?;
+        match object.typed::<K>() {
+            Ok(obj) => Some((key, obj)),
             Err(e) => {
                 tracing::warn!(%key, error = %e, "informer: cannot decode object");
                 None
@@ -437,8 +453,8 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
         }
     }
 
-    fn apply(&self, event_type: &str, object: &Value) {
-        let Some((key, obj)) = Self::decode(object) else {
+    fn apply(&self, event_type: &str, object: &SharedObject) {
+        let Some((key, obj)) = Self::decode_shared(object) else {
             return;
         };
         let event = {

@@ -31,7 +31,6 @@ use kubetwin_scheduler::queue::{QueueLocation, SchedulingQueue};
 use kubetwin_scheduler::schedule::{CycleOutcome, Scheduler};
 use kubetwin_scheduler::status::Code;
 use kubetwin_scheduler::types::{NodeData, PodInfo};
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc::Receiver;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -161,7 +160,8 @@ impl SchedulerDriver {
     }
 
     fn on_node(&mut self, event: WatchEvent) {
-        let Ok(node) = Node::deserialize(&*event.object) else {
+        // Shared with the other receivers of the change; the snapshot keeps its own copy.
+        let Ok(node) = event.object.typed::<Node>().map(Arc::unwrap_or_clone) else {
             return;
         };
         let name = node.metadata.name.clone().unwrap_or_default();
@@ -198,7 +198,7 @@ impl SchedulerDriver {
     }
 
     fn on_pod(&mut self, event: WatchEvent) {
-        let Ok(pod) = Pod::deserialize(&*event.object) else {
+        let Ok(pod) = event.object.typed::<Pod>().map(Arc::unwrap_or_clone) else {
             return;
         };
         let key = pod_key(&pod);

@@ -137,7 +137,7 @@ fn apply_to<K: DeserializeOwned>(
         return;
     };
     match event.event_type {
-        "ADDED" | "MODIFIED" => match K::deserialize(&*event.object) {
+        "ADDED" | "MODIFIED" => match K::deserialize(&**event.object) {
             Ok(object) => {
                 map.insert(key, object);
             }
