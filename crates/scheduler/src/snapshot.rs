@@ -602,6 +602,16 @@ impl Snapshot {
         let Some(&idx) = self.by_name.get(&node.name) else {
             return self.add_node(node);
         };
+        // Whether anything the plugins read changed: a status heartbeat replaces the object
+        // without invalidating the node's cached verdicts and aggregate contributions.
+        let relevant_change = {
+            let old = &self.infos[idx].node;
+            old.labels != node.labels
+                || old.taints != node.taints
+                || old.unschedulable != node.unschedulable
+                || old.allocatable != node.allocatable
+                || old.images != node.images
+        };
         let old_zone = zone_key(&self.infos[idx].node.labels);
         let new_zone = zone_key(&node.labels);
         if old_zone != new_zone {
@@ -621,8 +631,11 @@ impl Snapshot {
             self.index_images(&node.name, &node.images);
         }
         self.infos[idx].set_node(Arc::new(node));
-        // The node's verdicts and aggregate contributions are recomputed, as after a pod change.
-        self.log_change(idx);
+        if relevant_change {
+            // The node's verdicts and aggregate contributions are recomputed, as after a pod
+            // change.
+            self.log_change(idx);
+        }
         Ok(())
     }
 
@@ -880,6 +893,39 @@ mod tests {
                 (n.name().to_owned(), value)
             })
             .collect()
+    }
+
+    /// Only changes of what the plugins read (labels, taints, cordon, allocatable, images)
+    /// bump a node's generation; a status-only update keeps its cached verdicts.
+    #[test]
+    fn only_relevant_node_updates_bump_the_generation() {
+        let mut s = Snapshot::new();
+        s.add_node(zoned("a", "z1")).expect("add");
+        let generation = s.generation_at(0);
+        let mut heartbeat = make_node("a")
+            .label("topology.kubernetes.io/zone", "z1")
+            .obj();
+        heartbeat.status.get_or_insert_with(Default::default).phase = Some("Running".into());
+        s.update_node(NodeData::new(heartbeat).expect("node"))
+            .expect("update");
+        assert_eq!(s.generation_at(0), generation);
+        let changes: [fn(&mut NodeData); 5] = [
+            |n| {
+                n.labels.insert("k".into(), "v".into());
+            },
+            |n| n.taints.push(crate::testing::taint("k", "v", "NoSchedule")),
+            |n| n.unschedulable = true,
+            |n| n.allocatable.milli_cpu += 1,
+            |n| n.images.push(("img:1".into(), 10)),
+        ];
+        for change in changes {
+            let before = s.generation_at(0);
+            let mut data = zoned("a", "z1");
+            change(&mut data);
+            s.update_node(data).expect("update");
+            assert_ne!(s.generation_at(0), before);
+            s.update_node(zoned("a", "z1")).expect("restore");
+        }
     }
 
     /// The domain index follows label changes made through `update_node` (same zone and zone
