@@ -505,7 +505,7 @@ pub fn track_update(
             .cloned()
             .unwrap_or_default(),
     };
-    let diff = UpdateDiff::new(old, new, schema, part);
+    let mut diff = UpdateDiff::new(old, new, schema, part);
     let mut slots: Vec<Slot> = Vec::with_capacity(stored.len() + 1);
     let mut mine: Option<usize> = None;
     for raw in stored {
@@ -533,12 +533,7 @@ pub fn track_update(
         }
     }
     if !diff.changed.is_empty() {
-        let owned: FieldSet = diff
-            .changed
-            .iter()
-            .filter(|p| diff.is_new_field(p))
-            .cloned()
-            .collect();
+        let owned = std::mem::take(&mut diff.owned);
         match mine.and_then(|i| slots.get_mut(i)) {
             Some(Slot::Parsed(e)) => {
                 e.fields.extend(owned);
@@ -640,6 +635,29 @@ fn tree_has(tree: &Map<String, Value>, path: &[String]) -> bool {
     false
 }
 
+/// The changed fields of an update, and those of them the new object sets (the writer's to
+/// own).
+#[derive(Default)]
+struct Changes {
+    /// Set differently, added, or removed.
+    all: FieldSet,
+    /// Set differently or added: `all` ∩ `fields_of(new)`.
+    owned: FieldSet,
+}
+
+impl Changes {
+    /// A field the new object sets, with another value than before.
+    fn set(&mut self, path: &FieldPath) {
+        self.all.insert(path.clone());
+        self.owned.insert(path.clone());
+    }
+
+    /// A field the old object set and the new one does not.
+    fn removed(&mut self, path: &FieldPath) {
+        self.all.insert(path.clone());
+    }
+}
+
 /// Adds to `changed` the changed fields under `path`, whose values are `old` and `new`: the
 /// fields of `new` whose values differ between the objects ([`value_at`]), and the fields of
 /// `old` that `new` lacks.
@@ -654,7 +672,7 @@ fn diff_node(
     new: Option<&Value>,
     field: Option<&'static kubetwin_patch::FieldSchema>,
     path: &mut FieldPath,
-    changed: &mut FieldSet,
+    changed: &mut Changes,
 ) {
     if old == new {
         return;
@@ -666,7 +684,7 @@ fn diff_node(
                 || field.is_none_or(|f| f.ty.is_none());
             if is_map && field.is_some() {
                 path.push(".".into());
-                changed.insert(path.clone());
+                changed.set(path);
                 path.pop();
             }
             diff_fields(a, b, field.and_then(|f| f.ty), path, changed);
@@ -699,7 +717,11 @@ fn diff_node(
                 path.push(key.clone());
                 // The element itself: added, removed, or set to another value.
                 path.push(".".into());
-                changed.insert(path.clone());
+                if after.is_some() {
+                    changed.set(path);
+                } else {
+                    changed.removed(path);
+                }
                 path.pop();
                 let a = before.and_then(Value::as_object).unwrap_or(&empty);
                 let b = after.and_then(Value::as_object).unwrap_or(&empty);
@@ -717,7 +739,7 @@ fn diff_fields(
     b: &Map<String, Value>,
     ty: Option<&'static TypeSchema>,
     path: &mut FieldPath,
-    changed: &mut FieldSet,
+    changed: &mut Changes,
 ) {
     for k in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
         path.push(format!("f:{k}"));
@@ -756,7 +778,7 @@ fn diff_whole(
     new: Option<&Value>,
     field: Option<&'static kubetwin_patch::FieldSchema>,
     path: &mut FieldPath,
-    changed: &mut FieldSet,
+    changed: &mut Changes,
 ) {
     let depth = path.len();
     let mut old_fields = FieldSet::new();
@@ -769,13 +791,13 @@ fn diff_whole(
     }
     for p in &old_fields {
         if !new_fields.contains(p) {
-            changed.insert(p.clone());
+            changed.removed(p);
         }
     }
     for p in new_fields {
         let rest = p.get(depth..).unwrap_or_default();
         if old.and_then(|v| value_at(v, rest)) != new.and_then(|v| value_at(v, rest)) {
-            changed.insert(p);
+            changed.set(&p);
         }
     }
 }
@@ -784,6 +806,8 @@ fn diff_whole(
 struct UpdateDiff<'a> {
     /// The changed fields: set differently, added, or removed.
     changed: FieldSet,
+    /// The changed fields the new object sets.
+    owned: FieldSet,
     /// The new object's segments.
     new_segments: BTreeMap<FieldPath, Segment<'a>>,
     /// The fields of the new object's segments, computed when first needed.
@@ -794,7 +818,7 @@ impl<'a> UpdateDiff<'a> {
     fn new(old: &Value, new: &'a Value, schema: Option<&'static TypeSchema>, part: Part) -> Self {
         let old_segments = segments(old, schema, part);
         let new_segments = segments(new, schema, part);
-        let mut changed = FieldSet::new();
+        let mut changes = Changes::default();
         let prefixes: BTreeSet<&FieldPath> =
             old_segments.keys().chain(new_segments.keys()).collect();
         for prefix in prefixes {
@@ -807,11 +831,12 @@ impl<'a> UpdateDiff<'a> {
                 after.map(|s| s.value),
                 field,
                 &mut path,
-                &mut changed,
+                &mut changes,
             );
         }
         Self {
-            changed,
+            changed: changes.all,
+            owned: changes.owned,
             new_segments,
             new_fields: std::cell::RefCell::new(BTreeMap::new()),
         }
@@ -841,10 +866,27 @@ impl<'a> UpdateDiff<'a> {
 
     /// Whether the stored entry `raw` owns a changed field.
     fn owned_by(&self, raw: &Value) -> bool {
-        match raw["fieldsV1"].as_object() {
-            Some(tree) => self.changed.iter().any(|p| tree_has(tree, p)),
-            None => false,
+        let Some(tree) = raw["fieldsV1"].as_object() else {
+            return false;
+        };
+        // The changed fields are sorted: skip at once those under a top key the entry lacks.
+        let mut absent: Option<&String> = None;
+        for path in &self.changed {
+            let Some(top) = path.first() else {
+                continue;
+            };
+            if absent == Some(top) {
+                continue;
+            }
+            if !tree.contains_key(top) {
+                absent = Some(top);
+                continue;
+            }
+            if tree_has(tree, path) {
+                return true;
+            }
         }
+        false
     }
 }
 

@@ -1268,10 +1268,10 @@ fn assign_all_but_status(target: &mut Value, source: &Value) {
 }
 
 /// The entries of `obj` (an object, else none) but those whose key `skip` names.
-fn entries_but<'a>(
-    obj: Option<&'a Value>,
+fn entries_but(
+    obj: Option<&Value>,
     skip: fn(&str) -> bool,
-) -> impl Iterator<Item = (&'a String, &'a Value)> {
+) -> impl Iterator<Item = (&String, &Value)> {
     obj.and_then(Value::as_object)
         .into_iter()
         .flatten()
