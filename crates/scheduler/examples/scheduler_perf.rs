@@ -6,8 +6,9 @@
 //! whole-cluster benchmark (10,000 Deployment pods under default spreading, 5,000 nodes in 11
 //! zones), with each Deployment's pods in a row or interleaved.
 //!
-//! Run: `cargo run --release -p kubetwin-scheduler --example scheduler_perf [-- [--no-filter-cache] NAME…]`
-//! (`--no-filter-cache`: recompute every Filter verdict in every cycle, as upstream).
+//! Run: `cargo run --release -p kubetwin-scheduler --example scheduler_perf [-- [--no-filter-cache] [--explain] NAME…]`
+//! (`--no-filter-cache`: recompute every Filter verdict in every cycle, as upstream;
+//! `--explain`: build every measured decision's explanation, as the scheduler driver does).
 
 use std::sync::Arc;
 
@@ -380,7 +381,17 @@ fn implemented(plugin: &str) -> bool {
         })
 }
 
-fn run(w: &Workload, filter_cache: bool) {
+/// How the measured pods are scheduled.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    /// Reuse node-local Filter verdicts across cycles.
+    filter_cache: bool,
+    /// Build each decision's explanation, counting the unexamined nodes (as the scheduler
+    /// driver does for `kubetwin explain pod`).
+    explain: bool,
+}
+
+fn run(w: &Workload, options: Options) {
     if let Some(missing) = w.needs.iter().find(|p| !implemented(p)) {
         println!("{:<52} skipped: {missing} is not implemented yet", w.name);
         return;
@@ -390,7 +401,8 @@ fn run(w: &Workload, filter_cache: bool) {
         return;
     };
     let mut sched = Scheduler::new(frameworks, 1);
-    sched.set_filter_cache_enabled(filter_cache);
+    sched.set_filter_cache_enabled(options.filter_cache);
+    sched.explain_count_only_unevaluated = true;
     (w.objects)(&mut sched.objects);
     for i in 0..w.nodes {
         let Ok(data) = NodeData::new((w.node)(i)) else {
@@ -418,7 +430,7 @@ fn run(w: &Workload, filter_cache: bool) {
     let start = std::time::Instant::now();
     let cpu_start = proc_stats::thread_cpu_seconds();
     for p in &pods {
-        let mut out = sched.schedule_one(p, false);
+        let mut out = sched.schedule_one(p, options.explain);
         if out.node.is_none()
             && let Some(nominated) = out.nominated_node.clone()
         {
@@ -426,7 +438,7 @@ fn run(w: &Workload, filter_cache: bool) {
             let mut retry = (**p).clone();
             retry.nominated_node_name = nominated;
             let preempted = std::mem::take(&mut out.preempted);
-            out = sched.schedule_one(&Arc::new(retry), false);
+            out = sched.schedule_one(&Arc::new(retry), options.explain);
             out.preempted = preempted;
         }
         if let Some(n) = &out.node {
@@ -466,11 +478,14 @@ fn run(w: &Workload, filter_cache: bool) {
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let filter_cache = !args.iter().any(|a| a == "--no-filter-cache");
-    args.retain(|a| a != "--no-filter-cache");
+    let options = Options {
+        filter_cache: !args.iter().any(|a| a == "--no-filter-cache"),
+        explain: args.iter().any(|a| a == "--explain"),
+    };
+    args.retain(|a| a != "--no-filter-cache" && a != "--explain");
     for w in workloads() {
         if args.is_empty() || args.iter().any(|f| w.name.contains(f.as_str())) {
-            run(&w, filter_cache);
+            run(&w, options);
         }
     }
 }
