@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::World;
 use k8s_openapi::api::core::v1::{Pod, Service, ServiceSpec, Toleration, TopologySpreadConstraint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -16,7 +18,7 @@ use kubetwin_scheduler::cycle_state::CycleState;
 use kubetwin_scheduler::framework::{NodeScore, PreScorePlugin, ScorePlugin};
 use kubetwin_scheduler::plugins::podtopologyspread::PodTopologySpread;
 use kubetwin_scheduler::testing::{PodBuilder, make_node, make_pod, req, taint, term};
-use kubetwin_scheduler::types::PodInfo;
+use kubetwin_scheduler::types::{NodeData, NodeInfo, PodInfo};
 
 const HOST: &str = "kubernetes.io/hostname";
 
@@ -101,6 +103,7 @@ fn run_with(
         b.obj()
     };
     let all: Vec<_> = nodes.iter().chain(failed).map(build).collect();
+    let all_nodes = all.clone();
     let pods: Vec<Pod> = existing
         .iter()
         .map(|E(p, node, labels)| {
@@ -118,28 +121,38 @@ fn run_with(
             b.obj()
         })
         .collect();
-    let mut w = World::new(all, pods);
+    let mut w = World::new(all_nodes, pods);
     setup(&mut w);
     let plugin = PodTopologySpread::default();
     let info = PodInfo::new(pod).expect("pod");
     let h = w.handle();
-    let mut state = CycleState::new();
     let candidates: Vec<_> = nodes
         .iter()
         .map(|n| w.snapshot.get(n.0).expect("candidate"))
         .collect();
-    let s = plugin.pre_score(&h, &mut state, &info, &candidates);
-    assert!(s.is_success(), "{name}: prescore {s}");
-    let mut list: Vec<NodeScore<'_>> = candidates
+    // As upstream (`tf.BuildNodeInfos(tt.nodes)`), PreScore gets node infos built afresh from
+    // the candidate nodes: only their names and labels count. The scheduler passes the
+    // snapshot's own; both must give the same scores.
+    let fresh: Vec<NodeInfo> = all[..nodes.len()]
         .iter()
-        .map(|n| NodeScore {
-            name: n.name(),
-            score: plugin.score(&h, &state, &info, n).expect("score"),
-        })
+        .map(|n| NodeInfo::new(Arc::new(NodeData::new(n.clone()).expect("node"))))
         .collect();
-    assert!(plugin.normalize(&h, &state, &info, &mut list).is_success());
-    let got: Vec<(&str, i64)> = list.iter().map(|s| (s.name, s.score)).collect();
-    assert_eq!(got, want, "{name}");
+    let fresh_refs: Vec<&NodeInfo> = fresh.iter().collect();
+    for (mode, pre_score_nodes) in [("fresh", &fresh_refs), ("snapshot", &candidates)] {
+        let mut state = CycleState::new();
+        let s = plugin.pre_score(&h, &mut state, &info, pre_score_nodes);
+        assert!(s.is_success(), "{name} ({mode}): prescore {s}");
+        let mut list: Vec<NodeScore<'_>> = candidates
+            .iter()
+            .map(|n| NodeScore {
+                name: n.name(),
+                score: plugin.score(&h, &state, &info, n).expect("score"),
+            })
+            .collect();
+        assert!(plugin.normalize(&h, &state, &info, &mut list).is_success());
+        let got: Vec<(&str, i64)> = list.iter().map(|s| (s.name, s.score)).collect();
+        assert_eq!(got, want, "{name} ({mode})");
+    }
 }
 
 const A: N = N("node-a", &[(HOST, "node-a")]);
