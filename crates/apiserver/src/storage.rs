@@ -5,6 +5,7 @@
 //! Upstream: `staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go`, `.../etcd3/watcher.go`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -175,6 +176,10 @@ const DECODED_CACHE_CAPACITY: usize = 16_384;
 struct DecodedCache {
     /// (revision reported as resourceVersion, key) → the object.
     entries: Mutex<BTreeMap<(i64, Bytes), Arc<SharedObject>>>,
+    /// Changes found decoded.
+    hits: AtomicU64,
+    /// Changes decoded (the first watch of each, and watches that lagged past the cache).
+    misses: AtomicU64,
 }
 
 impl DecodedCache {
@@ -182,8 +187,10 @@ impl DecodedCache {
     fn get(&self, kv: &KeyValue, revision: i64) -> Result<Arc<SharedObject>, StorageError> {
         let id = (revision, kv.key.clone());
         if let Some(found) = self.lock().get(&id) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Arc::clone(found));
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let mut value = decode(kv)?;
         if revision != kv.mod_revision {
             object::set_resource_version(&mut value, revision);
@@ -238,6 +245,15 @@ impl Storage {
             store,
             decoded: Arc::default(),
         }
+    }
+
+    /// How many changes watches found already decoded, and how many were decoded: the second
+    /// over the number of changes is the decodes per change (1 at best).
+    pub fn watch_decodes(&self) -> (u64, u64) {
+        (
+            self.decoded.hits.load(Ordering::Relaxed),
+            self.decoded.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// The underlying store.

@@ -135,6 +135,7 @@ async fn main() {
 
     let pod_events = client.watch(pods, None, 0, None, None).expect("watch pods");
     let revision_before_pods = server.storage.revision();
+    let (hits_before, decodes_before) = server.storage.watch_decodes();
     let pods_started = Instant::now();
     let cpu_before_pods = proc_stats::process_cpu_seconds();
     for d in 0..deployments {
@@ -183,6 +184,13 @@ async fn main() {
     println!(
         "store writes from the first Deployment until then: {writes} ({:.1} per pod, heartbeats included)",
         writes as f64 / pods_wanted.max(1) as f64
+    );
+    let (hits, decodes) = server.storage.watch_decodes();
+    let (hits, decodes) = (hits - hits_before, decodes - decodes_before);
+    println!(
+        "watch deliveries: {} objects, {decodes} decoded ({:.2} per store write)",
+        hits + decodes,
+        decodes as f64 / writes.max(1) as f64
     );
     println!("peak RSS: {} MiB", proc_stats::peak_rss_mib());
 }
