@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kubetwin_scheduler::config::default_frameworks;
 use kubetwin_scheduler::objects::ClusterObjects;
-use kubetwin_scheduler::schedule::Scheduler;
+use kubetwin_scheduler::schedule::{Explanation, Scheduler};
 use kubetwin_scheduler::testing::{make_node, make_pod, req, selector, term};
 use kubetwin_scheduler::types::{NodeData, PodInfo};
 
@@ -426,6 +426,7 @@ fn run(w: &Workload, options: Options) {
         .collect();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut placed = 0;
+    let mut explanation_bytes = 0usize;
     #[allow(clippy::disallowed_methods)] // A benchmark program measures wall-clock time.
     let start = std::time::Instant::now();
     let cpu_start = proc_stats::thread_cpu_seconds();
@@ -441,6 +442,7 @@ fn run(w: &Workload, options: Options) {
             out = sched.schedule_one(&Arc::new(retry), options.explain);
             out.preempted = preempted;
         }
+        explanation_bytes += out.explanation.as_ref().map_or(0, Explanation::heap_bytes);
         if let Some(n) = &out.node {
             placed += 1;
             fnv(&mut hash, n.as_bytes());
@@ -474,6 +476,13 @@ fn run(w: &Workload, options: Options) {
         hash,
         proc_stats::peak_rss_mib()
     );
+    if options.explain {
+        println!(
+            "{:<52} explanation heap ≈ {:.1} KiB per pod",
+            "",
+            explanation_bytes as f64 / 1024.0 / pods.len().max(1) as f64
+        );
+    }
 }
 
 fn main() {

@@ -15,6 +15,7 @@ use kubetwin_core::rng::SharedRng;
 
 use crate::cycle_state::CycleState;
 use crate::objects::{ClusterObjects, Nominator};
+use crate::schedule::NodeName;
 use crate::snapshot::Snapshot;
 use crate::status::{Code, Status};
 use crate::types::{NodeInfo, PodInfo};
@@ -750,18 +751,87 @@ struct WeightedPlugin {
     bit: u64,
 }
 
-/// One node's (raw, normalized, weighted) score per plugin.
-pub type NodeScoreDetail = (String, Vec<(i64, i64, i64)>);
+/// One plugin's score of one node, for explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginScoreDetail {
+    /// The plugin.
+    pub plugin: &'static str,
+    /// The plugin's weight.
+    pub weight: i64,
+    /// The score the plugin gave.
+    pub raw: i64,
+    /// The score after NormalizeScore.
+    pub normalized: i64,
+    /// `normalized × weight`.
+    pub weighted: i64,
+}
 
-/// Per-plugin scores of one cycle, for explanations.
+// Normalized scores are kept in one byte each.
+const _: () = assert!(MAX_NODE_SCORE <= 255 && MIN_NODE_SCORE >= 0);
+
+/// Per-plugin scores of one cycle, for explanations. Scores are kept compactly, one list per
+/// plugin (normalized scores are within `0..=MAX_NODE_SCORE`, one byte each); read them with
+/// [`ScoreBreakdown::node_scores`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScoreBreakdown {
     /// Plugin names in score order, with weight.
     pub plugins: Vec<(&'static str, i64)>,
-    /// Per node (in feasible order): name and, per plugin, (raw, normalized, weighted).
-    pub nodes: Vec<NodeScoreDetail>,
+    /// The scored nodes, in feasible order.
+    pub nodes: Vec<NodeName>,
+    /// Per node (in `nodes` order), the total weighted score.
+    pub totals: Vec<i64>,
     /// Plugins skipped at PreScore.
     pub skipped: Vec<&'static str>,
+    /// Raw scores, plugin by plugin: plugin `j`'s score of node `i` is at `j * nodes.len() + i`.
+    raw: Vec<i64>,
+    /// Normalized scores, laid out as `raw`.
+    normalized: Vec<u8>,
+}
+
+impl ScoreBreakdown {
+    /// How many plugins scored each node.
+    fn scored_plugins(&self) -> usize {
+        if self.nodes.is_empty() {
+            0
+        } else {
+            self.raw.len() / self.nodes.len()
+        }
+    }
+
+    /// The scores of the node at `index` of [`ScoreBreakdown::nodes`], per plugin in score
+    /// order (empty when out of range).
+    pub fn node_scores(&self, index: usize) -> impl Iterator<Item = PluginScoreDetail> + '_ {
+        let n = self.nodes.len();
+        let count = if index < n { self.scored_plugins() } else { 0 };
+        self.plugins
+            .iter()
+            .take(count)
+            .enumerate()
+            .map(move |(j, &(plugin, weight))| {
+                let at = j * n + index;
+                let raw = self.raw.get(at).copied().unwrap_or(0);
+                let normalized = i64::from(self.normalized.get(at).copied().unwrap_or(0));
+                PluginScoreDetail {
+                    plugin,
+                    weight,
+                    raw,
+                    normalized,
+                    weighted: normalized * weight,
+                }
+            })
+    }
+
+    /// An estimate of the heap bytes the breakdown owns (by capacity; node names shared with
+    /// the snapshot not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.plugins.capacity() * size_of::<(&'static str, i64)>()
+            + self.nodes.capacity() * size_of::<NodeName>()
+            + self.totals.capacity() * size_of::<i64>()
+            + self.skipped.capacity() * size_of::<&'static str>()
+            + self.raw.capacity() * size_of::<i64>()
+            + self.normalized.capacity()
+    }
 }
 
 /// The Filter plugins of one cycle (those PreFilter did not skip), in order, with their names.
@@ -1405,8 +1475,12 @@ impl Framework {
                 .collect();
         }
         let mut totals = vec![0i64; nodes.len()];
-        let mut raw: Vec<Vec<i64>> = Vec::new();
-        let mut normalized: Vec<Vec<i64>> = Vec::new();
+        if let Some(b) = breakdown.as_deref_mut() {
+            b.raw.clear();
+            b.normalized.clear();
+            b.raw.reserve_exact(plugins.len() * nodes.len());
+            b.normalized.reserve_exact(plugins.len() * nodes.len());
+        }
         let mut list: Vec<NodeScore<'_>> = Vec::with_capacity(nodes.len());
         // Read once per cycle, not once per plugin: each name is behind the node object.
         let names: Vec<&str> = nodes.iter().map(|n| n.name()).collect();
@@ -1425,8 +1499,8 @@ impl Framework {
                 })?;
                 list.push(NodeScore { name, score });
             }
-            if breakdown.is_some() {
-                raw.push(list.iter().map(|s| s.score).collect());
+            if let Some(b) = breakdown.as_deref_mut() {
+                b.raw.extend(list.iter().map(|s| s.score));
             }
             if sp.has_normalize() {
                 let s = sp.normalize(h, state, pod, &mut list);
@@ -1455,27 +1529,17 @@ impl Framework {
                     });
                 }
             }
-            if breakdown.is_some() {
-                normalized.push(list.iter().map(|s| s.score).collect());
+            if let Some(b) = breakdown.as_deref_mut() {
+                // Checked above: within 0..=MAX_NODE_SCORE.
+                b.normalized.extend(
+                    list.iter()
+                        .map(|s| u8::try_from(s.score).unwrap_or(u8::MAX)),
+                );
             }
         }
         if let Some(b) = breakdown {
-            b.nodes = nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let per = (0..raw.len())
-                        .map(|j| {
-                            (
-                                raw[j][i],
-                                normalized[j][i],
-                                normalized[j][i] * plugins[j].weight,
-                            )
-                        })
-                        .collect();
-                    (n.name().to_owned(), per)
-                })
-                .collect();
+            b.nodes = nodes.iter().map(|n| NodeName::of(n)).collect();
+            b.totals.clone_from(&totals);
         }
         Ok(totals)
     }

@@ -7,6 +7,7 @@
 //! (`plugin/pkg/admission/priority`: `spec.priority` and `preemptionPolicy` from the PriorityClass
 //! or the global default) and the default namespace.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use serde_json::Value;
 
 use crate::config::SchedulerConfiguration;
 use crate::queue::SchedulingQueue;
-use crate::schedule::{Explanation, Scheduler};
+use crate::schedule::{Explanation, NodeName, Scheduler};
 use crate::status::Code;
 use crate::types::{NodeData, PodInfo};
 
@@ -734,8 +735,8 @@ struct JsonFilter<'a> {
     result: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     plugin: &'a str,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    reasons: &'a [String],
+    #[serde(skip_serializing_if = "<[Cow<'static, str>]>::is_empty")]
+    reasons: &'a [Cow<'static, str>],
 }
 
 #[derive(Serialize)]
@@ -761,11 +762,11 @@ struct JsonExplanation<'a> {
     pre_filter_message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     nominated_node_used: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    pre_filter_excluded: &'a [String],
+    #[serde(skip_serializing_if = "<[NodeName]>::is_empty")]
+    pre_filter_excluded: &'a [NodeName],
     filter: Vec<JsonFilter<'a>>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    not_evaluated: &'a [String],
+    #[serde(skip_serializing_if = "<[NodeName]>::is_empty")]
+    not_evaluated: &'a [NodeName],
     /// Only when the names were not kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     not_evaluated_count: Option<usize>,
@@ -806,32 +807,30 @@ fn json_explanation(e: &Explanation) -> JsonExplanation<'_> {
             } else {
                 f.code.as_str()
             },
-            plugin: &f.plugin,
-            reasons: &f.reasons,
+            plugin: f.plugin.as_str(),
+            reasons: f.reasons.as_slice(),
         })
         .collect();
-    let totals: BTreeMap<&str, i64> = e.totals.iter().map(|(n, t)| (n.as_str(), *t)).collect();
     let scores = e
         .scores
         .as_ref()
         .map(|s| {
             s.nodes
                 .iter()
-                .map(|(node, per)| JsonNodeScore {
+                .enumerate()
+                .map(|(i, node)| JsonNodeScore {
                     node,
                     plugins: s
-                        .plugins
-                        .iter()
-                        .zip(per)
-                        .map(|((name, weight), (raw, norm, weighted))| JsonPluginScore {
-                            plugin: name,
-                            raw: *raw,
-                            normalized: *norm,
-                            weight: *weight,
-                            weighted: *weighted,
+                        .node_scores(i)
+                        .map(|d| JsonPluginScore {
+                            plugin: d.plugin,
+                            raw: d.raw,
+                            normalized: d.normalized,
+                            weight: d.weight,
+                            weighted: d.weighted,
                         })
                         .collect(),
-                    total: totals.get(node.as_str()).copied().unwrap_or(0),
+                    total: s.totals.get(i).copied().unwrap_or(0),
                 })
                 .collect()
         })
@@ -935,21 +934,20 @@ pub fn to_table(results: &[PodResult], explain: bool) -> String {
                 }
             }
             if let Some(s) = &e.scores {
-                let totals: BTreeMap<&str, i64> =
-                    e.totals.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-                for (node, per) in &s.nodes {
+                for (i, node) in s.nodes.iter().enumerate() {
                     let parts: Vec<String> = s
-                        .plugins
-                        .iter()
-                        .zip(per)
-                        .map(|((name, w), (raw, norm, weighted))| {
-                            format!("{name}={raw}->{norm}x{w}={weighted}")
+                        .node_scores(i)
+                        .map(|d| {
+                            format!(
+                                "{}={}->{}x{}={}",
+                                d.plugin, d.raw, d.normalized, d.weight, d.weighted
+                            )
                         })
                         .collect();
                     let _ = writeln!(
                         out,
                         "    score {node}: total {} [{}]",
-                        totals.get(node.as_str()).copied().unwrap_or(0),
+                        s.totals.get(i).copied().unwrap_or(0),
                         parts.join(" ")
                     );
                 }

@@ -23,7 +23,7 @@ use crate::framework::{
 use crate::objects::{ClusterObjects, Nominator};
 use crate::plugins::volumebinding::{VolumeBindings, apply_volume_bindings};
 use crate::snapshot::Snapshot;
-use crate::status::{Code, Status};
+use crate::status::{Code, Status, StatusReasons};
 use crate::types::{NodeInfo, PodInfo};
 
 /// Below this many nodes all are examined (`minFeasibleNodesToFind`).
@@ -73,17 +73,114 @@ pub enum ScheduleFailure {
     Error(String),
 }
 
-/// A node's filter verdict for explanations.
+/// A node name in an explanation, shared with the snapshot's node (cloning it copies a
+/// pointer, not the name).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeName(Arc<str>);
+
+impl NodeName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name of `node`, shared.
+    pub fn of(node: &NodeInfo) -> Self {
+        Self(node.node.shared_name.clone())
+    }
+}
+
+impl std::ops::Deref for NodeName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for NodeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for NodeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for NodeName {
+    fn from(name: &str) -> Self {
+        Self(Arc::from(name))
+    }
+}
+
+impl From<Arc<str>> for NodeName {
+    fn from(name: Arc<str>) -> Self {
+        Self(name)
+    }
+}
+
+impl PartialEq<str> for NodeName {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for NodeName {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl serde::Serialize for NodeName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// The name of the plugin that rejected a node (a static string; "" when the node passed).
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PluginName(pub &'static str);
+
+impl PluginName {
+    /// The name.
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::ops::Deref for PluginName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for PluginName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Debug for PluginName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+/// A node's filter verdict for explanations. A passing node's verdict allocates nothing; a
+/// rejected node's allocates only for reasons that are not static strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterVerdict {
     /// Node name.
-    pub node: String,
+    pub node: NodeName,
     /// Code (`Success` when the node passed).
     pub code: Code,
     /// The rejecting plugin ("" when passed).
-    pub plugin: String,
+    pub plugin: PluginName,
     /// The reasons.
-    pub reasons: Vec<String>,
+    pub reasons: StatusReasons,
 }
 
 /// Everything that explains one decision.
@@ -92,24 +189,42 @@ pub struct Explanation {
     /// The PreFilter rejection message, if PreFilter rejected the pod.
     pub pre_filter_message: String,
     /// Nodes the PreFilter result excluded.
-    pub pre_filter_excluded: Vec<String>,
+    pub pre_filter_excluded: Vec<NodeName>,
     /// Per examined node, its filter verdict, in examination order.
     pub filter: Vec<FilterVerdict>,
     /// Nodes not examined because enough feasible nodes were found (empty when
     /// `count_only_unevaluated`).
-    pub not_evaluated: Vec<String>,
+    pub not_evaluated: Vec<NodeName>,
     /// How many nodes were not examined.
     pub not_evaluated_count: usize,
     /// Set by the caller: count the unexamined nodes without naming them (a long-running
     /// scheduler keeps thousands of decisions; naming 95 % of a 5,000-node cluster in each
     /// cost more than the filtering it explains).
     pub count_only_unevaluated: bool,
-    /// Scores per plugin (absent when fewer than two nodes were feasible).
+    /// Scores per plugin and final weighted totals per node (absent when fewer than two nodes
+    /// were feasible).
     pub scores: Option<ScoreBreakdown>,
-    /// Final weighted totals per node.
-    pub totals: Vec<(String, i64)>,
     /// The nominated node that passed the filters, when it short-circuited the cycle.
     pub nominated_node_used: Option<String>,
+}
+
+impl Explanation {
+    /// An estimate of the heap bytes the explanation owns (by capacity; allocator overhead
+    /// and node names shared with the snapshot not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let reasons: usize = self.filter.iter().map(|f| f.reasons.heap_bytes()).sum();
+        self.pre_filter_message.capacity()
+            + self.pre_filter_excluded.capacity() * size_of::<NodeName>()
+            + self.filter.capacity() * size_of::<FilterVerdict>()
+            + reasons
+            + self.not_evaluated.capacity() * size_of::<NodeName>()
+            + self.scores.as_ref().map_or(0, ScoreBreakdown::heap_bytes)
+            + self
+                .nominated_node_used
+                .as_ref()
+                .map_or(0, String::capacity)
+    }
 }
 
 /// What the pieces of one cycle need.
@@ -157,14 +272,7 @@ pub fn schedule_pod(
             feasible_nodes: 1,
         });
     }
-    let totals = prioritize_nodes(cx, state, pod, &feasible, explain.as_deref_mut())?;
-    if let Some(e) = explain {
-        e.totals = feasible
-            .iter()
-            .zip(&totals)
-            .map(|(n, t)| (n.name().to_owned(), *t))
-            .collect();
-    }
+    let totals = prioritize_nodes(cx, state, pod, &feasible, explain)?;
     let index = select_host_index(&totals, cx.handle.rng).map_err(ScheduleFailure::Error)?;
     let host = feasible[index].name().to_owned();
     Ok(ScheduleResult {
@@ -245,9 +353,8 @@ fn find_nodes_that_fit_pod<'s>(
                 e.pre_filter_excluded = h
                     .snapshot
                     .list()
-                    .map(|n| n.name())
-                    .filter(|n| !kept.contains(n))
-                    .map(str::to_owned)
+                    .filter(|n| !kept.contains(n.name()))
+                    .map(NodeName::of)
                     .collect();
             }
             list
@@ -304,6 +411,9 @@ fn find_nodes_that_pass_filters<'s>(
         return feasible;
     }
     let mut examined = 0;
+    if let Some(e) = explain.as_deref_mut() {
+        e.filter.reserve(num_to_find.min(num_all));
+    }
     let chain = fw.filter_chain(state);
     let h = &cx.handle;
     let mut cache = cx.filter_cache.and_then(|m| m.lock().ok());
@@ -361,10 +471,10 @@ fn find_nodes_that_pass_filters<'s>(
             feasible.push(node);
             if let Some(e) = explain.as_deref_mut() {
                 e.filter.push(FilterVerdict {
-                    node: node.name().to_owned(),
+                    node: NodeName::of(node),
                     code: Code::Success,
-                    plugin: String::new(),
-                    reasons: Vec::new(),
+                    plugin: PluginName::default(),
+                    reasons: StatusReasons::default(),
                 });
             }
             if feasible.len() >= num_to_find {
@@ -373,10 +483,10 @@ fn find_nodes_that_pass_filters<'s>(
         } else {
             if let Some(e) = explain.as_deref_mut() {
                 e.filter.push(FilterVerdict {
-                    node: node.name().to_owned(),
+                    node: NodeName::of(node),
                     code: status.code(),
-                    plugin: status.plugin().to_owned(),
-                    reasons: status.reasons().iter().map(|r| r.to_string()).collect(),
+                    plugin: PluginName(status.plugin()),
+                    reasons: status.shared_reasons(),
                 });
             }
             // Rejections come in bulk, mostly from the same plugin: record it once per run
@@ -404,10 +514,12 @@ fn find_nodes_that_pass_filters<'s>(
         }
     }
     if let Some(e) = explain {
+        // Kept for long: give back what growing the list over-reserved.
+        e.filter.shrink_to_fit();
         e.not_evaluated_count = num_all - examined;
         if !e.count_only_unevaluated {
             e.not_evaluated = (examined..num_all)
-                .map(|i| nodes[(start + i) % num_all].name().to_owned())
+                .map(|i| NodeName::of(nodes[(start + i) % num_all]))
                 .collect();
         }
     }

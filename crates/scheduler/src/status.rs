@@ -47,8 +47,9 @@ impl fmt::Display for Code {
 
 /// The reasons of a status; a single reason (the common rejection) is kept inline so that
 /// rejecting thousands of nodes allocates nothing.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 enum Reasons {
+    #[default]
     None,
     One(Cow<'static, str>),
     Many(Vec<Cow<'static, str>>),
@@ -80,6 +81,72 @@ impl Reasons {
                 Reasons::Many(v)
             }
         };
+    }
+}
+
+/// A status's reasons, kept by explanations: a copy that allocates nothing when the reasons
+/// are static strings (the common rejection) or absent (a passing node).
+#[derive(Clone, Default)]
+pub struct StatusReasons(Reasons);
+
+impl StatusReasons {
+    /// The reasons, in order.
+    pub fn as_slice(&self) -> &[Cow<'static, str>] {
+        self.0.as_slice()
+    }
+
+    /// Whether there is no reason.
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    /// The reasons joined by `separator`.
+    pub fn join(&self, separator: &str) -> String {
+        self.as_slice().join(separator)
+    }
+
+    /// An estimate of the heap bytes the reasons own (0 when they are static or absent).
+    pub fn heap_bytes(&self) -> usize {
+        let owned = |reason: &Cow<'static, str>| match reason {
+            Cow::Borrowed(_) => 0,
+            Cow::Owned(s) => s.capacity(),
+        };
+        match &self.0 {
+            Reasons::None => 0,
+            Reasons::One(r) => owned(r),
+            Reasons::Many(v) => {
+                v.capacity() * std::mem::size_of::<Cow<'static, str>>()
+                    + v.iter().map(owned).sum::<usize>()
+            }
+        }
+    }
+
+    /// The reasons as owned strings.
+    pub fn to_strings(&self) -> Vec<String> {
+        self.as_slice().iter().map(|r| r.to_string()).collect()
+    }
+}
+
+impl From<Vec<String>> for StatusReasons {
+    fn from(reasons: Vec<String>) -> Self {
+        Self(Reasons::from_vec(
+            reasons.into_iter().map(Cow::Owned).collect(),
+        ))
+    }
+}
+
+impl PartialEq for StatusReasons {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_str(x, y))
+    }
+}
+
+impl Eq for StatusReasons {}
+
+impl fmt::Debug for StatusReasons {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
     }
 }
 
@@ -212,6 +279,11 @@ impl Status {
     /// The reasons, in order.
     pub fn reasons(&self) -> &[Cow<'static, str>] {
         self.reasons.as_slice()
+    }
+
+    /// A copy of the reasons (no allocation when they are static or absent).
+    pub fn shared_reasons(&self) -> StatusReasons {
+        StatusReasons(self.reasons.clone())
     }
 
     /// The plugin that produced the status ("" when unset).
