@@ -238,10 +238,19 @@ impl SchedulingQueue {
 
     /// Removes a pod wherever it is.
     pub fn delete(&mut self, key: &str) {
-        self.location.remove(key);
-        self.active.retain(|_, q| q.pod.key != key);
-        self.backoff.retain(|_, q| q.pod.key != key);
-        self.unschedulable.remove(key);
-        self.gated.remove(key);
+        // Every update of a bound pod lands here although it left the queue long ago: the
+        // location map says where (if anywhere) the pod is, so only that part is searched
+        // (the active and backoff queues are ordered by time, not by key).
+        match self.location.remove(key) {
+            None => {}
+            Some(QueueLocation::Active) => self.active.retain(|_, q| q.pod.key != key),
+            Some(QueueLocation::Backoff) => self.backoff.retain(|_, q| q.pod.key != key),
+            Some(QueueLocation::Unschedulable) => {
+                self.unschedulable.remove(key);
+            }
+            Some(QueueLocation::Gated) => {
+                self.gated.remove(key);
+            }
+        }
     }
 }
