@@ -40,6 +40,12 @@ async fn wait_for(
 ) -> Option<Duration> {
     let mut passing = BTreeSet::new();
     let mut seen = 0_usize;
+    // `BENCH_PROGRESS=1`: a line per second (objects seen, assigned to a node, passing), to
+    // tell which stage of the pipeline holds the others up.
+    let progress = std::env::var_os("BENCH_PROGRESS").is_some();
+    let mut known = BTreeSet::new();
+    let mut assigned = BTreeSet::new();
+    let mut next_report = started.elapsed() + Duration::from_secs(1);
     let deadline = tokio::time::sleep(limit.saturating_sub(started.elapsed()));
     tokio::pin!(deadline);
     while passing.len() < want {
@@ -62,6 +68,25 @@ async fn wait_for(
             event.object["metadata"]["namespace"].as_str().unwrap_or(""),
             event.object["metadata"]["name"].as_str().unwrap_or("")
         );
+        if progress {
+            if started.elapsed() >= next_report {
+                println!(
+                    "    {:>6.1} s: {} seen, {} on a node, {} {what}",
+                    started.elapsed().as_secs_f64(),
+                    known.len(),
+                    assigned.len(),
+                    passing.len()
+                );
+                next_report += Duration::from_secs(1);
+            }
+            known.insert(key.clone());
+            if event.object["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty())
+            {
+                assigned.insert(key.clone());
+            }
+        }
         if matches!(event.event_type, "ADDED" | "MODIFIED") && counts(&event.object) {
             passing.insert(key);
         } else {
