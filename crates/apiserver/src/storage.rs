@@ -204,6 +204,12 @@ impl DecodedCache {
         Ok(shared)
     }
 
+    /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor
+    /// miss: those count watch deliveries).
+    fn peek(&self, kv: &KeyValue, revision: i64) -> Option<Arc<SharedObject>> {
+        self.lock().get(&(revision, kv.key.clone())).cloned()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, Bytes), Arc<SharedObject>>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -269,7 +275,12 @@ impl Storage {
     /// The object at `key` and its revision.
     pub fn get(&self, key: &str) -> Result<Option<(Value, i64)>, StorageError> {
         match self.store.get(key)? {
-            Some(kv) => Ok(Some((decode(&kv)?, kv.mod_revision))),
+            // A recently written object is usually decoded for the watches already; copying
+            // that is cheaper than parsing it again (writes read the object they change).
+            Some(kv) => match self.decoded.peek(&kv, kv.mod_revision) {
+                Some(shared) => Ok(Some((Value::clone(&shared), kv.mod_revision))),
+                None => Ok(Some((decode(&kv)?, kv.mod_revision))),
+            },
             None => Ok(None),
         }
     }
