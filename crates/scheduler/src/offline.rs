@@ -653,7 +653,7 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
             );
             continue;
         }
-        let outcome = sched.schedule_one(&q.pod, opts.explain);
+        let mut outcome = sched.schedule_one(&q.pod, opts.explain);
         order_seq += 1;
         let entry = results.entry(q.pod.key.clone()).or_insert_with(|| {
             (
@@ -671,7 +671,7 @@ pub fn run(input: &OfflineInput, opts: &OfflineOptions) -> Result<Vec<PodResult>
         entry.0 = order_seq;
         let r = &mut entry.1;
         r.preempted.extend(outcome.preempted.iter().cloned());
-        r.explanation = outcome.explanation.clone();
+        r.explanation = outcome.explanation.take();
         if let Some(n) = &outcome.nominated_node {
             r.nominated_node = Some(n.clone());
         }
