@@ -272,8 +272,7 @@ mod tests {
 
     use crate::{ApiServerConfig, Storage};
 
-    #[tokio::test]
-    async fn typed_round_trip_and_watch() {
+    async fn test_client() -> LocalClient {
         let server = ApiServer::new(
             Storage::new(Store::memory()),
             Arc::new(ManualClock::at_default_epoch()),
@@ -281,7 +280,12 @@ mod tests {
             ApiServerConfig::default(),
         );
         server.bootstrap().await.expect("bootstrap");
-        let client = LocalClient::new(server, "test-controller");
+        LocalClient::new(server, "test-controller")
+    }
+
+    #[tokio::test]
+    async fn typed_round_trip_and_watch() {
+        let client = test_client().await;
         let cms = resource_of::<ConfigMap>().expect("configmaps");
         let mut watch = client
             .watch(
@@ -316,14 +320,7 @@ mod tests {
     /// the delete's revision.
     #[tokio::test]
     async fn watches_share_objects_and_report_selector_exits_with_the_old_object() {
-        let server = ApiServer::new(
-            Storage::new(Store::memory()),
-            Arc::new(ManualClock::at_default_epoch()),
-            1,
-            ApiServerConfig::default(),
-        );
-        server.bootstrap().await.expect("bootstrap");
-        let client = LocalClient::new(server, "test-controller");
+        let client = test_client().await;
         let cms = resource_of::<ConfigMap>().expect("configmaps");
         let from = client
             .list(cms, Some("default"), None, None)

@@ -126,3 +126,27 @@ pub fn partial_object_metadata(obj: &Value) -> Value {
         "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
     })
 }
+
+/// Sets the field at `path` to `value` (removes it for `null`), making objects on the way:
+/// the edit step of the property tests of partial decoding and managedFields.
+#[cfg(test)]
+pub(crate) fn set_path(obj: &mut Value, path: &[&str], value: Value) {
+    let mut node = obj;
+    for (i, key) in path.iter().enumerate() {
+        if !node.is_object() {
+            *node = json!({});
+        }
+        let Some(map) = node.as_object_mut() else {
+            return;
+        };
+        if i + 1 == path.len() {
+            if value.is_null() {
+                map.remove(*key);
+            } else {
+                map.insert((*key).to_string(), value);
+            }
+            return;
+        }
+        node = map.entry((*key).to_string()).or_insert_with(|| json!({}));
+    }
+}

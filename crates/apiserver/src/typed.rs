@@ -465,26 +465,7 @@ mod tests {
             &["extra"],
         ];
 
-        fn set_path(obj: &mut Value, path: &[&str], value: Value) {
-            let mut node = obj;
-            for (i, key) in path.iter().enumerate() {
-                if !node.is_object() {
-                    *node = json!({});
-                }
-                let Some(map) = node.as_object_mut() else {
-                    return;
-                };
-                if i + 1 == path.len() {
-                    if value.is_null() {
-                        map.remove(*key);
-                    } else {
-                        map.insert((*key).to_string(), value);
-                    }
-                    return;
-                }
-                node = map.entry((*key).to_string()).or_insert_with(|| json!({}));
-            }
-        }
+        use crate::object::set_path;
 
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(256))]
