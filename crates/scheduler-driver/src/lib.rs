@@ -198,7 +198,8 @@ impl SchedulerDriver {
     }
 
     fn on_pod(&mut self, event: WatchEvent) {
-        let Ok(pod) = event.object.typed::<Pod>().map(Arc::unwrap_or_clone) else {
+        // Shared with the other receivers of the change (the pod informer, the kubelet).
+        let Ok(pod) = event.object.typed::<Pod>() else {
             return;
         };
         let key = pod_key(&pod);
@@ -223,7 +224,7 @@ impl SchedulerDriver {
                 self.queue.move_unschedulable(now, |_| true);
                 return;
             }
-            if let Ok(info) = PodInfo::new(pod) {
+            if let Ok(info) = PodInfo::from_arc(pod) {
                 let info = Arc::new(info);
                 if self.scheduler.snapshot.add_pod(info.clone()).is_ok() {
                     self.bound.insert(key, info);
@@ -246,7 +247,9 @@ impl SchedulerDriver {
             .as_ref()
             .and_then(|s| s.scheduling_gates.as_ref())
             .is_some_and(|g| !g.is_empty());
-        let Ok(info) = PodInfo::new(pod) else { return };
+        let Ok(info) = PodInfo::from_arc(pod) else {
+            return;
+        };
         match self.queue.location(&key) {
             // Removing the last scheduling gate releases the pod (upstream: PreEnqueue re-runs on update).
             Some(QueueLocation::Gated) if !gated => {
