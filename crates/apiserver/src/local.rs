@@ -268,7 +268,7 @@ mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::ConfigMap;
     use kubetwin_core::clock::ManualClock;
-    use kubetwin_store::Store;
+    use kubetwin_store::{RangeRequest, Store};
 
     use crate::{ApiServerConfig, Storage};
 
@@ -372,6 +372,25 @@ mod tests {
             "one decoded object per change"
         );
         assert_eq!(rv(&a.object), rv(&created));
+        // What the write kept for the watches is what decoding the stored bytes gives.
+        let created_at: i64 = rv(&created).parse().expect("rv");
+        let kv = client
+            .server()
+            .storage
+            .store()
+            .range(&RangeRequest::key(cms.key(Some("default"), "c")).at_revision(created_at))
+            .expect("range")
+            .kvs
+            .pop()
+            .expect("stored");
+        assert_eq!(**a.object, crate::storage::decode(&kv).expect("decode"));
+        let typed_a = a.object.typed::<ConfigMap>().expect("typed");
+        let typed_b = b.object.typed::<ConfigMap>().expect("typed");
+        assert!(
+            Arc::ptr_eq(&typed_a, &typed_b),
+            "one typed object per change"
+        );
+        assert_eq!(typed_a.data.as_ref().expect("data")["k"], "v");
 
         let added = selected.recv().await.expect("added");
         assert_eq!(added.event_type, "ADDED");

@@ -204,6 +204,23 @@ impl DecodedCache {
         Ok(shared)
     }
 
+    /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
+    /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
+    fn remember(&self, key: &str, revision: i64, written: &Value) {
+        let mut value = written.clone();
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("selfLink");
+        }
+        object::set_resource_version(&mut value, revision);
+        let mut entries = self.lock();
+        entries
+            .entry((revision, Bytes::copy_from_slice(key.as_bytes())))
+            .or_insert_with(|| Arc::new(SharedObject::new(value)));
+        while entries.len() > DECODED_CACHE_CAPACITY {
+            entries.pop_first();
+        }
+    }
+
     /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor
     /// miss: those count watch deliveries).
     fn peek(&self, kv: &KeyValue, revision: i64) -> Option<Arc<SharedObject>> {
@@ -253,8 +270,8 @@ impl Storage {
         }
     }
 
-    /// How many changes watches found already decoded, and how many were decoded: the second
-    /// over the number of changes is the decodes per change (1 at best).
+    /// How many changes watches found already decoded (kept by the write that stored them, or
+    /// decoded by another watch), and how many they had to decode themselves.
     pub fn watch_decodes(&self) -> (u64, u64) {
         (
             self.decoded.hits.load(Ordering::Relaxed),
@@ -354,16 +371,20 @@ impl Storage {
 
     /// Creates `key`; returns the new revision.
     pub async fn create(&self, key: &str, obj: &Value) -> Result<i64, StorageError> {
-        Ok(self.store.create(key, encode(obj)).await?.mod_revision)
+        let revision = self.store.create(key, encode(obj)).await?.mod_revision;
+        self.decoded.remember(key, revision, obj);
+        Ok(revision)
     }
 
     /// Replaces `key` if its revision is still `expected`; returns the new revision.
     pub async fn update(&self, key: &str, obj: &Value, expected: i64) -> Result<i64, StorageError> {
-        Ok(self
+        let revision = self
             .store
             .update(key, encode(obj), expected)
             .await?
-            .mod_revision)
+            .mod_revision;
+        self.decoded.remember(key, revision, obj);
+        Ok(revision)
     }
 
     /// Deletes `key` if its revision is still `expected`; returns the delete's revision.
