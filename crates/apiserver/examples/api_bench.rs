@@ -78,8 +78,8 @@ async fn creates_per_second(
     handle.abort();
 }
 
-/// Starts a server and returns its address (for the raw HTTP client).
-async fn start_raw(store: Store) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+/// A bootstrapped server over `store`.
+async fn bootstrapped(store: Store) -> Arc<ApiServer> {
     let server = ApiServer::new(
         Storage::new(store),
         Arc::new(ManualClock::at_default_epoch()),
@@ -87,6 +87,12 @@ async fn start_raw(store: Store) -> (std::net::SocketAddr, tokio::task::JoinHand
         ApiServerConfig::default(),
     );
     server.bootstrap().await.expect("bootstrap");
+    server
+}
+
+/// Starts a server and returns its address (for the raw HTTP client).
+async fn start_raw(store: Store) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let server = bootstrapped(store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -186,13 +192,7 @@ async fn raw_creates_per_second(
 
 /// Creates through the in-process API (no HTTP, no client): the server's own cost per create.
 async fn in_process_creates(pods: usize) {
-    let server = ApiServer::new(
-        Storage::new(Store::memory()),
-        Arc::new(ManualClock::at_default_epoch()),
-        1,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
+    let server = bootstrapped(Store::memory()).await;
     let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
     let opts = kubetwin_apiserver::write::WriteOptions::default();
     let started = Instant::now();
@@ -307,13 +307,7 @@ fn kubelet_statuses(started_at: &str, ready_at: &str) -> [serde_json::Value; 3] 
 /// The simulated kubelet's pod status writes, in process: `pods` pods created, then three merge
 /// patches of `pods/status` each (as `LocalClient::merge_patch` with the kubelet's manager).
 async fn status_patches(pods: usize) {
-    let server = ApiServer::new(
-        Storage::new(Store::memory()),
-        Arc::new(ManualClock::at_default_epoch()),
-        1,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
+    let server = bootstrapped(Store::memory()).await;
     let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
     let controller =
         kubetwin_apiserver::local::LocalClient::new(Arc::clone(&server), "kube-controller-manager");

@@ -195,13 +195,7 @@ impl DecodedCache {
         if revision != kv.mod_revision {
             object::set_resource_version(&mut value, revision);
         }
-        let value = Arc::new(SharedObject::new(value));
-        let mut entries = self.lock();
-        let shared = Arc::clone(entries.entry(id).or_insert(value));
-        while entries.len() > DECODED_CACHE_CAPACITY {
-            entries.pop_first();
-        }
-        Ok(shared)
+        Ok(self.keep(id, value))
     }
 
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
@@ -212,13 +206,22 @@ impl DecodedCache {
             meta.remove("selfLink");
         }
         object::set_resource_version(&mut value, revision);
+        self.keep((revision, Bytes::copy_from_slice(key.as_bytes())), value);
+    }
+
+    /// Keeps `value` under `id` unless another thread kept one first (then that one is
+    /// returned), dropping the oldest revisions beyond the capacity.
+    fn keep(&self, id: (i64, Bytes), value: Value) -> Arc<SharedObject> {
         let mut entries = self.lock();
-        entries
-            .entry((revision, Bytes::copy_from_slice(key.as_bytes())))
-            .or_insert_with(|| Arc::new(SharedObject::new(value)));
+        let shared = Arc::clone(
+            entries
+                .entry(id)
+                .or_insert_with(|| Arc::new(SharedObject::new(value))),
+        );
         while entries.len() > DECODED_CACHE_CAPACITY {
             entries.pop_first();
         }
+        shared
     }
 
     /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor

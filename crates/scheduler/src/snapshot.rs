@@ -121,6 +121,24 @@ impl NodeAggregate {
     }
 }
 
+/// Drops the least recently used entry of `cache` when `key` is new and the cache is full.
+fn make_room<V>(
+    cache: &mut BTreeMap<String, V>,
+    key: &str,
+    capacity: usize,
+    last_used: impl Fn(&V) -> u64,
+) {
+    if cache.len() >= capacity
+        && !cache.contains_key(key)
+        && let Some(oldest) = cache
+            .iter()
+            .min_by_key(|(_, e)| last_used(e))
+            .map(|(k, _)| k.clone())
+    {
+        cache.remove(&oldest);
+    }
+}
+
 /// The aggregates of a snapshot (interior mutability: plugins read the snapshot shared).
 #[derive(Debug, Default)]
 struct AggregateCache {
@@ -391,16 +409,7 @@ impl Snapshot {
                 && (e.pod_version == self.pod_version || e.pod_version + 1 >= oldest_logged)
         });
         if !usable {
-            if cache.entries.len() >= MAX_AGGREGATES
-                && !cache.entries.contains_key(key)
-                && let Some(oldest) = cache
-                    .entries
-                    .iter()
-                    .min_by_key(|(_, e)| e.last_used)
-                    .map(|(k, _)| k.clone())
-            {
-                cache.entries.remove(&oldest);
-            }
+            make_room(&mut cache.entries, key, MAX_AGGREGATES, |e| e.last_used);
             let mut agg = NodeAggregate {
                 node_set_version: self.node_set_version,
                 pod_version: self.pod_version,
@@ -552,16 +561,7 @@ impl Snapshot {
             }
             return entry.counts.clone();
         }
-        if cache.pod_counts.len() >= MAX_POD_COUNTS
-            && !cache.pod_counts.contains_key(key)
-            && let Some(oldest) = cache
-                .pod_counts
-                .iter()
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(k, _)| k.clone())
-        {
-            cache.pod_counts.remove(&oldest);
-        }
+        make_room(&mut cache.pod_counts, key, MAX_POD_COUNTS, |e| e.last_used);
         let counts = count_all();
         cache.pod_counts.insert(
             key.to_owned(),
