@@ -291,7 +291,8 @@ async fn resource_request(
     let now = server.clock.now();
     match info.verb.as_str() {
         "get" => {
-            let obj = server.get(res, namespace, &info.name)?;
+            let mut obj = server.get(res, namespace, &info.name)?;
+            server.heartbeats.materialize(&mut obj, now);
             Ok(match repr {
                 Representation::Table => json_response(
                     StatusCode::OK,
@@ -355,10 +356,16 @@ async fn resource_request(
                 }
                 Representation::Object => Box::new(|obj: &Value, _| obj.clone()),
             };
+            // A Lease watch from outside makes node Lease renewals explicit while it is open
+            // (`heartbeat`): the guard lives as long as the response stream.
+            let observer = (res.resource == "leases"
+                && namespace.is_none_or(|ns| ns == crate::heartbeat::LEASE_NAMESPACE))
+            .then(|| server.heartbeats.observe());
             let rx = server.watch(res, namespace, opts)?;
             let mut render = render;
             let mut first = true;
             let stream = ReceiverStream::new(rx).map(move |event| {
+                let _observing = &observer;
                 Ok::<Bytes, std::convert::Infallible>(event.encode(&mut render, &mut first))
             });
             let mut response = Response::new(Body::from_stream(stream));
@@ -409,6 +416,9 @@ async fn resource_request(
         "delete" => {
             let opts = DeleteOptions::parse(&body, query)?;
             let out = server.delete(res, namespace, &info.name, &opts).await?;
+            if out.deleted && res.resource == "leases" {
+                server.heartbeats.lease_deleted(namespace, &info.name);
+            }
             if out.deleted && !res.delete_returns_object {
                 let uid = object::meta_str(&out.object, "uid").to_string();
                 return Ok(json_response(
@@ -440,7 +450,12 @@ async fn resource_request(
                     None
                 };
                 match server.delete(res, ns, object::name(item), &opts).await {
-                    Ok(out) => items.push(out.object),
+                    Ok(out) => {
+                        if out.deleted && res.resource == "leases" {
+                            server.heartbeats.lease_deleted(ns, object::name(item));
+                        }
+                        items.push(out.object)
+                    }
                     Err(e) if e.code == 404 => {}
                     Err(e) => return Err(e),
                 }

@@ -16,6 +16,7 @@ pub mod convert;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
+pub mod heartbeat;
 pub mod http;
 pub mod list;
 pub mod local;
@@ -71,6 +72,8 @@ pub struct ApiServer {
     pub rng: SharedRng,
     /// Settings.
     pub config: ApiServerConfig,
+    /// Node Lease renewal schedules, materialized on reads ([`heartbeat`]).
+    pub heartbeats: Arc<heartbeat::Heartbeats>,
 }
 
 impl ApiServer {
@@ -86,6 +89,7 @@ impl ApiServer {
             clock,
             rng: SharedRng::new(seed),
             config,
+            heartbeats: Arc::default(),
         })
     }
 

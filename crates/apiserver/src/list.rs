@@ -303,7 +303,7 @@ impl ApiServer {
             }
             .encode()
         });
-        let items = if convert::converts(info) {
+        let mut items = if convert::converts(info) {
             page.items
                 .into_iter()
                 .map(|o| convert::to_view(info, o))
@@ -311,6 +311,11 @@ impl ApiServer {
         } else {
             page.items
         };
+        if info.resource == "leases" {
+            // Implicit node Lease renewals show on every read (`heartbeat`).
+            self.heartbeats
+                .materialize_all(&mut items, self.clock.now());
+        }
         let remaining = if continue_token.is_some() && !opts.has_selectors() {
             Some(page.remaining)
         } else {

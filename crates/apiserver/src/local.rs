@@ -72,7 +72,11 @@ impl LocalClient {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Value, ApiError> {
-        self.server.get(info, namespace, name)
+        let mut object = self.server.get(info, namespace, name)?;
+        self.server
+            .heartbeats
+            .materialize(&mut object, self.server.clock.now());
+        Ok(object)
     }
 
     /// LIST with optional label and field selectors (string forms).
@@ -191,7 +195,11 @@ impl LocalClient {
         name: &str,
         options: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
-        self.server.delete(info, namespace, name, options).await
+        let outcome = self.server.delete(info, namespace, name, options).await?;
+        if outcome.deleted && info.resource == "leases" {
+            self.server.heartbeats.lease_deleted(namespace, name);
+        }
+        Ok(outcome)
     }
 
     /// POST `pods/<name>/binding`.

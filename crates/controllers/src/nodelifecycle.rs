@@ -16,6 +16,15 @@
 //! and `pkg/controller/tainteviction/taint_eviction.go` (`processPodOnNode`,
 //! `getMinTolerationTime`, `addConditionAndDeletePod` with the `DisruptionTarget` condition,
 //! reason `DeletionByTaintManager`).
+//!
+//! The monitor pass runs every 5 s as upstream's, but walks only the nodes whose health can
+//! have changed: nodes changed since the last pass (informer events), nodes whose health
+//! deadline (newest of the Ready heartbeat and the Lease renew time, plus the grace period)
+//! has passed, nodes whose writes failed and nodes waiting for a retry. Renew times come from
+//! the API server's heartbeat registry ([`kubetwin_apiserver::heartbeat`]): a kubelet renewing
+//! implicitly keeps its node fresh without Lease writes; a stopped one writes its last renewal,
+//! whose deadline then counts. Every other node would change nothing in the pass, so the
+//! writes, events and their instants are those of a pass over every node.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -25,6 +34,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kubetwin_apiserver::heartbeat::{Heartbeats, LEASE_NAMESPACE};
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_core::clock::Clock;
@@ -249,6 +259,62 @@ pub fn eviction_time(pod: &Pod, taints: &[Taint], now: Timestamp) -> Option<Time
     earliest
 }
 
+/// When a node's health can next change without any event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deadline {
+    /// Not before an event (its kubelet's renewal schedule never lapses, or it has no
+    /// heartbeat at all).
+    Never,
+    /// Its renewal schedule has gaps longer than the grace period: look at every pass.
+    EveryPass,
+    /// Stale once the pass time is after this instant.
+    After(Timestamp),
+}
+
+/// Which nodes the next monitor pass must walk.
+#[derive(Debug, Default)]
+struct Tracker {
+    /// Changed since the last pass, or a write failed: walk them.
+    dirty: BTreeSet<String>,
+    /// Their Lease changed: compute their deadline again.
+    recompute: BTreeSet<String>,
+    /// Health deadlines in time order.
+    deadlines: BTreeSet<(Timestamp, String)>,
+    deadline_of: BTreeMap<String, Timestamp>,
+    every_pass: BTreeSet<String>,
+    /// The heartbeat registry's generation the deadlines were computed at.
+    generation: Option<u64>,
+}
+
+impl Tracker {
+    fn clear_deadline(&mut self, name: &str) {
+        if let Some(at) = self.deadline_of.remove(name) {
+            self.deadlines.remove(&(at, name.to_string()));
+        }
+        self.every_pass.remove(name);
+    }
+
+    fn set_deadline(&mut self, name: &str, deadline: Deadline) {
+        self.clear_deadline(name);
+        match deadline {
+            Deadline::Never => {}
+            Deadline::EveryPass => {
+                self.every_pass.insert(name.to_string());
+            }
+            Deadline::After(at) => {
+                self.deadline_of.insert(name.to_string(), at);
+                self.deadlines.insert((at, name.to_string()));
+            }
+        }
+    }
+
+    fn forget(&mut self, name: &str) {
+        self.clear_deadline(name);
+        self.dirty.remove(name);
+        self.recompute.remove(name);
+    }
+}
+
 /// The node lifecycle controller.
 #[derive(Debug, Clone)]
 pub struct NodeLifecycleController {
@@ -256,10 +322,12 @@ pub struct NodeLifecycleController {
     time: SimTime,
     nodes: Informer<Node>,
     leases: Informer<Lease>,
+    heartbeats: Arc<Heartbeats>,
     grace: Duration,
     recorder: EventRecorder,
     /// Nodes whose pods could not all be marked not-ready (`nodesToRetry`).
     retry: Arc<Mutex<BTreeSet<String>>>,
+    tracker: Arc<Mutex<Tracker>>,
 }
 
 impl NodeLifecycleController {
@@ -270,14 +338,42 @@ impl NodeLifecycleController {
         nodes: Informer<Node>,
         leases: Informer<Lease>,
     ) -> Self {
+        let tracker: Arc<Mutex<Tracker>> = Arc::default();
+        let node_changes = Arc::clone(&tracker);
+        nodes.add_handler(Arc::new(move |e: &Event<Node>| {
+            let mut tracker = node_changes.lock().unwrap_or_else(|e| e.into_inner());
+            match e {
+                Event::Added(n) | Event::Updated { new: n, .. } => {
+                    tracker
+                        .dirty
+                        .insert(n.metadata.name.clone().unwrap_or_default());
+                }
+                Event::Deleted(n) => tracker.forget(n.metadata.name.as_deref().unwrap_or("")),
+            }
+        }));
+        let lease_changes = Arc::clone(&tracker);
+        leases.add_handler(Arc::new(move |e: &Event<Lease>| {
+            let lease = match e {
+                Event::Added(l) | Event::Updated { new: l, .. } | Event::Deleted(l) => l,
+            };
+            if lease.metadata.namespace.as_deref() == Some(LEASE_NAMESPACE) {
+                lease_changes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .recompute
+                    .insert(lease.metadata.name.clone().unwrap_or_default());
+            }
+        }));
         Self {
             recorder: EventRecorder::new(client.clone(), "node-controller", time.clone()),
+            heartbeats: Arc::clone(&client.server().heartbeats),
             client,
             time,
             nodes,
             leases,
             grace: NODE_MONITOR_GRACE_PERIOD,
             retry: Arc::default(),
+            tracker,
         }
     }
 
@@ -292,16 +388,104 @@ impl NodeLifecycleController {
         }
     }
 
-    /// One `monitorNodeHealth` pass over every node, in name order.
+    fn tracker(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.tracker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The renew time of the node's Lease as a reader sees it at `now` (the stored one,
+    /// or the latest scheduled renewal of an implicitly renewing kubelet).
+    fn lease_renew(&self, name: &str, now: Timestamp) -> Option<Timestamp> {
+        let stored = self
+            .leases
+            .get_named(Some(LEASE_NAMESPACE), name)
+            .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
+        self.heartbeats.lease_renew_time(name, stored, now)
+    }
+
+    /// When `node` turns stale if nothing else happens (`tryUpdateNodeHealth`'s probe time
+    /// plus the grace period).
+    fn deadline(&self, node: &Node, now: Timestamp) -> Deadline {
+        let name = node.metadata.name.as_deref().unwrap_or("");
+        match self.heartbeats.never_lapses(name, self.grace) {
+            Some(true) => return Deadline::Never,
+            Some(false) => return Deadline::EveryPass,
+            None => {}
+        }
+        let heartbeat = condition(node, "Ready")
+            .and_then(|c| c.last_heartbeat_time.as_ref())
+            .map(|t| t.0)
+            .or_else(|| node.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        // Without a heartbeat `stale_conditions` probes at "now": never stale.
+        let Some(heartbeat) = heartbeat else {
+            return Deadline::Never;
+        };
+        let probe = self
+            .lease_renew(name, now)
+            .map_or(heartbeat, |l| l.max(heartbeat));
+        match jiff::SignedDuration::try_from(self.grace)
+            .ok()
+            .and_then(|g| probe.checked_add(g).ok())
+        {
+            Some(at) => Deadline::After(at),
+            None => Deadline::Never,
+        }
+    }
+
+    /// The nodes this pass must walk, in name order, taken out of the tracker.
+    fn nodes_to_walk(&self, now: Timestamp) -> Vec<Arc<Node>> {
+        let generation = self.heartbeats.generation();
+        let retry: Vec<String> = self.retry_set().iter().cloned().collect();
+        let mut tracker = self.tracker();
+        if tracker.generation != Some(generation) {
+            // A renewal schedule started or ended: every deadline may have moved.
+            tracker.generation = Some(generation);
+            tracker.recompute.extend(self.nodes.keys());
+        }
+        for name in std::mem::take(&mut tracker.recompute) {
+            if tracker.dirty.contains(&name) {
+                continue;
+            }
+            let Some(node) = self.nodes.get_named(None, &name) else {
+                tracker.forget(&name);
+                continue;
+            };
+            match self.deadline(&node, now) {
+                Deadline::After(at) if now > at => {
+                    tracker.clear_deadline(&name);
+                    tracker.dirty.insert(name);
+                }
+                deadline => tracker.set_deadline(&name, deadline),
+            }
+        }
+        while let Some((at, name)) = tracker.deadlines.first().cloned() {
+            if now <= at {
+                break;
+            }
+            tracker.clear_deadline(&name);
+            tracker.dirty.insert(name);
+        }
+        let every_pass: Vec<String> = tracker.every_pass.iter().cloned().collect();
+        tracker.dirty.extend(every_pass);
+        tracker.dirty.extend(retry);
+        std::mem::take(&mut tracker.dirty)
+            .into_iter()
+            .filter_map(|name| self.nodes.get_named(None, &name))
+            .collect()
+    }
+
+    /// Walk `name` again at the next pass (a write failed).
+    fn walk_again(&self, name: &str) {
+        self.tracker().dirty.insert(name.to_string());
+    }
+
+    /// One `monitorNodeHealth` pass, in name order, over the nodes whose health can have
+    /// changed since the last one (the others would change nothing).
     pub async fn monitor(&self) -> Result<(), SyncError> {
         let now = now_seconds(&self.time);
         let info = resource_of::<Node>()?;
-        for node in self.nodes.list() {
+        for node in self.nodes_to_walk(now) {
             let name = node.metadata.name.clone().unwrap_or_default();
-            let lease_renew = self
-                .leases
-                .get_named(Some("kube-node-lease"), &name)
-                .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
+            let lease_renew = self.lease_renew(&name, now);
             let observed_ready = ready_status(&node).to_string();
             // Most passes change nothing: copy the node only to write it.
             let mut written: Option<Node> = None;
@@ -319,15 +503,22 @@ impl NodeLifecycleController {
                     Ok(n) => Some(n),
                     Err(e) => {
                         tracing::debug!(node = %name, error = %e, "node status update failed");
+                        self.walk_again(&name);
                         continue;
                     }
                 };
             }
             let current: &Node = written.as_ref().unwrap_or(&node);
+            match self.deadline(current, now) {
+                // Stale and handled now: nothing more until an event.
+                Deadline::After(at) if now > at => self.tracker().clear_deadline(&name),
+                deadline => self.tracker().set_deadline(&name, deadline),
+            }
             if let Some(taints) = desired_taints(current, now) {
                 let patch = json!({"spec": {"taints": taints}});
                 if let Err(e) = self.client.merge_patch(info, None, &name, "", &patch).await {
                     tracing::debug!(node = %name, error = %e, "node taint update failed");
+                    self.walk_again(&name);
                 }
             }
             let became_not_ready = observed_ready == "True" && ready_status(current) != "True";

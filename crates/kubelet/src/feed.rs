@@ -3,17 +3,20 @@
 //! watch; with thousands of simulated nodes in one process, one watch plus routing gives each
 //! kubelet the same events for a fraction of the API server's work.
 //!
-//! When the shared watch breaks, every subscriber receives an `ERROR` event and lists its pods
+//! The feed also watches Nodes and routes each Node's events to its kubelet (a real kubelet
+//! reads its Node every 10 s; the simulated one reads it only after someone changed it).
+//!
+//! When a shared watch breaks, every subscriber receives an `ERROR` event and lists its pods
 //! again (as a reflector would after a broken watch).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use kubetwin_apiserver::local::LocalClient;
-use kubetwin_apiserver::registry;
+use kubetwin_apiserver::registry::{self, ResourceInfo};
 use kubetwin_apiserver::watch::WatchEvent;
 use kubetwin_runtime::SimTime;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 type Routes = Arc<Mutex<BTreeMap<String, mpsc::UnboundedSender<WatchEvent>>>>;
@@ -36,7 +39,8 @@ impl PodFeed {
         }
     }
 
-    /// The events of pods bound to `node` (pass to `Kubelet::with_pod_feed`).
+    /// The events of pods bound to `node`, and of the Node itself (pass to
+    /// `Kubelet::with_pod_feed`).
     pub fn subscribe(&self, node: &str) -> mpsc::UnboundedReceiver<WatchEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().insert(node.to_string(), tx);
@@ -59,12 +63,23 @@ impl PodFeed {
         }
     }
 
-    /// Watches all pods and routes the events (runs until its task is dropped).
+    /// Watches all pods and nodes and routes the events (runs until its task is dropped).
     pub async fn run(self) {
-        let Some(pods) = registry::lookup("", "v1", "pods") else {
-            tracing::error!("pod feed: pods are not served");
+        let (Some(pods), Some(nodes)) = (
+            registry::lookup("", "v1", "pods"),
+            registry::lookup("", "v1", "nodes"),
+        ) else {
+            tracing::error!("pod feed: pods or nodes are not served");
             return;
         };
+        tokio::join!(
+            self.clone().route(pods, |o| o["spec"]["nodeName"].as_str()),
+            self.route(nodes, |o| o["metadata"]["name"].as_str()),
+        );
+    }
+
+    /// Watches `info` and routes each event to the kubelet `node_of` names.
+    async fn route(self, info: &'static ResourceInfo, node_of: fn(&Value) -> Option<&str>) {
         let mut first = true;
         loop {
             if !first {
@@ -74,7 +89,7 @@ impl PodFeed {
             first = false;
             let rv = match self
                 .client
-                .list(pods, None, Some("kubetwin.io/no-such-label=x"), None)
+                .list(info, None, Some("kubetwin.io/no-such-label=x"), None)
             {
                 Ok(l) => l.resource_version,
                 Err(e) => {
@@ -82,7 +97,7 @@ impl PodFeed {
                     continue;
                 }
             };
-            let mut rx = match self.client.watch(pods, None, rv, None, None) {
+            let mut rx = match self.client.watch(info, None, rv, None, None) {
                 Ok(rx) => rx,
                 Err(e) => {
                     tracing::warn!(error = %e, "pod feed: watch failed");
@@ -93,10 +108,7 @@ impl PodFeed {
                 if event.event_type == "ERROR" {
                     break;
                 }
-                let node = event.object["spec"]["nodeName"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string();
+                let node = node_of(&event.object).unwrap_or("").to_string();
                 if node.is_empty() {
                     continue;
                 }

@@ -12,6 +12,15 @@
 //! `staging/src/k8s.io/component-helpers/apimachinery/lease/controller.go` (renew every
 //! quarter of the lease duration with 4% jitter), `pkg/kubelet/kubelet.go` `Run`
 //! (`wait.JitterUntil(syncNodeStatus, nodeStatusUpdateFrequency, 0.04)`).
+//!
+//! Heartbeats cost nothing unless observed: a healthy, connected kubelet registers its Lease
+//! renewal schedule with the API server's heartbeat registry
+//! ([`kubetwin_apiserver::heartbeat`]) instead of writing every renewal; it writes them while
+//! a Lease watch is open outside the process or its Lease was deleted, and it writes its last
+//! renewal when it stops or is cut off. Its node status loop keeps upstream's 10 s ticks (and
+//! their jitter draws) but only wakes at a tick when something can have changed: a local change
+//! (pressure, images), a change of the Node by someone else (seen on a Node watch), or the
+//! `nodeStatusReportFrequency` report.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -19,6 +28,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
+use kubetwin_apiserver::heartbeat::{Heartbeats, LeaseSchedule, Renewal};
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
 use kubetwin_apiserver::watch::{SharedObject, WatchEvent};
@@ -174,6 +184,7 @@ impl Kubelet {
             .iter()
             .map(|i| ids::normalize_image(i))
             .collect();
+        let heartbeats = Arc::clone(&self.client.server().heartbeats);
         let mut runner = Runner {
             rt: NodeRuntime::new(preloaded, self.knobs.serialize_image_pulls, self.seed),
             client: self.client,
@@ -188,11 +199,19 @@ impl Kubelet {
             registered: false,
             node_info: None,
             pods: BTreeMap::new(),
-            lease_next: None,
-            lease_renewals: 0,
+            heartbeats,
+            lease_done: None,
+            lease_written: None,
+            lease_running: false,
+            lease_explicit: false,
+            lease_retry_at: None,
             status_next: None,
             status_ticks: 0,
             last_status_report: None,
+            report_tick: None,
+            node_changed: false,
+            node_seen_rv: 0,
+            node_watch: None,
             watch: None,
             feed: self.feed,
             need_resync: true,
@@ -204,13 +223,17 @@ impl Kubelet {
         };
         let mut control = self.control;
         let _keep_sender_alive = self.handle;
+        let heartbeats = Arc::clone(&runner.heartbeats);
         loop {
             runner.control = *control.borrow_and_update();
             if runner.control.shutdown {
+                runner.end_lease_schedule().await;
                 return;
             }
             if runner.control.stopped {
+                runner.end_lease_schedule().await;
                 runner.watch = None;
+                runner.node_watch = None;
                 runner.need_resync = true;
                 if control.changed().await.is_err() {
                     return;
@@ -225,10 +248,17 @@ impl Kubelet {
                 if runner.registered && runner.need_resync {
                     runner.resync().await;
                 }
+                runner.resume_lease_schedule();
             } else {
+                runner.end_lease_schedule().await;
                 runner.watch = None;
+                runner.node_watch = None;
                 runner.need_resync = true;
             }
+            // Registered before the mode is read, so that no switch is missed.
+            let mode_changed = heartbeats.mode_changed();
+            tokio::pin!(mode_changed);
+            mode_changed.as_mut().enable();
             let deadline = runner.next_deadline();
             let time = runner.time.clone();
             let sleep = async {
@@ -237,6 +267,7 @@ impl Kubelet {
                     None => std::future::pending::<()>().await,
                 }
             };
+            let lease_schedule_runs = runner.lease_running;
             tokio::select! {
                 biased;
                 changed = control.changed() => {
@@ -256,15 +287,17 @@ impl Kubelet {
                     }
                     continue;
                 }
-                event = recv(&mut runner.watch, &mut runner.feed), if connected && !runner.need_resync => {
+                event = recv(&mut runner.watch, &mut runner.feed, &mut runner.node_watch), if connected && !runner.need_resync => {
                     match event {
                         Some(e) => runner.on_watch_event(e).await,
                         None => {
                             runner.watch = None;
+                            runner.node_watch = None;
                             runner.need_resync = true;
                         }
                     }
                 }
+                () = &mut mode_changed, if lease_schedule_runs => {}
                 () = sleep => {}
             }
             runner.tick().await;
@@ -275,12 +308,33 @@ impl Kubelet {
 async fn recv(
     watch: &mut Option<mpsc::Receiver<WatchEvent>>,
     feed: &mut Option<mpsc::UnboundedReceiver<WatchEvent>>,
+    node_watch: &mut Option<mpsc::Receiver<WatchEvent>>,
 ) -> Option<WatchEvent> {
-    match (watch, feed) {
-        (Some(rx), _) => rx.recv().await,
-        (None, Some(rx)) => rx.recv().await,
-        (None, None) => std::future::pending().await,
+    let pods = async {
+        match (watch, feed) {
+            (Some(rx), _) => rx.recv().await,
+            (None, Some(rx)) => rx.recv().await,
+            (None, None) => std::future::pending().await,
+        }
+    };
+    let node = async {
+        match node_watch {
+            Some(rx) => rx.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        event = pods => event,
+        event = node => event,
     }
+}
+
+/// A duration rounded up to the millisecond: timers fire on millisecond ticks, so a renewal or
+/// status tick scheduled `d` after the previous one happens this long after it.
+fn ceil_ms(d: Duration) -> Duration {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -342,11 +396,29 @@ struct Runner {
     rt: NodeRuntime,
     node_info: Option<NodeInfo>,
     pods: BTreeMap<String, PodEntry>,
-    lease_next: Option<Timestamp>,
-    lease_renewals: u64,
+    heartbeats: Arc<Heartbeats>,
+    /// The last Lease renewal accounted for (written, or implicit in the registry).
+    lease_done: Option<Renewal>,
+    /// The renewTime of the last Lease write.
+    lease_written: Option<Timestamp>,
+    /// The renewal schedule is registered with the heartbeat registry.
+    lease_running: bool,
+    /// Renewals were explicit at the last tick.
+    lease_explicit: bool,
+    /// A failed renewal is tried again then.
+    lease_retry_at: Option<Timestamp>,
+    /// The next tick of the node status loop (upstream's 10 s `syncNodeStatus`).
     status_next: Option<Timestamp>,
     status_ticks: u64,
     last_status_report: Option<Timestamp>,
+    /// The tick at which the next `nodeStatusReportFrequency` report is due.
+    report_tick: Option<Timestamp>,
+    /// Someone else changed the Node since the last status sync.
+    node_changed: bool,
+    /// The Node's newest resourceVersion this kubelet has read or written.
+    node_seen_rv: i64,
+    /// The kubelet's own Node watch (without a shared feed).
+    node_watch: Option<mpsc::Receiver<WatchEvent>>,
     watch: Option<mpsc::Receiver<WatchEvent>>,
     feed: Option<mpsc::UnboundedReceiver<WatchEvent>>,
     /// The pods must be listed again (start, reconnection, broken watch).
@@ -384,6 +456,18 @@ fn absorb(entry: &mut PodEntry, effects: Vec<Effect>) {
     }
 }
 
+/// The renew interval of a Lease of this duration (upstream: 0.25 × the duration).
+fn lease_interval(duration_seconds: i32) -> Duration {
+    Duration::from_secs_f64(f64::from(duration_seconds.max(1)) * 0.25)
+}
+
+fn rv_of(obj: &Value) -> i64 {
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn uid_of(obj: &Value) -> String {
     obj["metadata"]["uid"].as_str().unwrap_or("").to_string()
 }
@@ -403,11 +487,206 @@ impl Runner {
         period + period.mul_f64(JITTER * draw)
     }
 
-    fn next_deadline(&self) -> Option<Timestamp> {
+    /// The gap after Lease renewal number `n`: a quarter of the lease duration plus up to 4%
+    /// deterministic jitter, on the timer's millisecond grid.
+    fn lease_step(&self) -> impl Fn(u64) -> Duration + Send + Sync + 'static {
+        let seed = self.seed;
+        let node = self.node_name.clone();
+        let interval = lease_interval(self.knobs.lease_duration_seconds);
+        move |n| {
+            let draw = ids::unit_draw(seed, &[&node, "lease", &n.to_string()]);
+            ceil_ms(interval + interval.mul_f64(JITTER * draw))
+        }
+    }
+
+    fn lease_schedule(&self, anchor: Renewal) -> LeaseSchedule {
+        let interval = lease_interval(self.knobs.lease_duration_seconds);
+        LeaseSchedule {
+            anchor: anchor.at,
+            anchor_number: anchor.number,
+            step: Arc::new(self.lease_step()),
+            max_step: ceil_ms(interval + interval.mul_f64(JITTER)),
+        }
+    }
+
+    /// The renewal that follows `renewal` on this kubelet's schedule.
+    fn lease_after(&self, renewal: Renewal) -> Timestamp {
+        add(renewal.at, (self.lease_step())(renewal.number))
+    }
+
+    /// When the Lease needs this kubelet's attention (a write), if ever without an event.
+    fn lease_deadline(&mut self) -> Option<Timestamp> {
+        if let Some(retry) = self.lease_retry_at {
+            return Some(retry);
+        }
+        match self.lease_done {
+            None => Some(self.now()),
+            // A renewal was missed while stopped or cut off: write it at once.
+            Some(_) if !self.lease_running => Some(self.now()),
+            Some(done) if self.heartbeats.explicit(&self.node_name) => {
+                if self.lease_explicit {
+                    Some(self.lease_after(done))
+                } else {
+                    // Just switched: the renewals so far were implicit; the tick catches up.
+                    Some(self.now())
+                }
+            }
+            Some(_) => {
+                self.lease_explicit = false;
+                None
+            }
+        }
+    }
+
+    /// Back from a stop or a cut: when the next renewal is still ahead, the schedule just
+    /// runs on (nothing to write); a missed renewal is written at the next tick.
+    fn resume_lease_schedule(&mut self) {
+        if self.lease_running || self.lease_retry_at.is_some() || !self.registered {
+            return;
+        }
+        let Some(done) = self.lease_done else {
+            return;
+        };
+        if self.lease_after(done) > self.now() {
+            let schedule = self.lease_schedule(done);
+            self.heartbeats
+                .set_lease_schedule(&self.node_name, schedule);
+            self.lease_running = true;
+            self.lease_explicit = false;
+        }
+    }
+
+    /// Stopped, cut off or shut down: the last renewal made implicitly becomes a real write
+    /// (what per-renewal writes would have stored), and the schedule ends.
+    async fn end_lease_schedule(&mut self) {
+        if !self.lease_running {
+            return;
+        }
+        self.lease_running = false;
+        let now = self.now();
+        let Some(last) = self.heartbeats.end_lease_schedule(&self.node_name, now) else {
+            return;
+        };
+        self.lease_done = Some(last);
+        if self.lease_written.is_none_or(|w| w < last.at) {
+            self.write_lease(last.at, false).await;
+        }
+    }
+
+    /// Writes `renew_time` into the Lease (creating it when missing and `create` says so).
+    async fn write_lease(&mut self, renew_time: Timestamp, create: bool) -> bool {
+        let renew = format_micro_time(renew_time);
+        let patch = json!({"spec": {"renewTime": renew, "holderIdentity": self.node_name}});
+        let ns = Some(node::LEASE_NAMESPACE);
+        let result = self
+            .client
+            .merge_patch(self.resources.leases, ns, &self.node_name, "", &patch)
+            .await;
+        let ok = match result {
+            Ok(_) => true,
+            Err(e) if e.code == 404 && create => {
+                let lease = node::lease_object(
+                    &self.node_name,
+                    &self.node_uid,
+                    self.knobs.lease_duration_seconds,
+                    &renew,
+                );
+                self.client
+                    .create(self.resources.leases, ns, lease)
+                    .await
+                    .is_ok()
+            }
+            Err(e) if e.code == 404 => false,
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: lease renewal failed");
+                false
+            }
+        };
+        if ok {
+            self.lease_written = Some(renew_time);
+        }
+        ok
+    }
+
+    /// The status loop's ticks before `now` that needed nothing are skipped (their jitter
+    /// draws still count); returns whether a tick at or before `now` needs a sync.
+    fn status_tick_due(&mut self, now: Timestamp) -> bool {
+        while let Some(tick) = self.status_next.filter(|t| *t <= now) {
+            if self.status_attention() || self.report_due(tick) {
+                return true;
+            }
+            self.status_ticks += 1;
+            self.status_next = Some(add(tick, self.status_gap(self.status_ticks)));
+        }
+        false
+    }
+
+    /// A node status sync can find something to post: a local change, or a Node changed by
+    /// someone else.
+    fn status_attention(&self) -> bool {
+        self.node_changed
+            || self.rt.images_changed
+            || self.rt.ipam.is_none()
+            || self.node_info.is_none()
+    }
+
+    fn report_due(&self, tick: Timestamp) -> bool {
+        self.last_status_report.is_none_or(|last| {
+            tick.duration_since(last).unsigned_abs() >= self.knobs.node_status_report_frequency
+        })
+    }
+
+    fn status_gap(&self, tick_number: u64) -> Duration {
+        ceil_ms(self.jittered(
+            self.knobs.node_status_update_frequency,
+            "status",
+            tick_number,
+        ))
+    }
+
+    /// The first tick of the status loop at which a report is due (a walk over a copy of
+    /// the tick chain, once per report).
+    fn compute_report_tick(&self) -> Option<Timestamp> {
+        let mut tick = self.status_next?;
+        let mut number = self.status_ticks;
+        for _ in 0..1_000_000 {
+            if self.report_due(tick) {
+                return Some(tick);
+            }
+            number += 1;
+            tick = add(tick, self.status_gap(number));
+        }
+        None
+    }
+
+    /// When the status loop must run next: at once when forced, at the next tick when
+    /// something can have changed, else at the report tick.
+    fn status_deadline(&mut self) -> Option<Timestamp> {
+        if self.force_status {
+            return Some(self.now());
+        }
+        if self.status_attention() {
+            let now = self.now();
+            // Ticks before now needed nothing: move to the first one at or after now.
+            while let Some(tick) = self.status_next.filter(|t| *t < now) {
+                self.status_ticks += 1;
+                self.status_next = Some(add(tick, self.status_gap(self.status_ticks)));
+            }
+            return self.status_next;
+        }
+        if self.report_tick.is_none() {
+            self.report_tick = self.compute_report_tick();
+        }
+        self.report_tick
+    }
+
+    fn next_deadline(&mut self) -> Option<Timestamp> {
         let mut times: Vec<Timestamp> = Vec::new();
         if self.connected() {
-            times.extend(self.lease_next);
-            times.extend(self.status_next);
+            if self.registered {
+                times.extend(self.lease_deadline());
+                times.extend(self.status_deadline());
+            }
             times.extend(self.retry_at);
             if !self.registered {
                 times.push(add(self.now(), RETRY));
@@ -447,7 +726,8 @@ impl Runner {
         // The status is posted right away (nodes keep their status on create, but be sure).
         self.force_status = true;
         self.status_next = Some(now);
-        self.lease_next = Some(now);
+        self.report_tick = None;
+        self.node_seen_rv = rv_of(&registered);
         self.record_node_event("Normal", "Starting", "Starting kubelet.".into())
             .await;
     }
@@ -548,61 +828,70 @@ impl Runner {
         }
     }
 
-    async fn renew_lease(&mut self) {
-        let now = self.now();
-        let renew = format_micro_time(now);
-        let patch = json!({"spec": {"renewTime": renew, "holderIdentity": self.node_name}});
-        let ns = Some(node::LEASE_NAMESPACE);
-        let result = self
-            .client
-            .merge_patch(self.resources.leases, ns, &self.node_name, "", &patch)
-            .await;
-        let ok = match result {
-            Ok(_) => true,
-            Err(e) if e.code == 404 => {
-                let lease = node::lease_object(
-                    &self.node_name,
-                    &self.node_uid,
-                    self.knobs.lease_duration_seconds,
-                    &renew,
-                );
-                self.client
-                    .create(self.resources.leases, ns, lease)
-                    .await
-                    .is_ok()
+    /// The Lease part of a tick: the first renewal, a renewal missed while stopped or cut
+    /// off, a retry, or (while renewals are explicit) the scheduled one.
+    async fn lease_tick(&mut self, now: Timestamp) {
+        let explicit = self.heartbeats.explicit(&self.node_name);
+        if self.lease_running && explicit && !self.lease_explicit {
+            // Renewals become explicit: those made so far were implicit.
+            if let (Some(done), Some(latest)) = (
+                self.lease_done,
+                self.heartbeats.latest_renewal(&self.node_name, now),
+            ) {
+                self.lease_done = Some(done.max(latest));
             }
-            Err(e) => {
-                tracing::warn!(node = %self.node_name, error = %e, "kubelet: lease renewal failed");
-                false
+        }
+        self.lease_explicit = explicit;
+        let retry_due = self.lease_retry_at.is_some_and(|t| t <= now);
+        let (renew_at, number) = match self.lease_done {
+            None => (now, 1),
+            Some(done) if retry_due || !self.lease_running => {
+                if !retry_due && self.lease_after(done) > now {
+                    return;
+                }
+                (now, done.number + 1)
             }
+            Some(done) if explicit => {
+                let next = self.lease_after(done);
+                if next > now {
+                    return;
+                }
+                match self.heartbeats.latest_renewal(&self.node_name, now) {
+                    Some(latest) if latest > done => (latest.at, latest.number),
+                    _ => (next, done.number + 1),
+                }
+            }
+            Some(_) => return,
         };
-        self.lease_renewals += 1;
-        let interval =
-            Duration::from_secs_f64(f64::from(self.knobs.lease_duration_seconds.max(1)) * 0.25);
-        let next = if ok {
-            self.jittered(interval, "lease", self.lease_renewals)
+        let done = Renewal {
+            at: renew_at,
+            number,
+        };
+        self.lease_done = Some(done);
+        if self.write_lease(renew_at, true).await {
+            self.lease_retry_at = None;
+            let schedule = self.lease_schedule(done);
+            self.heartbeats
+                .set_lease_schedule(&self.node_name, schedule);
+            self.lease_running = true;
+            self.lease_explicit = self.heartbeats.explicit(&self.node_name);
         } else {
-            RETRY
-        };
-        self.lease_next = Some(add(now, next));
+            self.lease_retry_at = Some(add(now, RETRY));
+        }
     }
 
     async fn sync_node_status(&mut self) {
         let now = self.now();
         self.status_ticks += 1;
-        self.status_next = Some(add(
-            now,
-            self.jittered(
-                self.knobs.node_status_update_frequency,
-                "status",
-                self.status_ticks,
-            ),
-        ));
+        self.status_next = Some(add(now, self.status_gap(self.status_ticks)));
+        self.report_tick = None;
+        self.node_changed = false;
         let Ok(current) = self.client.get(self.resources.nodes, None, &self.node_name) else {
             // The Node is gone: register again.
             self.registered = false;
             return;
         };
+        self.node_seen_rv = self.node_seen_rv.max(rv_of(&current));
         if self.rt.ipam.is_none() || self.node_info.is_none() {
             self.refresh_node_runtime(&current);
         }
@@ -651,8 +940,10 @@ impl Runner {
             )
             .await
         {
-            Ok(_) => {
+            Ok(stored) => {
+                self.node_seen_rv = self.node_seen_rv.max(rv_of(&stored));
                 self.last_status_report = Some(now);
+                self.report_tick = None;
                 self.force_status = false;
                 self.rt.images_changed = false;
                 let ready_now = patch["status"]["conditions"]
@@ -681,10 +972,12 @@ impl Runner {
 
     async fn resync(&mut self) {
         let selector = format!("spec.nodeName={}", self.node_name);
-        // Feed events queued so far are superseded by the list.
+        // Feed events queued so far are superseded by the list; the Node is read again at
+        // the next status tick.
         if let Some(feed) = self.feed.as_mut() {
             while feed.try_recv().is_ok() {}
         }
+        self.node_changed = true;
         let listed = match self
             .client
             .list(self.resources.pods, None, None, Some(&selector))
@@ -733,6 +1026,17 @@ impl Runner {
             self.retry_at = None;
             return;
         }
+        let node_selector = format!("metadata.name={}", self.node_name);
+        self.node_watch = self
+            .client
+            .watch(
+                self.resources.nodes,
+                None,
+                listed.resource_version,
+                None,
+                Some(&node_selector),
+            )
+            .ok();
         match self.client.watch(
             self.resources.pods,
             None,
@@ -753,6 +1057,13 @@ impl Runner {
     }
 
     async fn on_watch_event(&mut self, event: WatchEvent) {
+        if event.object["kind"] == "Node" {
+            // Someone else's change shows at the next status tick; our own writes do not count.
+            if event.event_type == "DELETED" || rv_of(&event.object) > self.node_seen_rv {
+                self.node_changed = true;
+            }
+            return;
+        }
         let rv: i64 = event.object["metadata"]["resourceVersion"]
             .as_str()
             .and_then(|v| v.parse().ok())
@@ -768,6 +1079,7 @@ impl Runner {
             }
             "ERROR" => {
                 self.watch = None;
+                self.node_watch = None;
                 self.need_resync = true;
             }
             _ => {}
@@ -909,10 +1221,8 @@ impl Runner {
         let now = self.now();
         let connected = self.connected();
         if connected && self.registered {
-            if self.lease_next.is_some_and(|t| t <= now) {
-                self.renew_lease().await;
-            }
-            if self.force_status || self.status_next.is_some_and(|t| t <= now) {
+            self.lease_tick(now).await;
+            if self.force_status || self.status_tick_due(now) {
                 self.sync_node_status().await;
             }
             if self.retry_at.is_some_and(|t| t <= now) {

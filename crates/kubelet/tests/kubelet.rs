@@ -697,3 +697,175 @@ async fn a_foreign_ready_false_is_reconciled_by_the_kubelet() {
         "the kubelet restores the condition it owns"
     );
 }
+
+fn lease_of(env: &Env) -> Value {
+    env.client
+        .get(
+            res("coordination.k8s.io", "leases"),
+            Some("kube-node-lease"),
+            "node-1",
+        )
+        .expect("lease")
+}
+
+fn renew_time(lease: &Value) -> Timestamp {
+    lease["spec"]["renewTime"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("renewTime")
+}
+
+fn rv(obj: &Value) -> String {
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Implicit renewals (`kubetwin_apiserver::heartbeat`): reads show the Lease renewed on the
+/// upstream cadence (lease/controller.go: every quarter of the duration, 4% jitter) while the
+/// stored object, its resourceVersion included, stays as written; an observer makes every
+/// renewal a write again, seen as MODIFIED events, and its departure ends them.
+#[tokio::test(start_paused = true)]
+async fn implicit_renewals_write_nothing_until_observed() {
+    let env = start("110", KubeletKnobs::default(), 4).await;
+    at(&env, 1.0).await;
+    let first = lease_of(&env);
+    at(&env, 60.0).await;
+    let later = lease_of(&env);
+    let gap = renew_time(&later).duration_since(renew_time(&first));
+    assert!(
+        (50.0..=52.05).contains(&gap.as_secs_f64()),
+        "five renewals since: {gap:?}"
+    );
+    assert_eq!(rv(&later), rv(&first), "no write for implicit renewals");
+
+    let heartbeats = env.client.server().heartbeats.clone();
+    let observer = heartbeats.observe();
+    let leases = res("coordination.k8s.io", "leases");
+    let from: i64 = rv(&later).parse().expect("rv");
+    let mut watch = env
+        .client
+        .watch(leases, Some("kube-node-lease"), from, None, None)
+        .expect("watch");
+    at(&env, 100.0).await;
+    let mut seen: Vec<Timestamp> = vec![renew_time(&later)];
+    while let Ok(event) = watch.try_recv() {
+        assert_eq!(event.event_type, "MODIFIED");
+        seen.push(renew_time(&event.object));
+    }
+    assert!(
+        seen.len() >= 4,
+        "explicit renewals while observed: {seen:?}"
+    );
+    for pair in seen.windows(2) {
+        let gap = pair[1].duration_since(pair[0]).as_secs_f64();
+        assert!((10.0..=10.41).contains(&gap), "gap {gap} in {seen:?}");
+    }
+    assert_eq!(renew_time(&lease_of(&env)), seen[seen.len() - 1]);
+
+    drop(observer);
+    at(&env, 101.0).await;
+    while watch.try_recv().is_ok() {}
+    at(&env, 160.0).await;
+    assert!(watch.try_recv().is_err(), "no writes once unobserved");
+    assert!(
+        renew_time(&lease_of(&env)) > seen[seen.len() - 1] + jiff::SignedDuration::from_secs(50)
+    );
+}
+
+/// A kubelet stop writes the last implicit renewal (the state per-renewal writes leave); a
+/// start writes a renewal at once (the one missed); a deleted Lease comes back at the next
+/// renewal, as upstream's `ensureLease` creates it after a 404.
+#[tokio::test(start_paused = true)]
+async fn stop_writes_the_last_renewal_and_a_deleted_lease_comes_back() {
+    let env = start("110", KubeletKnobs::default(), 5).await;
+    at(&env, 35.0).await;
+    let before_stop = lease_of(&env);
+    env.handle.stop();
+    at(&env, 36.0).await;
+    let stopped = lease_of(&env);
+    assert_eq!(renew_time(&stopped), renew_time(&before_stop));
+    assert_ne!(
+        rv(&stopped),
+        rv(&before_stop),
+        "the last renewal is written"
+    );
+    at(&env, 100.0).await;
+    assert_eq!(lease_of(&env), stopped, "nothing moves while stopped");
+    env.handle.start();
+    at(&env, 100.5).await;
+    assert_eq!(
+        renew_time(&lease_of(&env)),
+        epoch() + jiff::SignedDuration::from_secs(100)
+    );
+
+    let leases = res("coordination.k8s.io", "leases");
+    env.client
+        .delete(
+            leases,
+            Some("kube-node-lease"),
+            "node-1",
+            &DeleteOptions::default(),
+        )
+        .await
+        .expect("delete");
+    assert!(
+        env.client
+            .get(leases, Some("kube-node-lease"), "node-1")
+            .is_err()
+    );
+    at(&env, 111.0).await;
+    let back = lease_of(&env);
+    assert_eq!(back["spec"]["holderIdentity"], "node-1");
+    assert!(renew_time(&back) > epoch() + jiff::SignedDuration::from_secs(110));
+}
+
+/// What `kubectl get lease -n kube-node-lease -w` does: an HTTP watch. It gets the Lease
+/// first, then every renewal as a MODIFIED event; closing it ends the explicit renewals.
+#[tokio::test(start_paused = true)]
+async fn http_lease_watch_sees_renewals() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let env = start("110", KubeletKnobs::default(), 6).await;
+    at(&env, 30.0).await;
+    let heartbeats = env.client.server().heartbeats.clone();
+    let app = kubetwin_apiserver::router(env.client.server().clone());
+    let request = axum::http::Request::builder()
+        .uri("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?watch=true")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 200);
+    assert!(heartbeats.observed());
+    let mut body = response.into_body();
+    let mut events: Vec<(String, Timestamp)> = Vec::new();
+    let mut buffer = Vec::new();
+    while events.len() < 4 {
+        let frame = body
+            .frame()
+            .await
+            .expect("a frame")
+            .expect("no error")
+            .into_data()
+            .unwrap_or_default();
+        buffer.extend_from_slice(&frame);
+        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            let event: Value = serde_json::from_slice(&line).expect("json line");
+            events.push((
+                event["type"].as_str().unwrap_or("").to_string(),
+                renew_time(&event["object"]),
+            ));
+        }
+    }
+    assert_eq!(events[0].0, "ADDED");
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].0, "MODIFIED");
+        let gap = pair[1].1.duration_since(pair[0].1).as_secs_f64();
+        assert!((10.0..=10.41).contains(&gap), "gap {gap} in {events:?}");
+    }
+    drop(body);
+    assert!(!heartbeats.observed(), "the watch is closed");
+}
