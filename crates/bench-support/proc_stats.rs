@@ -4,16 +4,24 @@
 
 /// Peak resident memory (`VmHWM`) in MiB; 0 when unavailable.
 pub fn peak_rss_mib() -> u64 {
+    status_kib("VmHWM:") / 1024
+}
+
+/// Resident memory now (`VmRSS`) in MiB; 0 when unavailable.
+pub fn rss_mib() -> u64 {
+    status_kib("VmRSS:") / 1024
+}
+
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<u64>().ok())
         })
         .unwrap_or(0)
-        / 1024
 }
 
 /// CPU seconds (user + system) used by the whole process, all threads. Unlike wall time it does

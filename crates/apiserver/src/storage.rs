@@ -201,7 +201,11 @@ impl DecodedCache {
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
     /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
     fn remember(&self, key: &str, revision: i64, written: &Value) {
-        let mut value = written.clone();
+        self.remember_owned(key, revision, written.clone());
+    }
+
+    /// [`DecodedCache::remember`] of an object the caller gives up.
+    fn remember_owned(&self, key: &str, revision: i64, mut value: Value) {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("selfLink");
         }
@@ -247,14 +251,44 @@ pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
 pub fn encode(obj: &Value) -> Bytes {
     let meta = &obj["metadata"];
     if meta.get("resourceVersion").is_none() && meta.get("selfLink").is_none() {
-        return Bytes::from(serde_json::to_vec(obj).unwrap_or_default());
+        return encode_exact(obj);
     }
     let mut obj = obj.clone();
+    strip_server_fields(&mut obj);
+    encode_exact(&obj)
+}
+
+/// Drops what the store never keeps (the resourceVersion is the key's revision).
+fn strip_server_fields(obj: &mut Value) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
         meta.remove("selfLink");
     }
-    Bytes::from(serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+thread_local! {
+    /// Serialization scratch space: the store keeps every revision until compaction, so each
+    /// stored value is copied out at its exact length (a growing `Vec` would keep up to twice
+    /// the bytes, and grow through a chain of reallocations).
+    static ENCODE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn encode_exact(obj: &Value) -> Bytes {
+    ENCODE_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            if serde_json::to_writer(&mut *buffer, obj).is_err() {
+                buffer.clear();
+            }
+            let bytes = Bytes::copy_from_slice(&buffer);
+            // Keep a typical object's worth of scratch space, not the largest ever seen.
+            if buffer.capacity() > 1 << 20 {
+                *buffer = Vec::new();
+            }
+            bytes
+        }
+        Err(_) => Bytes::from(serde_json::to_vec(obj).unwrap_or_default()),
+    })
 }
 
 /// Objects over the revisioned store.
@@ -300,6 +334,21 @@ impl Storage {
             Some(kv) => match self.decoded.peek(&kv, kv.mod_revision) {
                 Some(shared) => Ok(Some((Value::clone(&shared), kv.mod_revision))),
                 None => Ok(Some((decode(&kv)?, kv.mod_revision))),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// [`Storage::get`] without a copy when the object is decoded already: a write reads the
+    /// object it replaces only to compare and derive, so it can share the watches' copy.
+    pub fn get_shared(&self, key: &str) -> Result<Option<(Arc<SharedObject>, i64)>, StorageError> {
+        match self.store.get(key)? {
+            Some(kv) => match self.decoded.peek(&kv, kv.mod_revision) {
+                Some(shared) => Ok(Some((shared, kv.mod_revision))),
+                None => Ok(Some((
+                    Arc::new(SharedObject::new(decode(&kv)?)),
+                    kv.mod_revision,
+                ))),
             },
             None => Ok(None),
         }
@@ -387,6 +436,24 @@ impl Storage {
             .await?
             .mod_revision;
         self.decoded.remember(key, revision, obj);
+        Ok(revision)
+    }
+
+    /// [`Storage::update`] of an object the caller no longer needs: the watches' decoded copy
+    /// is the object itself rather than a copy of it.
+    pub async fn update_owned(
+        &self,
+        key: &str,
+        mut obj: Value,
+        expected: i64,
+    ) -> Result<i64, StorageError> {
+        strip_server_fields(&mut obj);
+        let revision = self
+            .store
+            .update(key, encode(&obj), expected)
+            .await?
+            .mod_revision;
+        self.decoded.remember_owned(key, revision, obj);
         Ok(revision)
     }
 

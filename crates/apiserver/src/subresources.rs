@@ -163,14 +163,14 @@ impl ApiServer {
         // Binding writes spec and status together, as the binding storage does.
         let key = pods.key(Some(namespace), name);
         for _ in 0..16 {
-            let (current, rev) = self.read(pods, Some(namespace), name)?;
+            let (current, rev) = self.read_shared(pods, Some(namespace), name)?;
             let mut next = mutate(&current)?;
             if let Some(t) = next["status"]["conditions"].as_array_mut() {
                 for c in t.iter_mut().filter(|c| c["type"] == "PodScheduled") {
                     c["lastTransitionTime"] = json!(self.now_string());
                 }
             }
-            match self.storage.update(&key, &next, rev).await {
+            match self.storage.update_owned(&key, next, rev).await {
                 Ok(_) => return Ok(()),
                 Err(crate::storage::StorageError::Conflict) => continue,
                 Err(e) => return Err(ApiError::internal(e)),

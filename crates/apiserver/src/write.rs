@@ -5,6 +5,8 @@
 //! `staging/src/k8s.io/apiserver/pkg/registry/rest/{create,update,delete}.go`,
 //! `staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use kubetwin_core::validation::field::FieldError;
@@ -13,6 +15,7 @@ use crate::error::ApiError;
 use crate::registry::{self, ResourceInfo};
 use crate::request::Query;
 use crate::storage::StorageError;
+use crate::watch::SharedObject;
 use crate::{ApiServer, convert, defaults, managed, object, typed};
 
 /// `fieldValidation`.
@@ -582,6 +585,21 @@ impl ApiServer {
         Ok((convert::to_view(info, stored), rev))
     }
 
+    /// [`ApiServer::read`] sharing the decoded object when there is one (no copy).
+    pub fn read_shared(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(Arc<SharedObject>, i64), ApiError> {
+        let (stored, rev) = self
+            .storage
+            .get_shared(&info.key(namespace, name))
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(info, name))?;
+        Ok((convert::to_view_shared(info, stored), rev))
+    }
+
     /// The get verb.
     pub fn get(
         &self,
@@ -607,10 +625,11 @@ impl ApiServer {
         let key = info.key(namespace, name);
         let mut warnings = Vec::new();
         for _ in 0..16 {
-            let (current, current_rev) = self.read(info, namespace, name)?;
-            let mut desired = mutate(&current)?;
+            let (shared, current_rev) = self.read_shared(info, namespace, name)?;
+            let current: &Value = &shared;
+            let mut desired = mutate(current)?;
             self.check_kind(info, &mut desired)?;
-            let desired = self.decode_typed_update(info, &current, desired, opts, &mut warnings)?;
+            let desired = self.decode_typed_update(info, current, desired, opts, &mut warnings)?;
             // A resourceVersion in the new object is a precondition.
             let pinned = object::meta_str(&desired, "resourceVersion").to_string();
             if !pinned.is_empty() && pinned != current_rev.to_string() {
@@ -618,7 +637,7 @@ impl ApiServer {
             }
             // A uid in the body is a precondition (`rest.DefaultUpdatedObjectInfo.Preconditions`).
             let body_uid = object::meta_str(&desired, "uid");
-            let current_uid = object::meta_str(&current, "uid");
+            let current_uid = object::meta_str(current, "uid");
             if !body_uid.is_empty() && body_uid != current_uid {
                 return Err(ApiError::conflict(
                     info,
@@ -634,10 +653,10 @@ impl ApiServer {
                     object::name(&desired)
                 )));
             }
-            let Some(mut next) = self.prepare_update(info, subresource, &current, desired)? else {
+            let Some(mut next) = self.prepare_update(info, subresource, current, desired)? else {
                 // A no-op write stores nothing and keeps the resourceVersion.
                 return Ok(WriteOutcome {
-                    object: current,
+                    object: current.clone(),
                     warnings,
                     created: false,
                 });
@@ -645,7 +664,7 @@ impl ApiServer {
             let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
             let now = self.now_string();
             managed::track_update(
-                Some(&current),
+                Some(current),
                 &mut next,
                 opts.manager(),
                 schema,
@@ -653,7 +672,7 @@ impl ApiServer {
                 &info.api_version(),
                 &now,
             );
-            self.admit_update(info, subresource, &current, &next, opts.dry_run)
+            self.admit_update(info, subresource, current, &next, opts.dry_run)
                 .await?;
             if opts.dry_run {
                 return Ok(WriteOutcome {

@@ -71,11 +71,12 @@ async fn wait_for(
         if progress {
             if started.elapsed() >= next_report {
                 println!(
-                    "    {:>6.1} s: {} seen, {} on a node, {} {what}",
+                    "    {:>6.1} s: {} seen, {} on a node, {} {what}, RSS {} MiB",
                     started.elapsed().as_secs_f64(),
                     known.len(),
                     assigned.len(),
-                    passing.len()
+                    passing.len(),
+                    proc_stats::rss_mib()
                 );
                 next_report += Duration::from_secs(1);
             }
@@ -154,8 +155,9 @@ async fn main() {
         std::process::exit(1);
     };
     println!(
-        "all {nodes_wanted} nodes Ready after {:.2} s   (KWOK bar: 60 s; target < 10 s)",
-        t.as_secs_f64()
+        "all {nodes_wanted} nodes Ready after {:.2} s   (KWOK bar: 60 s; target < 10 s); peak RSS so far: {} MiB",
+        t.as_secs_f64(),
+        proc_stats::peak_rss_mib()
     );
 
     let pod_events = client.watch(pods, None, 0, None, None).expect("watch pods");
@@ -210,6 +212,7 @@ async fn main() {
         "store writes from the first Deployment until then: {writes} ({:.1} per pod, heartbeats included)",
         writes as f64 / pods_wanted.max(1) as f64
     );
+    print_writes_by_resource(server.storage.store(), revision_before_pods);
     let (hits, decodes) = server.storage.watch_decodes();
     let (hits, decodes) = (hits - hits_before, decodes - decodes_before);
     println!(
@@ -218,4 +221,27 @@ async fn main() {
         decodes as f64 / writes.max(1) as f64
     );
     println!("peak RSS: {} MiB", proc_stats::peak_rss_mib());
+}
+
+/// Store writes since `after` by resource (the key's second segment, `/registry/<resource>/…`)
+/// and, for pods, by whether the write created the key, so a change in writes per pod shows
+/// which component made it.
+fn print_writes_by_resource(store: &Store, after: i64) {
+    let Ok(mut history) = store.watch("/registry/", after + 1) else {
+        println!("store writes by resource: history compacted");
+        return;
+    };
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    while let Ok(Some(event)) = history.try_recv() {
+        let key = event.kv.key_str().unwrap_or("");
+        let resource = key.split('/').nth(2).unwrap_or("?");
+        let kind = match (resource, event.prev_kv.is_some()) {
+            ("pods", false) => "pods (create)".to_string(),
+            ("pods", true) => "pods (update/delete)".to_string(),
+            (other, _) => other.to_string(),
+        };
+        *counts.entry(kind).or_default() += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("store writes by resource: {}", summary.join(", "));
 }
