@@ -20,6 +20,9 @@ use kubetwin_store::{RedbOptions, Store};
 #[path = "../../bench-support/proc_stats.rs"]
 mod proc_stats;
 
+#[path = "../../kubetwin/src/allocator.rs"]
+mod allocator;
+
 // As in the `kubetwin` binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -390,8 +393,16 @@ async fn watch_fan_out(watchers: usize, events: usize) {
     handle.abort();
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    allocator::tune();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     let args: Vec<String> = std::env::args().collect();
     let pods: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);

@@ -97,6 +97,13 @@ pub struct ObjectWatch {
     inner: kubetwin_store::Watcher,
     previous_needed: bool,
     decoded: Arc<DecodedCache>,
+    prefix: String,
+}
+
+impl Drop for ObjectWatch {
+    fn drop(&mut self) {
+        self.decoded.unwatch(&self.prefix);
+    }
 }
 
 impl ObjectWatch {
@@ -180,6 +187,9 @@ struct DecodedCache {
     hits: AtomicU64,
     /// Changes decoded (the first watch of each, and watches that lagged past the cache).
     misses: AtomicU64,
+    /// Prefixes of the open watches, with how many watch each: a write under no watched
+    /// prefix (events, usually) keeps no decoded copy, which would only take a slot and memory.
+    watched: Mutex<BTreeMap<String, usize>>,
 }
 
 impl DecodedCache {
@@ -201,11 +211,43 @@ impl DecodedCache {
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
     /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
     fn remember(&self, key: &str, revision: i64, written: &Value) {
-        self.remember_owned(key, revision, written.clone());
+        if self.is_watched(key) {
+            self.keep_written(key, revision, written.clone());
+        }
+    }
+
+    fn watch(&self, prefix: &str) {
+        *self.lock_watched().entry(prefix.to_string()).or_default() += 1;
+    }
+
+    fn unwatch(&self, prefix: &str) {
+        let mut watched = self.lock_watched();
+        if let Some(count) = watched.get_mut(prefix) {
+            *count -= 1;
+            if *count == 0 {
+                watched.remove(prefix);
+            }
+        }
+    }
+
+    fn is_watched(&self, key: &str) -> bool {
+        self.lock_watched()
+            .keys()
+            .any(|prefix| key.starts_with(prefix.as_str()))
+    }
+
+    fn lock_watched(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, usize>> {
+        self.watched.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// [`DecodedCache::remember`] of an object the caller gives up.
-    fn remember_owned(&self, key: &str, revision: i64, mut value: Value) {
+    fn remember_owned(&self, key: &str, revision: i64, value: Value) {
+        if self.is_watched(key) {
+            self.keep_written(key, revision, value);
+        }
+    }
+
+    fn keep_written(&self, key: &str, revision: i64, mut value: Value) {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("selfLink");
         }
@@ -465,10 +507,69 @@ impl Storage {
     /// Watches changes under `prefix` after `revision` (exclusive).
     pub fn watch(&self, prefix: &str, revision: i64) -> Result<ObjectWatch, StorageError> {
         let inner = self.store.watch(prefix, revision + 1)?;
+        self.decoded.watch(prefix);
         Ok(ObjectWatch {
             inner,
             previous_needed: true,
             decoded: Arc::clone(&self.decoded),
+            prefix: prefix.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config_map(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default"}, "data": {"k": "v"}})
+    }
+
+    /// (hits, decodes) of the next event of `watch`.
+    async fn delivery(storage: &Storage, watch: &mut ObjectWatch) -> (u64, u64) {
+        let before = storage.watch_decodes();
+        watch.next().await.expect("event").expect("decoded");
+        let after = storage.watch_decodes();
+        (after.0 - before.0, after.1 - before.1)
+    }
+
+    #[tokio::test]
+    async fn writes_keep_a_decoded_copy_only_under_watched_prefixes() {
+        let storage = Storage::new(Store::memory());
+        let start = storage.revision();
+        // Written while nothing watches config maps: the late watch decodes it.
+        storage
+            .create("/registry/configmaps/default/a", &config_map("a"))
+            .await
+            .expect("create a");
+        let mut late = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        assert_eq!(delivery(&storage, &mut late).await, (0, 1));
+        // Written while a watch is open: every watch finds it decoded.
+        storage
+            .create("/registry/configmaps/default/b", &config_map("b"))
+            .await
+            .expect("create b");
+        assert_eq!(delivery(&storage, &mut late).await, (1, 0));
+        // Once the last watch is gone, writes keep no copy again.
+        drop(late);
+        let before_c = storage.revision();
+        storage
+            .create("/registry/configmaps/default/c", &config_map("c"))
+            .await
+            .expect("create c");
+        let mut again = storage
+            .watch("/registry/configmaps/", before_c)
+            .expect("watch");
+        assert_eq!(delivery(&storage, &mut again).await, (0, 1));
+        // A read of what was written still sees the object, decoded or not.
+        let (c, _) = storage
+            .get("/registry/configmaps/default/c")
+            .expect("get")
+            .expect("present");
+        assert_eq!(c["data"]["k"], "v");
     }
 }

@@ -4,6 +4,7 @@
 //! injected [`Clock`](kubetwin_core::clock::Clock) for `serve`.
 
 mod admin;
+mod allocator;
 mod ctl;
 mod run_cmd;
 mod schedule_cmd;
@@ -50,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     match run(Cli::parse()) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(err) => {

@@ -18,6 +18,9 @@ use kubetwin_scenario::{Progress, RunOptions, Scenario, run};
 #[path = "../../bench-support/proc_stats.rs"]
 mod proc_stats;
 
+#[path = "../../kubetwin/src/allocator.rs"]
+mod allocator;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -107,6 +110,7 @@ expectations:
 }
 
 fn main() {
+    allocator::tune();
     let nodes = arg(1, 1000);
     let deployments = arg(2, 20);
     let replicas = arg(3, 1000);

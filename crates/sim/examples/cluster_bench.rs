@@ -24,6 +24,9 @@ use serde_json::json;
 #[path = "../../bench-support/proc_stats.rs"]
 mod proc_stats;
 
+#[path = "../../kubetwin/src/allocator.rs"]
+mod allocator;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -98,8 +101,16 @@ async fn wait_for(
     Some(started.elapsed())
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    allocator::tune();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     let args: Vec<String> = std::env::args().collect();
     let cluster = match args.get(1).filter(|a| !a.is_empty()) {
         Some(path) => kubetwin_cluster::Cluster::from_yaml(
