@@ -212,6 +212,7 @@ impl Kubelet {
             node_changed: false,
             node_seen_rv: 0,
             node_watch: None,
+            status_paused: false,
             watch: None,
             feed: self.feed,
             need_resync: true,
@@ -231,6 +232,7 @@ impl Kubelet {
                 return;
             }
             if runner.control.stopped {
+                runner.pause_status_ticks();
                 runner.end_lease_schedule().await;
                 runner.watch = None;
                 runner.node_watch = None;
@@ -249,7 +251,9 @@ impl Kubelet {
                     runner.resync().await;
                 }
                 runner.resume_lease_schedule();
+                runner.status_paused = false;
             } else {
+                runner.pause_status_ticks();
                 runner.end_lease_schedule().await;
                 runner.watch = None;
                 runner.node_watch = None;
@@ -419,6 +423,8 @@ struct Runner {
     node_seen_rv: i64,
     /// The kubelet's own Node watch (without a shared feed).
     node_watch: Option<mpsc::Receiver<WatchEvent>>,
+    /// Stopped or cut off: status ticks from then on are missed, not skipped.
+    status_paused: bool,
     watch: Option<mpsc::Receiver<WatchEvent>>,
     feed: Option<mpsc::UnboundedReceiver<WatchEvent>>,
     /// The pods must be listed again (start, reconnection, broken watch).
@@ -659,6 +665,32 @@ impl Runner {
         None
     }
 
+    /// Moves the status loop past the ticks before `now` that needed nothing (nothing had
+    /// changed then): called before something changes, so that the change shows at the
+    /// first tick at or after it, as when every tick reads the Node.
+    fn skip_quiet_status_ticks(&mut self, now: Timestamp) {
+        if self.status_attention() {
+            return;
+        }
+        while let Some(tick) = self.status_next.filter(|t| *t < now) {
+            if self.report_due(tick) {
+                return;
+            }
+            self.status_ticks += 1;
+            self.status_next = Some(add(tick, self.status_gap(self.status_ticks)));
+        }
+    }
+
+    /// Stopped or cut off: the ticks before now needed nothing; those from now on are missed
+    /// (the first one runs when the kubelet is back, as its timer would have fired late).
+    fn pause_status_ticks(&mut self) {
+        if !self.status_paused {
+            self.status_paused = true;
+            let now = self.now();
+            self.skip_quiet_status_ticks(now);
+        }
+    }
+
     /// When the status loop must run next: at once when forced, at the next tick when
     /// something can have changed, else at the report tick.
     fn status_deadline(&mut self) -> Option<Timestamp> {
@@ -666,12 +698,6 @@ impl Runner {
             return Some(self.now());
         }
         if self.status_attention() {
-            let now = self.now();
-            // Ticks before now needed nothing: move to the first one at or after now.
-            while let Some(tick) = self.status_next.filter(|t| *t < now) {
-                self.status_ticks += 1;
-                self.status_next = Some(add(tick, self.status_gap(self.status_ticks)));
-            }
             return self.status_next;
         }
         if self.report_tick.is_none() {
@@ -843,6 +869,9 @@ impl Runner {
         }
         self.lease_explicit = explicit;
         let retry_due = self.lease_retry_at.is_some_and(|t| t <= now);
+        if self.lease_retry_at.is_some() && !retry_due {
+            return;
+        }
         let (renew_at, number) = match self.lease_done {
             None => (now, 1),
             Some(done) if retry_due || !self.lease_running => {
@@ -977,6 +1006,10 @@ impl Runner {
         if let Some(feed) = self.feed.as_mut() {
             while feed.try_recv().is_ok() {}
         }
+        if !self.status_paused {
+            let now = self.now();
+            self.skip_quiet_status_ticks(now);
+        }
         self.node_changed = true;
         let listed = match self
             .client
@@ -1060,6 +1093,8 @@ impl Runner {
         if event.object["kind"] == "Node" {
             // Someone else's change shows at the next status tick; our own writes do not count.
             if event.event_type == "DELETED" || rv_of(&event.object) > self.node_seen_rv {
+                let now = self.now();
+                self.skip_quiet_status_ticks(now);
                 self.node_changed = true;
             }
             return;
