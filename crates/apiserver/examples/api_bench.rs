@@ -314,6 +314,12 @@ async fn status_patches(pods: usize) {
     let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
     let controller =
         kubetwin_apiserver::local::LocalClient::new(Arc::clone(&server), "kube-controller-manager");
+    // Pods are always watched in a cluster (scheduler, informers, kubelets), so writes keep a
+    // decoded copy for the watches; an open watch makes this phase do the same.
+    let _pods_watched = server
+        .storage
+        .watch("/registry/pods/", server.storage.revision())
+        .expect("watch pods");
     let kubelet = kubetwin_apiserver::local::LocalClient::new(server, "kubelet");
     for i in 0..pods {
         controller

@@ -236,14 +236,6 @@ fn segments<'a>(
     out
 }
 
-/// The fields one segment sets.
-fn segment_fields(prefix: &FieldPath, segment: &Segment<'_>) -> FieldSet {
-    let mut out = FieldSet::new();
-    let mut path = prefix.clone();
-    walk_value(segment.value, segment.field, &mut path, &mut out);
-    out
-}
-
 /// The fields `obj` sets, as owned by a write of `part`.
 pub fn fields_of(obj: &Value, schema: Option<&'static TypeSchema>, part: Part) -> FieldSet {
     let mut out = FieldSet::new();
@@ -316,6 +308,99 @@ fn walk_value(
         _ => {
             out.insert(path.clone());
         }
+    }
+}
+
+/// Whether [`walk_value`] from `v` would insert `rest` (the path below where the walk starts):
+/// the same rules followed along one path instead of over the whole tree, so asking about one
+/// field costs no allocation per field of the object.
+fn walk_contains(
+    v: &Value,
+    field: Option<&'static kubetwin_patch::FieldSchema>,
+    rest: &[String],
+) -> bool {
+    let Some((segment, below)) = rest.split_first() else {
+        // The walk inserts the path itself for leaves, empty containers and atomic lists.
+        return match v {
+            Value::Object(m) => m.is_empty(),
+            Value::Array(items) => {
+                items.is_empty() || !field.is_some_and(|f| f.strategy.contains("merge"))
+            }
+            _ => true,
+        };
+    };
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            if segment == "." {
+                let is_map = field.is_some_and(|f| f.shape == FieldShape::Map)
+                    || field.is_none_or(|f| f.ty.is_none());
+                return below.is_empty() && is_map && field.is_some();
+            }
+            let Some(key) = segment.strip_prefix("f:") else {
+                return false;
+            };
+            let ty = field.and_then(|f| f.ty);
+            m.get(key)
+                .is_some_and(|child| walk_contains(child, ty.and_then(|t| t.field(key)), below))
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let strategy = field.map(|f| f.strategy).unwrap_or("");
+            let merge_key = field.map(|f| f.merge_key).unwrap_or("");
+            if strategy.contains("merge") && !merge_key.is_empty() {
+                let Some((inner, deeper)) = below.split_first() else {
+                    return false;
+                };
+                let ty = field.and_then(|f| f.ty);
+                // The segment names an element by its merge key (`k:{"name":"c"}`) or, for
+                // elements without one, by position (`i:3`), spelled as the walk spells it.
+                let key_spelling = segment
+                    .strip_prefix("k:{\"")
+                    .and_then(|rest| rest.strip_prefix(merge_key))
+                    .and_then(|rest| rest.strip_prefix("\":"))
+                    .and_then(|rest| rest.strip_suffix('}'));
+                let by_index: Option<usize> =
+                    segment.strip_prefix("i:").and_then(|i| i.parse().ok());
+                items.iter().enumerate().any(|(i, item)| {
+                    let named = match item.get(merge_key) {
+                        Some(key) if !key.is_null() => {
+                            key_spelling.is_some_and(|spelled| spells(spelled, key))
+                        }
+                        _ => by_index == Some(i) && format!("i:{i}") == *segment,
+                    };
+                    if !named {
+                        return false;
+                    }
+                    if inner == "." {
+                        return deeper.is_empty();
+                    }
+                    let Some(key) = inner.strip_prefix("f:") else {
+                        return false;
+                    };
+                    item.as_object()
+                        .and_then(|m| m.get(key))
+                        .is_some_and(|child| {
+                            walk_contains(child, ty.and_then(|t| t.field(key)), deeper)
+                        })
+                })
+            } else if strategy.contains("merge") {
+                below.is_empty() && items.iter().any(|item| *segment == format!("v:{item}"))
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether `spelled` is `value` as compact JSON (how [`walk_value`] names list elements),
+/// without allocating for the usual plain string keys.
+fn spells(spelled: &str, value: &Value) -> bool {
+    match value {
+        Value::String(s) if !s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) => spelled
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .is_some_and(|inner| inner == s),
+        _ => serde_json::to_string(value).is_ok_and(|json| json == spelled),
     }
 }
 
@@ -810,8 +895,6 @@ struct UpdateDiff<'a> {
     owned: FieldSet,
     /// The new object's segments.
     new_segments: BTreeMap<FieldPath, Segment<'a>>,
-    /// The fields of the new object's segments, computed when first needed.
-    new_fields: std::cell::RefCell<BTreeMap<FieldPath, FieldSet>>,
 }
 
 impl<'a> UpdateDiff<'a> {
@@ -838,7 +921,6 @@ impl<'a> UpdateDiff<'a> {
             changed: changes.all,
             owned: changes.owned,
             new_segments,
-            new_fields: std::cell::RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -855,13 +937,7 @@ impl<'a> UpdateDiff<'a> {
         let Some(segment) = self.new_segments.get(prefix) else {
             return false;
         };
-        let mut cache = self.new_fields.borrow_mut();
-        if !cache.contains_key(prefix) {
-            let prefix = prefix.to_vec();
-            let fields = segment_fields(&prefix, segment);
-            cache.insert(prefix, fields);
-        }
-        cache.get(prefix).is_some_and(|set| set.contains(path))
+        walk_contains(segment.value, segment.field, &path[prefix_len..])
     }
 
     /// Whether the stored entry `raw` owns a changed field.
@@ -1548,6 +1624,49 @@ mod tests {
                 let schema = if known_schema { pod_schema() } else { None };
                 let old = if create { None } else { Some(&old) };
                 assert_like_reference("generated", old, &new, manager, schema, part);
+            }
+
+            /// Asking whether one field is set gives what the whole walk gives, for the fields
+            /// an object sets, the fields other objects set, and their prefixes.
+            #[test]
+            fn walk_contains_agrees_with_the_whole_walk(
+                edits in proptest::collection::vec(0..EDITS, 0..4),
+                others in proptest::collection::vec(0..EDITS, 0..4),
+                part in 0..3usize,
+                known_schema in any::<bool>(),
+            ) {
+                let part = [
+                    Part::Status,
+                    Part::Main { status_is_subresource: true },
+                    Part::Main { status_is_subresource: false },
+                ][part];
+                let schema = if known_schema { pod_schema() } else { None };
+                let edited = |picks: &[usize]| {
+                    let mut obj = pod(status("Running", "True"));
+                    for &e in picks {
+                        let (path, value) = edit_pool().swap_remove(e);
+                        set_path(&mut obj, path, value);
+                    }
+                    obj
+                };
+                let obj = edited(&edits);
+                let other = edited(&others);
+                let fields = fields_of(&obj, schema, part);
+                let mut candidates = fields.clone();
+                candidates.extend(fields_of(&other, schema, part));
+                for path in candidates.clone() {
+                    for len in 0..path.len() {
+                        candidates.insert(path[..len].to_vec());
+                    }
+                }
+                let segments = segments(&obj, schema, part);
+                for path in &candidates {
+                    let found = segments.iter().any(|(prefix, segment)| {
+                        path.starts_with(prefix)
+                            && walk_contains(segment.value, segment.field, &path[prefix.len()..])
+                    });
+                    prop_assert_eq!(found, fields.contains(path), "{:?}", path);
+                }
             }
         }
     }
