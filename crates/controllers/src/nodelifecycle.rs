@@ -893,6 +893,59 @@ mod tests {
         assert!(stale_conditions(&n, None, at(100), NODE_MONITOR_GRACE_PERIOD).is_none());
     }
 
+    /// The monitor pass's bookkeeping: a node has at most one deadline; a later one replaces
+    /// it; `Never` and `forget` clear it; deadlines come out in time order. Each case:
+    /// (name, deadlines set in order, expected (time, node) queue).
+    #[test]
+    fn tracker_keeps_one_deadline_per_node_in_time_order() {
+        let cases: Vec<(&str, Vec<(&str, Deadline)>, Vec<(i64, &str)>)> = vec![
+            (
+                "time order",
+                vec![
+                    ("n1", Deadline::After(at(50))),
+                    ("n2", Deadline::After(at(45))),
+                ],
+                vec![(45, "n2"), (50, "n1")],
+            ),
+            (
+                "a new deadline replaces the old",
+                vec![
+                    ("n1", Deadline::After(at(50))),
+                    ("n1", Deadline::After(at(90))),
+                ],
+                vec![(90, "n1")],
+            ),
+            (
+                "never clears",
+                vec![("n1", Deadline::After(at(50))), ("n1", Deadline::Never)],
+                vec![],
+            ),
+            (
+                "every pass is not a deadline",
+                vec![("n1", Deadline::EveryPass)],
+                vec![],
+            ),
+        ];
+        for (name, steps, want) in cases {
+            let mut tracker = Tracker::default();
+            for (node, deadline) in steps {
+                tracker.set_deadline(node, deadline);
+            }
+            let got: Vec<(Timestamp, String)> = tracker.deadlines.iter().cloned().collect();
+            let want: Vec<(Timestamp, String)> = want
+                .into_iter()
+                .map(|(t, n)| (at(t), n.to_string()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+            assert_eq!(tracker.deadline_of.len(), got.len(), "{name}");
+        }
+        let mut tracker = Tracker::default();
+        tracker.set_deadline("n1", Deadline::EveryPass);
+        tracker.dirty.insert("n1".into());
+        tracker.forget("n1");
+        assert!(tracker.every_pass.is_empty() && tracker.dirty.is_empty());
+    }
+
     /// Upstream: `TestApplyNoExecuteTaints` / `TestTaintsNodeByCondition`.
     #[test]
     fn taint_cases() {
