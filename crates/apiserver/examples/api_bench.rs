@@ -399,16 +399,10 @@ async fn watch_fan_out(watchers: usize, events: usize) {
     handle.abort();
 }
 
-fn main() {
+#[tokio::main]
+async fn main() {
+    // Re-executes the whole process (runtime threads included) when the setting is missing.
     allocator::tune();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(bench());
-}
-
-async fn bench() {
     let args: Vec<String> = std::env::args().collect();
     let pods: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);

@@ -254,9 +254,7 @@ fn walk_value(
 ) {
     match v {
         Value::Object(m) if !m.is_empty() => {
-            let is_map = field.is_some_and(|f| f.shape == FieldShape::Map)
-                || field.is_none_or(|f| f.ty.is_none());
-            if is_map && field.is_some() {
+            if marks_itself(field) {
                 path.push(".".into());
                 out.insert(path.clone());
                 path.pop();
@@ -311,6 +309,14 @@ fn walk_value(
     }
 }
 
+/// Whether a non-empty object of `field` owns a `.` entry of its own besides its fields: a
+/// map (or an object of unknown type) named by the schema.
+fn marks_itself(field: Option<&'static kubetwin_patch::FieldSchema>) -> bool {
+    let is_map =
+        field.is_some_and(|f| f.shape == FieldShape::Map) || field.is_none_or(|f| f.ty.is_none());
+    is_map && field.is_some()
+}
+
 /// Whether [`walk_value`] from `v` would insert `rest` (the path below where the walk starts):
 /// the same rules followed along one path instead of over the whole tree, so asking about one
 /// field costs no allocation per field of the object.
@@ -332,9 +338,7 @@ fn walk_contains(
     match v {
         Value::Object(m) if !m.is_empty() => {
             if segment == "." {
-                let is_map = field.is_some_and(|f| f.shape == FieldShape::Map)
-                    || field.is_none_or(|f| f.ty.is_none());
-                return below.is_empty() && is_map && field.is_some();
+                return below.is_empty() && marks_itself(field);
             }
             let Some(key) = segment.strip_prefix("f:") else {
                 return false;
@@ -765,9 +769,7 @@ fn diff_node(
     match (old, new) {
         (Some(Value::Object(a)), Some(Value::Object(b))) if !a.is_empty() && !b.is_empty() => {
             // The map itself (`walk_value` owns it on both sides): its value changed.
-            let is_map = field.is_some_and(|f| f.shape == FieldShape::Map)
-                || field.is_none_or(|f| f.ty.is_none());
-            if is_map && field.is_some() {
+            if marks_itself(field) {
                 path.push(".".into());
                 changed.set(path);
                 path.pop();

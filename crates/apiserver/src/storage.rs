@@ -527,6 +527,16 @@ mod tests {
             "metadata": {"name": name, "namespace": "default"}, "data": {"k": "v"}})
     }
 
+    async fn create(storage: &Storage, name: &str) {
+        storage
+            .create(
+                &format!("/registry/configmaps/default/{name}"),
+                &config_map(name),
+            )
+            .await
+            .expect("create");
+    }
+
     /// (hits, decodes) of the next event of `watch`.
     async fn delivery(storage: &Storage, watch: &mut ObjectWatch) -> (u64, u64) {
         let before = storage.watch_decodes();
@@ -540,27 +550,18 @@ mod tests {
         let storage = Storage::new(Store::memory());
         let start = storage.revision();
         // Written while nothing watches config maps: the late watch decodes it.
-        storage
-            .create("/registry/configmaps/default/a", &config_map("a"))
-            .await
-            .expect("create a");
+        create(&storage, "a").await;
         let mut late = storage
             .watch("/registry/configmaps/", start)
             .expect("watch");
         assert_eq!(delivery(&storage, &mut late).await, (0, 1));
         // Written while a watch is open: every watch finds it decoded.
-        storage
-            .create("/registry/configmaps/default/b", &config_map("b"))
-            .await
-            .expect("create b");
+        create(&storage, "b").await;
         assert_eq!(delivery(&storage, &mut late).await, (1, 0));
         // Once the last watch is gone, writes keep no copy again.
         drop(late);
         let before_c = storage.revision();
-        storage
-            .create("/registry/configmaps/default/c", &config_map("c"))
-            .await
-            .expect("create c");
+        create(&storage, "c").await;
         let mut again = storage
             .watch("/registry/configmaps/", before_c)
             .expect("watch");

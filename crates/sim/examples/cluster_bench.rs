@@ -101,16 +101,10 @@ async fn wait_for(
     Some(started.elapsed())
 }
 
-fn main() {
+#[tokio::main]
+async fn main() {
+    // Re-executes the whole process (runtime threads included) when the setting is missing.
     allocator::tune();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(bench());
-}
-
-async fn bench() {
     let args: Vec<String> = std::env::args().collect();
     let cluster = match args.get(1).filter(|a| !a.is_empty()) {
         Some(path) => kubetwin_cluster::Cluster::from_yaml(
