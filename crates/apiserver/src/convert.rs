@@ -69,6 +69,18 @@ pub fn to_view_shared(info: &ResourceInfo, stored: Arc<SharedObject>) -> Arc<Sha
     Arc::new(SharedObject::new(to_view(info, Value::clone(&stored))))
 }
 
+/// [`to_storage`] of an object the caller gives up (no copy unless the versions differ).
+pub fn to_storage_owned(info: &ResourceInfo, view: Value) -> Value {
+    if !is_events_v1(info) {
+        return view;
+    }
+    rename(
+        view,
+        EVENT_FIELDS.iter().map(|(core, v1)| (*v1, *core)),
+        "v1",
+    )
+}
+
 /// An object as `info` serves it, in its stored form.
 pub fn to_storage<'a>(info: &ResourceInfo, view: &'a Value) -> std::borrow::Cow<'a, Value> {
     if !is_events_v1(info) {

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::list::ListOptions;
 use crate::registry::{self, ResourceInfo};
 use crate::request::Query;
+use crate::watch::SharedObject;
 use crate::watch::WatchEvent;
 use crate::write::{DeleteOptions, DeleteOutcome, WriteOptions};
 use crate::{ApiServer, object};
@@ -127,13 +128,26 @@ impl LocalClient {
         self.server.watch(info, namespace, opts)
     }
 
-    /// CREATE.
+    /// CREATE; the stored object comes back as a value of its own (a copy when watches share
+    /// it: callers that can read a shared object use [`LocalClient::create_shared`]).
     pub async fn create(
         &self,
         info: &ResourceInfo,
         namespace: Option<&str>,
         obj: Value,
     ) -> Result<Value, ApiError> {
+        Ok(SharedObject::into_value(
+            self.create_shared(info, namespace, obj).await?,
+        ))
+    }
+
+    /// CREATE; the stored object comes back shared with the watches that deliver it.
+    pub async fn create_shared(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        obj: Value,
+    ) -> Result<Arc<SharedObject>, ApiError> {
         Ok(self
             .server
             .create(info, namespace, obj, &self.write_options())
@@ -141,13 +155,26 @@ impl LocalClient {
             .object)
     }
 
-    /// UPDATE (PUT) of the object, or of its `status` subresource when `subresource` is "status".
+    /// UPDATE (PUT) of the object, or of its `status` subresource when `subresource` is "status";
+    /// the stored object comes back as a value of its own (see [`LocalClient::create`]).
     pub async fn update(
         &self,
         info: &ResourceInfo,
         subresource: &str,
         obj: Value,
     ) -> Result<Value, ApiError> {
+        Ok(SharedObject::into_value(
+            self.update_shared(info, subresource, obj).await?,
+        ))
+    }
+
+    /// [`LocalClient::update`], the stored object shared with the watches that deliver it.
+    pub async fn update_shared(
+        &self,
+        info: &ResourceInfo,
+        subresource: &str,
+        obj: Value,
+    ) -> Result<Arc<SharedObject>, ApiError> {
         let name = object::name(&obj).to_string();
         let namespace = object::namespace(&obj).to_string();
         let ns = if info.namespaced() {
@@ -162,7 +189,9 @@ impl LocalClient {
             .object)
     }
 
-    /// PATCH with a merge patch (`application/merge-patch+json`), on the object or a subresource.
+    /// PATCH with a merge patch (`application/merge-patch+json`), on the object or a
+    /// subresource; the stored object comes back as a value of its own (see
+    /// [`LocalClient::create`]).
     pub async fn merge_patch(
         &self,
         info: &ResourceInfo,
@@ -171,6 +200,21 @@ impl LocalClient {
         subresource: &str,
         patch: &Value,
     ) -> Result<Value, ApiError> {
+        Ok(SharedObject::into_value(
+            self.merge_patch_shared(info, namespace, name, subresource, patch)
+                .await?,
+        ))
+    }
+
+    /// [`LocalClient::merge_patch`], the stored object shared with the watches that deliver it.
+    pub async fn merge_patch_shared(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        patch: &Value,
+    ) -> Result<Arc<SharedObject>, ApiError> {
         let body = serde_json::to_vec(patch).map_err(ApiError::internal)?;
         let out = self
             .server
@@ -256,7 +300,8 @@ impl LocalClient {
         } else {
             None
         };
-        from_value(self.create(info, ns, value).await?)
+        let created = self.create_shared(info, ns, value).await?;
+        K::deserialize(&**created).map_err(ApiError::internal)
     }
 }
 

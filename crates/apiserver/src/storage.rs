@@ -212,7 +212,7 @@ impl DecodedCache {
     /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
     fn remember(&self, key: &str, revision: i64, written: &Value) {
         if self.is_watched(key) {
-            self.keep_written(key, revision, written.clone());
+            self.share_written(key, revision, written.clone());
         }
     }
 
@@ -240,19 +240,19 @@ impl DecodedCache {
         self.watched.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// [`DecodedCache::remember`] of an object the caller gives up.
-    fn remember_owned(&self, key: &str, revision: i64, value: Value) {
-        if self.is_watched(key) {
-            self.keep_written(key, revision, value);
-        }
-    }
-
-    fn keep_written(&self, key: &str, revision: i64, mut value: Value) {
+    /// What was just written at `key`, as the watches and the writer's caller will see it: the
+    /// object itself (no copy) with its resourceVersion, kept for the watches when a watch
+    /// covers `key`.
+    fn share_written(&self, key: &str, revision: i64, mut value: Value) -> Arc<SharedObject> {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("selfLink");
         }
         object::set_resource_version(&mut value, revision);
-        self.keep((revision, Bytes::copy_from_slice(key.as_bytes())), value);
+        if self.is_watched(key) {
+            self.keep((revision, Bytes::copy_from_slice(key.as_bytes())), value)
+        } else {
+            Arc::new(SharedObject::new(value))
+        }
     }
 
     /// Keeps `value` under `id` unless another thread kept one first (then that one is
@@ -481,22 +481,37 @@ impl Storage {
         Ok(revision)
     }
 
-    /// [`Storage::update`] of an object the caller no longer needs: the watches' decoded copy
-    /// is the object itself rather than a copy of it.
-    pub async fn update_owned(
+    /// [`Storage::create`] of an object the caller gives up: the stored object comes back as
+    /// watches see it (shared with them, not copied). On failure the object is handed back.
+    pub async fn create_shared(
+        &self,
+        key: &str,
+        obj: Value,
+    ) -> Result<(i64, Arc<SharedObject>), (StorageError, Value)> {
+        match self.store.create(key, encode(&obj)).await {
+            Ok(kv) => Ok((
+                kv.mod_revision,
+                self.decoded.share_written(key, kv.mod_revision, obj),
+            )),
+            Err(e) => Err((e.into(), obj)),
+        }
+    }
+
+    /// [`Storage::update`] of an object the caller gives up: the stored object comes back as
+    /// watches see it (shared with them, not copied).
+    pub async fn update_shared(
         &self,
         key: &str,
         mut obj: Value,
         expected: i64,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<(i64, Arc<SharedObject>), StorageError> {
         strip_server_fields(&mut obj);
         let revision = self
             .store
             .update(key, encode(&obj), expected)
             .await?
             .mod_revision;
-        self.decoded.remember_owned(key, revision, obj);
-        Ok(revision)
+        Ok((revision, self.decoded.share_written(key, revision, obj)))
     }
 
     /// Deletes `key` if its revision is still `expected`; returns the delete's revision.

@@ -170,7 +170,7 @@ impl ApiServer {
                     c["lastTransitionTime"] = json!(self.now_string());
                 }
             }
-            match self.storage.update_owned(&key, next, rev).await {
+            match self.storage.update_shared(&key, next, rev).await {
                 Ok(_) => return Ok(()),
                 Err(crate::storage::StorageError::Conflict) => continue,
                 Err(e) => return Err(ApiError::internal(e)),

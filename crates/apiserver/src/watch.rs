@@ -67,6 +67,15 @@ impl SharedObject {
         Ok(typed)
     }
 
+    /// The object as a JSON value of its own: no copy when no one else holds it (nothing
+    /// watched the change), a copy otherwise.
+    pub fn into_value(this: Arc<Self>) -> Value {
+        match Arc::try_unwrap(this) {
+            Ok(only) => only.value,
+            Err(shared) => shared.value.clone(),
+        }
+    }
+
     fn cached(&self, id: TypeId) -> Option<Arc<dyn Any + Send + Sync>> {
         let cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
         cache

@@ -128,8 +128,9 @@ fn part_of(info: &ResourceInfo, subresource: &str) -> managed::Part {
 /// The result of a write.
 #[derive(Debug, Clone)]
 pub struct WriteOutcome {
-    /// The object as stored (or as it would be, for dry runs), with its resourceVersion.
-    pub object: Value,
+    /// The object as stored (or as it would be, for dry runs), with its resourceVersion; shared
+    /// with the watches that deliver the change (the write copies nothing for them).
+    pub object: Arc<SharedObject>,
     /// `Warning` headers to send.
     pub warnings: Vec<String>,
     /// Whether the write created the object (201 rather than 200).
@@ -397,7 +398,7 @@ impl ApiServer {
         }
         if opts.dry_run {
             return Ok(WriteOutcome {
-                object: obj,
+                object: Arc::new(SharedObject::new(obj)),
                 warnings,
                 created: true,
             });
@@ -408,26 +409,30 @@ impl ApiServer {
             let key = info.key(Some(&ns), object::name(&obj));
             match self
                 .storage
-                .create(&key, &convert::to_storage(info, &obj))
+                .create_shared(&key, convert::to_storage_owned(info, obj))
                 .await
             {
-                Ok(rev) => {
-                    object::set_resource_version(&mut obj, rev);
+                Ok((_, stored)) => {
                     return Ok(WriteOutcome {
-                        object: obj,
+                        object: convert::to_view_shared(info, stored),
                         warnings,
                         created: true,
                     });
                 }
-                Err(StorageError::AlreadyExists) if generated && attempts < 7 => {
-                    attempts += 1;
-                    let name = self.generated_name(&generate_name);
-                    object::set_meta_str(&mut obj, "name", &name);
+                Err((error, returned)) => {
+                    obj = convert::to_view(info, returned);
+                    match error {
+                        StorageError::AlreadyExists if generated && attempts < 7 => {
+                            attempts += 1;
+                            let name = self.generated_name(&generate_name);
+                            object::set_meta_str(&mut obj, "name", &name);
+                        }
+                        StorageError::AlreadyExists => {
+                            return Err(ApiError::already_exists(info, object::name(&obj)));
+                        }
+                        e => return Err(ApiError::internal(e)),
+                    }
                 }
-                Err(StorageError::AlreadyExists) => {
-                    return Err(ApiError::already_exists(info, object::name(&obj)));
-                }
-                Err(e) => return Err(ApiError::internal(e)),
             }
         }
     }
@@ -656,7 +661,7 @@ impl ApiServer {
             let Some(mut next) = self.prepare_update(info, subresource, current, desired)? else {
                 // A no-op write stores nothing and keeps the resourceVersion.
                 return Ok(WriteOutcome {
-                    object: current.clone(),
+                    object: Arc::clone(&shared),
                     warnings,
                     created: false,
                 });
@@ -676,7 +681,7 @@ impl ApiServer {
                 .await?;
             if opts.dry_run {
                 return Ok(WriteOutcome {
-                    object: next,
+                    object: Arc::new(SharedObject::new(next)),
                     warnings,
                     created: false,
                 });
@@ -686,17 +691,23 @@ impl ApiServer {
                 && object::finalizers(&next).is_empty()
                 && !defaults::awaits_kubelet(info, &next);
             let written = if finished {
-                self.storage.delete(&key, current_rev).await
+                match self.storage.delete(&key, current_rev).await {
+                    Ok(rev) => {
+                        object::set_resource_version(&mut next, rev);
+                        Ok(Arc::new(SharedObject::new(next)))
+                    }
+                    Err(e) => Err(e),
+                }
             } else {
                 self.storage
-                    .update(&key, &convert::to_storage(info, &next), current_rev)
+                    .update_shared(&key, convert::to_storage_owned(info, next), current_rev)
                     .await
+                    .map(|(_, stored)| convert::to_view_shared(info, stored))
             };
             match written {
-                Ok(rev) => {
-                    object::set_resource_version(&mut next, rev);
+                Ok(object) => {
                     return Ok(WriteOutcome {
-                        object: next,
+                        object,
                         warnings,
                         created: false,
                     });
@@ -1373,7 +1384,7 @@ mod tests {
             )
             .await
             .expect("create");
-        let mut body = created.clone();
+        let mut body = Value::clone(&created);
         body["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1"});
         body["metadata"]["labels"] = json!({"l": "2"});
         body["spec"]["replicas"] = json!(5);
@@ -1402,7 +1413,7 @@ mod tests {
             )
             .await
             .expect("create");
-        let mut body = created.clone();
+        let mut body = Value::clone(&created);
         body["metadata"]["annotations"] = json!({"x": "y"});
         body["status"] = json!({"replicas": 1});
         let stored = client
@@ -1579,7 +1590,7 @@ mod tests {
                     ),
                     "{name}"
                 );
-                assert_eq!(stored, created, "{name}: nothing stored");
+                assert_eq!(stored, **created, "{name}: nothing stored");
                 continue;
             }
             let outcome = result.expect(name);
@@ -1589,7 +1600,7 @@ mod tests {
                 Vec::new()
             };
             assert_eq!(outcome.warnings, expected, "{name}");
-            assert_eq!(outcome.object, stored, "{name}");
+            assert_eq!(**outcome.object, stored, "{name}");
             assert!(stored["spec"].get("unknown1").is_none(), "{name}");
             assert!(
                 stored["spec"]["template"]["spec"]["containers"][0]
@@ -1625,7 +1636,7 @@ mod tests {
             .await
             .expect("create")
             .object;
-        (server, pods, created)
+        (server, pods, Value::clone(&created))
     }
 
     async fn patch_status(
@@ -1679,7 +1690,7 @@ mod tests {
             ]
         );
         let stored = server.get(pods, Some("default"), "p").expect("get");
-        assert_eq!(stored, outcome.object);
+        assert_eq!(stored, **outcome.object);
         assert_eq!(stored["status"]["phase"], "Running");
         assert!(stored["status"].get("bogus").is_none());
         assert_eq!(
@@ -1756,7 +1767,7 @@ mod tests {
             ]
         );
         let stored = server.get(pods, Some("default"), "p").expect("get");
-        assert_eq!(stored, outcome.object);
+        assert_eq!(stored, **outcome.object);
         assert_eq!(stored["spec"]["activeDeadlineSeconds"], 30);
         assert!(stored["spec"].get("bogus").is_none());
         assert_eq!(stored["status"], created["status"]);
@@ -1799,7 +1810,7 @@ mod tests {
             )
             .await
             .expect("no-op");
-        assert_eq!(again.object, stored);
+        assert_eq!(**again.object, stored);
     }
 
     mod helpers {

@@ -34,9 +34,9 @@ use kubetwin_runtime::informer::{Event, Informer, meta_key, split_key};
 use kubetwin_runtime::{SimTime, WorkQueue};
 
 use crate::util::{
-    EventRecorder, SyncError, controller_of, from_json, is_already_exists, is_not_found, labels_of,
-    new_controller_ref, now_seconds, patch_owner_refs, scaled_value, selector_of, to_json,
-    update_typed,
+    EventRecorder, SyncError, controller_of, from_written, is_already_exists, is_not_found,
+    labels_of, new_controller_ref, now_seconds, patch_owner_refs, scaled_value, selector_of,
+    to_json, update_typed,
 };
 
 /// `deployment.kubernetes.io/revision`.
@@ -1219,10 +1219,10 @@ impl DeploymentController {
         let info = resource_of::<ReplicaSet>()?;
         let (created_rs, already_existed) = match self
             .client
-            .create(info, d.metadata.namespace.as_deref(), to_json(&new_rs)?)
+            .create_shared(info, d.metadata.namespace.as_deref(), to_json(&new_rs)?)
             .await
         {
-            Ok(v) => (from_json::<ReplicaSet>(v)?, false),
+            Ok(v) => (from_written::<ReplicaSet>(&v)?, false),
             Err(e) if is_already_exists(&e) => {
                 // Either our own ReplicaSet from an earlier sync, or a hash collision.
                 let ns = d.metadata.namespace.as_deref();

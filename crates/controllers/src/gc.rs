@@ -467,7 +467,7 @@ impl GarbageCollector {
     async fn patch(&self, item: &Item, patch: &Value) -> Result<(), SyncError> {
         match self
             .client
-            .merge_patch(item.info(), item.ns(), &item.name, "", patch)
+            .merge_patch_shared(item.info(), item.ns(), &item.name, "", patch)
             .await
         {
             Ok(_) => Ok(()),

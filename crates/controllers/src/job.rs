@@ -509,7 +509,7 @@ impl JobController {
         let patch = json!({"metadata": {"finalizers": rest, "uid": pod.metadata.uid}});
         match self
             .client
-            .merge_patch(
+            .merge_patch_shared(
                 info,
                 pod.metadata.namespace.as_deref(),
                 pod.metadata.name.as_deref().unwrap_or(""),

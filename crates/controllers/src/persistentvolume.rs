@@ -423,7 +423,7 @@ impl PersistentVolumeController {
             let info = resource_of::<PersistentVolumeClaim>()?;
             let (ns, name) = key_parts(pvc);
             self.client
-                .merge_patch(info, Some(ns), name, "", &patch)
+                .merge_patch_shared(info, Some(ns), name, "", &patch)
                 .await?;
             if self.report_once(pvc, "ExternalProvisioning") {
                 self.claim_event(

@@ -458,7 +458,7 @@ impl ReplicaSetController {
         let value = to_json(pod)?;
         match self
             .client
-            .create(info, rs.metadata.namespace.as_deref(), value)
+            .create_shared(info, rs.metadata.namespace.as_deref(), value)
             .await
         {
             Ok(created) => {

@@ -311,7 +311,7 @@ impl ResourceQuotaController {
         let info = registry::lookup("", "v1", "resourcequotas")
             .ok_or_else(|| SyncError::Invalid("no resourcequotas".into()))?;
         // The cached resourceVersion is a precondition: a conflict retries with fresh state.
-        self.client.update(info, "status", next).await?;
+        self.client.update_shared(info, "status", next).await?;
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubetwin_apiserver::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
+use kubetwin_apiserver::watch::SharedObject;
 use kubetwin_core::clock::Clock;
 use kubetwin_core::labels::Selector;
 use kubetwin_runtime::SimTime;
@@ -474,6 +475,15 @@ pub fn from_json<K: serde::de::DeserializeOwned>(v: Value) -> Result<K, SyncErro
     Ok(serde_json::from_value(v)?)
 }
 
+/// A written object as `K`: decoded once and shared with the watches that deliver the write
+/// (their receivers then find it decoded), copied out for the caller.
+pub fn from_written<K>(written: &SharedObject) -> Result<K, SyncError>
+where
+    K: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    Ok(K::clone(&*written.typed::<K>()?))
+}
+
 /// PUT of a typed object (or its status when `subresource` is "status"); returns the stored object.
 pub async fn update_typed<K>(
     client: &LocalClient,
@@ -481,11 +491,19 @@ pub async fn update_typed<K>(
     subresource: &str,
 ) -> Result<K, SyncError>
 where
-    K: k8s_openapi::Resource + serde::Serialize + serde::de::DeserializeOwned,
+    K: k8s_openapi::Resource
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     let info = resource_of::<K>()?;
-    let out = client.update(info, subresource, to_json(obj)?).await?;
-    from_json(out)
+    let out = client
+        .update_shared(info, subresource, to_json(obj)?)
+        .await?;
+    from_written(&out)
 }
 
 /// Adds or removes owner references on a dependent through a merge patch that carries the
@@ -505,7 +523,7 @@ pub async fn patch_owner_refs(
     let patch = json!({"metadata": {"ownerReferences": refs, "uid": meta.uid}});
     let ns = meta.namespace.as_deref().filter(|_| info.namespaced());
     client
-        .merge_patch(info, ns, meta.name.as_deref().unwrap_or(""), "", &patch)
+        .merge_patch_shared(info, ns, meta.name.as_deref().unwrap_or(""), "", &patch)
         .await?;
     Ok(())
 }

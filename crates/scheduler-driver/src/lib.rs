@@ -321,7 +321,7 @@ impl SchedulerDriver {
             let patch = json!({"status": {"nominatedNodeName": node}});
             let _ = self
                 .client
-                .merge_patch(
+                .merge_patch_shared(
                     pods_info(),
                     Some(&pod.namespace),
                     &pod.name,
@@ -346,7 +346,7 @@ impl SchedulerDriver {
         }]}});
         let _ = self
             .client
-            .merge_patch(
+            .merge_patch_shared(
                 pods_info(),
                 Some(&pod.namespace),
                 &pod.name,
@@ -383,7 +383,7 @@ impl SchedulerDriver {
             let patch = json!({"count": count, "lastTimestamp": now});
             let _ = self
                 .client
-                .merge_patch(events, Some(&pod.namespace), &name, "", &patch)
+                .merge_patch_shared(events, Some(&pod.namespace), &name, "", &patch)
                 .await;
             return;
         }

@@ -87,7 +87,7 @@ pub async fn write_bindings(
         {
             let patch = json!({"metadata": {"annotations": {ANN_SELECTED_NODE: node}}});
             if let Err(e) = client
-                .merge_patch(pvcs, Some(namespace), name, "", &patch)
+                .merge_patch_shared(pvcs, Some(namespace), name, "", &patch)
                 .await
             {
                 tracing::debug!(claim = %key, error = %e, "scheduler: selected-node annotation failed");
@@ -104,7 +104,10 @@ pub async fn write_bindings(
                     "resourceVersion": new.metadata.resource_version,
                 }},
             });
-            if let Err(e) = client.merge_patch(pvs, None, volume, "", &patch).await {
+            if let Err(e) = client
+                .merge_patch_shared(pvs, None, volume, "", &patch)
+                .await
+            {
                 tracing::debug!(claim = %key, volume, error = %e, "scheduler: volume binding failed");
             }
         }
