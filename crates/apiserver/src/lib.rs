@@ -27,6 +27,7 @@ pub mod registry;
 pub mod request;
 pub mod storage;
 pub mod subresources;
+pub mod trim;
 pub mod typed;
 pub mod watch;
 pub mod write;

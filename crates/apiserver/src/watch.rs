@@ -48,8 +48,9 @@ impl SharedObject {
         }
     }
 
-    /// The object as `K`, decoded by the first receiver that asked for a `K` and shared with
-    /// the others.
+    /// The object as `K` without `metadata.managedFields` (as upstream's components keep
+    /// objects: [`crate::trim`]), decoded by the first receiver that asked for a `K` and shared
+    /// with the others.
     pub fn typed<K: DeserializeOwned + Send + Sync + 'static>(
         &self,
     ) -> Result<Arc<K>, serde_json::Error> {
@@ -59,7 +60,7 @@ impl SharedObject {
         {
             return Ok(typed);
         }
-        let typed = Arc::new(K::deserialize(&self.value)?);
+        let typed = Arc::new(crate::trim::decode_trimmed::<K>(&self.value)?);
         let mut cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
         if !cache.iter().any(|(k, _)| *k == id) {
             cache.push((id, Arc::clone(&typed) as Arc<dyn Any + Send + Sync>));

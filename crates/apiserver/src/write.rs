@@ -635,6 +635,7 @@ impl ApiServer {
             let mut desired = mutate(current)?;
             self.check_kind(info, &mut desired)?;
             let desired = self.decode_typed_update(info, current, desired, opts, &mut warnings)?;
+            let desired = keep_stored_managed_fields(desired, current);
             // A resourceVersion in the new object is a precondition.
             let pinned = object::meta_str(&desired, "resourceVersion").to_string();
             if !pinned.is_empty() && pinned != current_rev.to_string() {
@@ -1317,6 +1318,28 @@ fn spec_parts_differ(a: &Value, b: &Value) -> bool {
 
 /// Whether `next` (which has no resourceVersion) equals `current` but for `current`'s
 /// resourceVersion, compared in place.
+/// An update whose body has no managedFields (absent, null or an empty list) keeps the stored
+/// ones, so a client that does not know the field (our components decode objects without it:
+/// [`crate::trim`]) neither erases them nor turns a no-op into a write. Upstream:
+/// `staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go` (`Update`
+/// falls back to the live object's entries when the new object's decode to none).
+fn keep_stored_managed_fields(mut desired: Value, current: &Value) -> Value {
+    let sent = desired.get("metadata").and_then(|m| m.get("managedFields"));
+    let none_sent = match sent {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(entries)) => entries.is_empty(),
+        Some(_) => false,
+    };
+    if none_sent
+        && desired.is_object()
+        && let Some(stored) = current.get("metadata").and_then(|m| m.get("managedFields"))
+        && desired.get("metadata").is_none_or(Value::is_object)
+    {
+        object::meta_mut(&mut desired).insert("managedFields".into(), stored.clone());
+    }
+    desired
+}
+
 fn equal_but_resource_version(next: &Value, current: &Value) -> bool {
     if !next.is_object() || !current.is_object() {
         return false;

@@ -404,7 +404,8 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
 
     fn decode(value: &Value) -> Option<(String, Arc<K>)> {
         let key = Self::key(value)?;
-        match K::deserialize(value) {
+        // Without managedFields, as the watch events' typed objects (`SharedObject::typed`).
+        match kubetwin_apiserver::trim::decode_trimmed::<K>(value) {
             Ok(obj) => Some((key, Arc::new(obj))),
             Err(e) => {
                 tracing::warn!(%key, error = %e, "informer: cannot decode object");
