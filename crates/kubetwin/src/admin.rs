@@ -77,8 +77,9 @@ async fn explanation(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "no scheduling decision is known for pod {namespace}/{name} (never scheduled by kubetwin's scheduler, deleted, or older than the last {} decisions)",
-                kubetwin_scheduler_driver::explain::DEFAULT_CAPACITY
+                "no scheduling decision is known for pod {namespace}/{name} (never scheduled by kubetwin's scheduler, deleted, or older than the last {} decisions or {} MiB of explanations)",
+                kubetwin_scheduler_driver::explain::DEFAULT_CAPACITY,
+                kubetwin_scheduler_driver::explain::DEFAULT_BYTE_BUDGET >> 20
             ),
             json!({"name": name, "kind": "pods"}),
         );

@@ -1,9 +1,12 @@
 //! The last scheduling decision of each pod, with its per-node, per-plugin explanation, kept in
 //! memory for `kubetwin explain pod` (issue 4: never in pod annotations).
 //!
-//! Bounded: the most recent [`DEFAULT_CAPACITY`] decisions are kept (a pod's entry is replaced
-//! by its newer decision and dropped when the pod is deleted), so a large cluster cannot grow
-//! it without limit.
+//! Bounded: the most recent decisions are kept, at most [`DEFAULT_CAPACITY`] of them and at most
+//! [`DEFAULT_BYTE_BUDGET`] of explanations (a pod's entry is replaced by its newer decision and
+//! dropped when the pod is deleted), so a large cluster cannot grow it without limit. An
+//! explanation's size grows with the nodes examined (about 70 KiB at 5,000 nodes, where the
+//! count alone let them take 280 MiB), so the byte budget is what binds on large clusters; a
+//! pending pod is retried, so its latest decision stays among the most recent.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +17,9 @@ use kubetwin_scheduler::schedule::Explanation;
 
 /// How many decisions are kept by default.
 pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// How many bytes of explanations are kept by default (by [`Explanation::heap_bytes`]).
+pub const DEFAULT_BYTE_BUDGET: usize = 64 << 20;
 
 /// One scheduling attempt of one pod, as the scheduler saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +81,9 @@ impl Decision {
 #[derive(Debug)]
 struct Inner {
     capacity: usize,
+    byte_budget: usize,
+    /// The explanation bytes of the decisions kept.
+    bytes: usize,
     next_sequence: u64,
     by_pod: BTreeMap<String, (u64, Arc<Decision>)>,
     by_sequence: BTreeMap<u64, String>,
@@ -93,11 +102,20 @@ impl Default for Explanations {
 }
 
 impl Explanations {
-    /// A store keeping the most recent `capacity` decisions (at least one).
+    /// A store keeping the most recent `capacity` decisions (at least one), within the default
+    /// byte budget.
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_limits(capacity, DEFAULT_BYTE_BUDGET)
+    }
+
+    /// A store keeping the most recent decisions, at most `capacity` of them and at most
+    /// `byte_budget` bytes of explanations (the latest decision is kept whatever its size).
+    pub fn with_limits(capacity: usize, byte_budget: usize) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 capacity: capacity.max(1),
+                byte_budget,
+                bytes: 0,
                 next_sequence: 0,
                 by_pod: BTreeMap::new(),
                 by_sequence: BTreeMap::new(),
@@ -125,33 +143,52 @@ impl Explanations {
         self.len() == 0
     }
 
-    /// Keeps `decision` as its pod's last one, dropping the oldest beyond the capacity.
+    /// Keeps `decision` as its pod's last one, dropping the oldest beyond the limits.
     pub fn record(&self, decision: Decision) {
         let mut inner = self.lock();
         let sequence = inner.next_sequence;
         inner.next_sequence += 1;
         let key = decision.pod.clone();
-        if let Some((old, _)) = inner
+        inner.bytes += decision.explanation.heap_bytes();
+        if let Some((old, replaced)) = inner
             .by_pod
             .insert(key.clone(), (sequence, Arc::new(decision)))
         {
             inner.by_sequence.remove(&old);
+            inner.bytes -= replaced.explanation.heap_bytes();
         }
         inner.by_sequence.insert(sequence, key);
-        while inner.by_pod.len() > inner.capacity {
+        while inner.by_pod.len() > inner.capacity
+            || (inner.bytes > inner.byte_budget && inner.by_pod.len() > 1)
+        {
             let Some((_, oldest)) = inner.by_sequence.pop_first() else {
                 break;
             };
-            inner.by_pod.remove(&oldest);
+            inner.drop_decision(&oldest);
         }
     }
 
     /// Drops the pod's decision (the pod is gone).
     pub fn forget(&self, pod_key: &str) {
         let mut inner = self.lock();
-        if let Some((sequence, _)) = inner.by_pod.remove(pod_key) {
+        if let Some(sequence) = inner.drop_decision(pod_key) {
             inner.by_sequence.remove(&sequence);
         }
+    }
+
+    /// The explanation bytes kept (by [`Explanation::heap_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+impl Inner {
+    /// Removes the pod's decision from `by_pod` and its bytes from the count; returns its
+    /// sequence number.
+    fn drop_decision(&mut self, pod_key: &str) -> Option<u64> {
+        let (sequence, decision) = self.by_pod.remove(pod_key)?;
+        self.bytes -= decision.explanation.heap_bytes();
+        Some(sequence)
     }
 }
 
@@ -189,6 +226,37 @@ mod tests {
         store.forget("default/b");
         assert!(store.get("default", "b").is_none());
         assert_eq!(store.len(), 1);
+    }
+
+    /// Decisions of about 1 KiB each within a 2.5 KiB budget: the two most recent are kept,
+    /// and a single decision over the budget is kept alone.
+    #[test]
+    fn keeps_the_latest_within_the_byte_budget() {
+        let sized = |pod: &str, bytes: usize| {
+            let mut d = decision(pod, Some("n1"));
+            d.explanation.pre_filter_message = String::with_capacity(bytes);
+            d
+        };
+        let store = Explanations::with_limits(100, 2560);
+        for pod in ["default/a", "default/b", "default/c"] {
+            store.record(sized(pod, 1024));
+        }
+        assert!(store.get("default", "a").is_none(), "oldest dropped");
+        assert!(store.get("default", "b").is_some());
+        assert!(store.get("default", "c").is_some());
+        assert_eq!(store.bytes(), 2048);
+        // Replacing a decision counts only the newer one.
+        store.record(sized("default/c", 512));
+        assert_eq!(store.bytes(), 1536);
+        store.forget("default/b");
+        assert_eq!(store.bytes(), 512);
+        store.record(sized("default/big", 10_000));
+        assert_eq!(
+            store.len(),
+            1,
+            "only the latest, over the budget on its own"
+        );
+        assert_eq!(store.bytes(), 10_000);
     }
 
     #[test]
