@@ -356,11 +356,16 @@ async fn resource_request(
                 }
                 Representation::Object => Box::new(|obj: &Value, _| obj.clone()),
             };
-            // A Lease watch from outside makes node Lease renewals explicit while it is open
-            // (`heartbeat`): the guard lives as long as the response stream.
-            let observer = (res.resource == "leases"
-                && namespace.is_none_or(|ns| ns == crate::heartbeat::LEASE_NAMESPACE))
-            .then(|| server.heartbeats.observe());
+            // A Lease (Node) watch from outside makes node Lease renewals (node status
+            // reports) explicit while it is open (`heartbeat`): the guard lives as long as the
+            // response stream.
+            let observer = match res.resource {
+                "leases" if namespace.is_none_or(|ns| ns == crate::heartbeat::LEASE_NAMESPACE) => {
+                    Some(server.heartbeats.observe())
+                }
+                "nodes" => Some(server.heartbeats.observe_nodes()),
+                _ => None,
+            };
             let rx = server.watch(res, namespace, opts)?;
             let mut render = render;
             let mut first = true;

@@ -311,8 +311,9 @@ impl ApiServer {
         } else {
             page.items
         };
-        if info.resource == "leases" {
-            // Implicit node Lease renewals show on every read (`heartbeat`).
+        if info.resource == "leases" || info.resource == "nodes" {
+            // Implicit node Lease renewals and node status reports show on every read
+            // (`heartbeat`).
             self.heartbeats
                 .materialize_all(&mut items, self.clock.now());
         }

@@ -23,7 +23,8 @@
 //! has passed, nodes whose writes failed and nodes waiting for a retry. Renew times come from
 //! the API server's heartbeat registry ([`kubetwin_apiserver::heartbeat`]): a kubelet renewing
 //! implicitly keeps its node fresh without Lease writes; a stopped one writes its last renewal,
-//! whose deadline then counts. Every other node would change nothing in the pass, so the
+//! whose deadline then counts. The Ready heartbeat of an implicitly reporting kubelet (its
+//! 5-minute node status report) comes from the same registry. Every other node would change nothing in the pass, so the
 //! writes, events and their instants are those of a pass over every node.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -392,14 +393,22 @@ impl NodeLifecycleController {
         self.tracker.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The renew time of the node's Lease as a reader sees it at `now` (the stored one,
-    /// or the latest scheduled renewal of an implicitly renewing kubelet).
+    /// The newest heartbeat of the node that its informer copy may not show: the renew time
+    /// of its Lease as a reader sees it at `now` (the stored one, or the latest scheduled
+    /// renewal of an implicitly renewing kubelet), or the latest implicit node status report
+    /// when newer (the Ready condition's `lastHeartbeatTime` that a read of the Node shows;
+    /// `tryUpdateNodeHealth` probes with the newer of the two).
     fn lease_renew(&self, name: &str, now: Timestamp) -> Option<Timestamp> {
         let stored = self
             .leases
             .get_named(Some(LEASE_NAMESPACE), name)
             .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
-        self.heartbeats.lease_renew_time(name, stored, now)
+        let renew = self.heartbeats.lease_renew_time(name, stored, now);
+        let report = self.heartbeats.node_heartbeat(name, None, now);
+        match (renew, report) {
+            (Some(r), Some(h)) => Some(r.max(h)),
+            (r, h) => r.or(h),
+        }
     }
 
     /// When `node` turns stale if nothing else happens (`tryUpdateNodeHealth`'s probe time

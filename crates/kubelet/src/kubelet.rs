@@ -21,6 +21,15 @@
 //! their jitter draws) but only wakes at a tick when something can have changed: a local change
 //! (pressure, images), a change of the Node by someone else (seen on a Node watch), or the
 //! `nodeStatusReportFrequency` report.
+//!
+//! The 5-minute report itself is implicit too: a report where nothing changed only moves the
+//! heartbeat times of the kubelet's conditions, so the kubelet registers the instants its
+//! reports would be written (the report ticks of its jittered tick chain) with the registry,
+//! which shows them on every Node read. It writes its reports while a Node watch is open outside
+//! the process (first the latest implicit one), and it writes the last implicit report when it
+//! stops, is cut off or shuts down. Whenever it wakes, it first accounts for the implicit
+//! reports made before that instant (`catch_up_reports`), so that its tick chain, its jitter
+//! draws and its next report are those of a kubelet that wrote every report.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -28,7 +37,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
-use kubetwin_apiserver::heartbeat::{Heartbeats, LeaseSchedule, Renewal};
+use kubetwin_apiserver::heartbeat::{
+    Heartbeats, LeaseSchedule, Renewal, ReportSchedule, refresh_report_heartbeats,
+};
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
 use kubetwin_apiserver::watch::{SharedObject, WatchEvent};
@@ -208,6 +219,10 @@ impl Kubelet {
             status_next: None,
             status_ticks: 0,
             last_status_report: None,
+            last_report_number: 0,
+            status_written: None,
+            report_running: false,
+            report_explicit: false,
             report_tick: None,
             node_changed: false,
             node_seen_rv: 0,
@@ -229,11 +244,13 @@ impl Kubelet {
             runner.control = *control.borrow_and_update();
             if runner.control.shutdown {
                 runner.end_lease_schedule().await;
+                runner.end_report_schedule().await;
                 return;
             }
             if runner.control.stopped {
-                runner.pause_status_ticks();
                 runner.end_lease_schedule().await;
+                runner.end_report_schedule().await;
+                runner.pause_status_ticks();
                 runner.watch = None;
                 runner.node_watch = None;
                 runner.need_resync = true;
@@ -253,8 +270,9 @@ impl Kubelet {
                 runner.resume_lease_schedule();
                 runner.status_paused = false;
             } else {
-                runner.pause_status_ticks();
                 runner.end_lease_schedule().await;
+                runner.end_report_schedule().await;
+                runner.pause_status_ticks();
                 runner.watch = None;
                 runner.node_watch = None;
                 runner.need_resync = true;
@@ -271,7 +289,7 @@ impl Kubelet {
                     None => std::future::pending::<()>().await,
                 }
             };
-            let lease_schedule_runs = runner.lease_running;
+            let schedule_runs = runner.lease_running || runner.report_running;
             tokio::select! {
                 biased;
                 changed = control.changed() => {
@@ -301,7 +319,7 @@ impl Kubelet {
                         }
                     }
                 }
-                () = &mut mode_changed, if lease_schedule_runs => {}
+                () = &mut mode_changed, if schedule_runs => {}
                 () = sleep => {}
             }
             runner.tick().await;
@@ -332,6 +350,35 @@ async fn recv(
         event = pods => event,
         event = node => event,
     }
+}
+
+/// The gap after status sync number `n`: `period` plus up to 4% deterministic jitter, on the
+/// timer's millisecond grid (upstream: `wait.JitterUntil(syncNodeStatus,
+/// nodeStatusUpdateFrequency, 0.04, …)` in `pkg/kubelet/kubelet.go` `Run`).
+fn status_gap(seed: u64, node: &str, period: Duration, n: u64) -> Duration {
+    let draw = ids::unit_draw(seed, &[node, "status", &n.to_string()]);
+    ceil_ms(period + period.mul_f64(JITTER * draw))
+}
+
+/// Walks a status tick chain from its next tick (offset zero; that tick's sync will be number
+/// `pending + 1`): the offset of the first tick `is_due` accepts and its sync number. Upstream
+/// (`tryUpdateNodeStatus`) a sync reports when `nodeStatusReportFrequency` has passed since
+/// the last report, so reports fall on the first tick past each frequency.
+fn first_report(
+    pending: u64,
+    gap: &dyn Fn(u64) -> Duration,
+    mut is_due: impl FnMut(Duration) -> bool,
+) -> Option<(Duration, u64)> {
+    let mut offset = Duration::ZERO;
+    let mut number = pending;
+    for _ in 0..1_000_000 {
+        if is_due(offset) {
+            return Some((offset, number.saturating_add(1)));
+        }
+        number = number.saturating_add(1);
+        offset = offset.saturating_add(gap(number));
+    }
+    None
 }
 
 /// A duration rounded up to the millisecond: timers fire on millisecond ticks, so a renewal or
@@ -414,7 +461,16 @@ struct Runner {
     /// The next tick of the node status loop (upstream's 10 s `syncNodeStatus`).
     status_next: Option<Timestamp>,
     status_ticks: u64,
+    /// The last node status report (written, or implicit and accounted for).
     last_status_report: Option<Timestamp>,
+    /// Its sync number (the jitter draw of the tick after it uses this number).
+    last_report_number: u64,
+    /// The time of the last node status this kubelet wrote.
+    status_written: Option<Timestamp>,
+    /// The report schedule is registered with the heartbeat registry.
+    report_running: bool,
+    /// Reports were explicit at the last tick (a Node watch is open outside the process).
+    report_explicit: bool,
     /// The tick at which the next `nodeStatusReportFrequency` report is due.
     report_tick: Option<Timestamp>,
     /// Someone else changed the Node since the last status sync.
@@ -485,12 +541,6 @@ impl Runner {
 
     fn connected(&self) -> bool {
         !self.control.disconnected && !self.control.stopped
-    }
-
-    /// `period` plus up to 4% deterministic jitter.
-    fn jittered(&self, period: Duration, what: &str, n: u64) -> Duration {
-        let draw = ids::unit_draw(self.seed, &[&self.node_name, what, &n.to_string()]);
-        period + period.mul_f64(JITTER * draw)
     }
 
     /// The gap after Lease renewal number `n`: a quarter of the lease duration plus up to 4%
@@ -617,6 +667,7 @@ impl Runner {
     /// The status loop's ticks before `now` that needed nothing are skipped (their jitter
     /// draws still count); returns whether a tick at or before `now` needs a sync.
     fn status_tick_due(&mut self, now: Timestamp) -> bool {
+        self.catch_up_reports(now);
         while let Some(tick) = self.status_next.filter(|t| *t <= now) {
             if self.status_attention() || self.report_due(tick) {
                 return true;
@@ -643,32 +694,170 @@ impl Runner {
     }
 
     fn status_gap(&self, tick_number: u64) -> Duration {
-        ceil_ms(self.jittered(
+        status_gap(
+            self.seed,
+            &self.node_name,
             self.knobs.node_status_update_frequency,
-            "status",
             tick_number,
-        ))
+        )
     }
 
-    /// The first tick of the status loop at which a report is due (a walk over a copy of
-    /// the tick chain, once per report).
-    fn compute_report_tick(&self) -> Option<Timestamp> {
-        let mut tick = self.status_next?;
-        let mut number = self.status_ticks;
-        for _ in 0..1_000_000 {
-            if self.report_due(tick) {
-                return Some(tick);
-            }
-            number += 1;
-            tick = add(tick, self.status_gap(number));
+    /// The first report of the status loop's tick chain (its tick and its sync number): the
+    /// first tick at which the report frequency has passed since the last report.
+    fn next_report(&self) -> Option<Renewal> {
+        let tick = self.status_next?;
+        let last = self.last_status_report;
+        let frequency = self.knobs.node_status_report_frequency;
+        // The first tick is due when no report was made yet.
+        let (offset, number) = first_report(self.status_ticks, &|n| self.status_gap(n), |o| {
+            last.is_none_or(|l| add(tick, o).duration_since(l).unsigned_abs() >= frequency)
+        })?;
+        Some(Renewal {
+            at: add(tick, offset),
+            number,
+        })
+    }
+
+    /// The gap from a report at sync number `n` to the next report, and its number.
+    fn report_step(&self) -> impl Fn(u64) -> (Duration, u64) + Send + Sync + 'static {
+        let seed = self.seed;
+        let node = self.node_name.clone();
+        let period = self.knobs.node_status_update_frequency;
+        let frequency = self.knobs.node_status_report_frequency;
+        move |n| {
+            let gap = |k| status_gap(seed, &node, period, k);
+            let first = gap(n);
+            first_report(n, &|k| gap(k), |offset| first + offset >= frequency)
+                .map(|(offset, number)| (first + offset, number))
+                .unwrap_or((Duration::MAX, n))
         }
-        None
+    }
+
+    /// Registers the report schedule that follows from the last report and the tick chain
+    /// (after every status sync: a write, a sync that found nothing, a retry).
+    fn register_report_schedule(&mut self) {
+        let (Some(last_at), Some(first)) = (self.last_status_report, self.next_report()) else {
+            return;
+        };
+        if first.at <= last_at {
+            return;
+        }
+        let schedule = ReportSchedule {
+            last: Renewal {
+                at: last_at,
+                number: self.last_report_number,
+            },
+            first,
+            step: Arc::new(self.report_step()),
+        };
+        self.heartbeats
+            .set_report_schedule(&self.node_name, schedule);
+        self.report_running = true;
+    }
+
+    /// Accounts for the implicit reports made before `now` (strictly: a report due at `now`
+    /// is made by this wake-up, as the timer of a kubelet writing every report would): the
+    /// last report, and the tick chain after it when the chain had not passed it.
+    fn catch_up_reports(&mut self, now: Timestamp) {
+        if !self.report_running || self.report_explicit {
+            return;
+        }
+        let before = now
+            .checked_sub(SignedDuration::from_nanos(1))
+            .unwrap_or(now);
+        if let Some(latest) = self.heartbeats.latest_report(&self.node_name, before) {
+            self.absorb_report(latest);
+        }
+    }
+
+    fn absorb_report(&mut self, report: Renewal) {
+        if self.last_status_report.is_some_and(|l| l >= report.at) {
+            return;
+        }
+        self.last_status_report = Some(report.at);
+        self.last_report_number = report.number;
+        if self.status_next.is_some_and(|t| t <= report.at) {
+            self.status_ticks = report.number;
+            self.status_next = Some(add(report.at, self.status_gap(report.number)));
+        }
+        self.report_tick = None;
+    }
+
+    /// Stopped, cut off or shut down: the last implicit report (before now) becomes a real
+    /// write (what per-report writes would have stored), and the schedule ends.
+    async fn end_report_schedule(&mut self) {
+        if !self.report_running {
+            return;
+        }
+        self.report_running = false;
+        let now = self.now();
+        let before = now
+            .checked_sub(SignedDuration::from_nanos(1))
+            .unwrap_or(now);
+        let last = self.heartbeats.end_report_schedule(&self.node_name, before);
+        if let Some(last) = last.filter(|_| !self.report_explicit) {
+            self.absorb_report(last);
+        }
+        if let Some(at) = self.last_status_report
+            && self.status_written.is_none_or(|w| w < at)
+        {
+            self.write_report(at).await;
+        }
+    }
+
+    /// The report mode at a tick: switching to explicit reports writes the latest implicit
+    /// one first (the Node as a per-report kubelet would have left it).
+    async fn report_mode_tick(&mut self, now: Timestamp) {
+        let explicit = self.heartbeats.reports_explicit();
+        if explicit && !self.report_explicit {
+            self.catch_up_reports(now);
+            if let Some(at) = self.last_status_report
+                && self.status_written.is_none_or(|w| w < at)
+            {
+                self.write_report(at).await;
+            }
+        }
+        self.report_explicit = explicit;
+    }
+
+    /// Writes a report made at `at` where nothing changed: the Node's conditions with the
+    /// kubelet's heartbeats at `at` (`refresh_report_heartbeats`).
+    async fn write_report(&mut self, at: Timestamp) {
+        let Ok(current) = self.client.get(self.resources.nodes, None, &self.node_name) else {
+            return;
+        };
+        let mut conditions: Vec<Value> = current["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        refresh_report_heartbeats(&mut conditions, at);
+        let patch = json!({"status": {"conditions": conditions}});
+        match self
+            .client
+            .merge_patch(
+                self.resources.nodes,
+                None,
+                &self.node_name,
+                "status",
+                &patch,
+            )
+            .await
+        {
+            Ok(stored) => {
+                self.node_seen_rv = self.node_seen_rv.max(rv_of(&stored));
+                self.status_written = Some(at);
+            }
+            Err(e) => {
+                tracing::warn!(node = %self.node_name, error = %e, "kubelet: node status report failed");
+            }
+        }
     }
 
     /// Moves the status loop past the ticks before `now` that needed nothing (nothing had
     /// changed then): called before something changes, so that the change shows at the
     /// first tick at or after it, as when every tick reads the Node.
     fn skip_quiet_status_ticks(&mut self, now: Timestamp) {
+        self.catch_up_reports(now);
         if self.status_attention() {
             return;
         }
@@ -700,8 +889,12 @@ impl Runner {
         if self.status_attention() {
             return self.status_next;
         }
+        if self.report_running && !self.heartbeats.reports_explicit() {
+            // The registry makes the reports: nothing to do until something changes.
+            return None;
+        }
         if self.report_tick.is_none() {
-            self.report_tick = self.compute_report_tick();
+            self.report_tick = self.next_report().map(|r| r.at);
         }
         self.report_tick
     }
@@ -909,7 +1102,20 @@ impl Runner {
         }
     }
 
+    /// One node status sync, then the report schedule that follows from it.
     async fn sync_node_status(&mut self) {
+        self.sync_node_status_once().await;
+        if self.registered {
+            self.register_report_schedule();
+        } else if self.report_running {
+            // The Node is gone: nothing to report on until it is registered again.
+            self.report_running = false;
+            let now = self.now();
+            self.heartbeats.end_report_schedule(&self.node_name, now);
+        }
+    }
+
+    async fn sync_node_status_once(&mut self) {
         let now = self.now();
         self.status_ticks += 1;
         self.status_next = Some(add(now, self.status_gap(self.status_ticks)));
@@ -972,6 +1178,8 @@ impl Runner {
             Ok(stored) => {
                 self.node_seen_rv = self.node_seen_rv.max(rv_of(&stored));
                 self.last_status_report = Some(now);
+                self.last_report_number = self.status_ticks;
+                self.status_written = Some(now);
                 self.report_tick = None;
                 self.force_status = false;
                 self.rt.images_changed = false;
@@ -1257,6 +1465,8 @@ impl Runner {
         let connected = self.connected();
         if connected && self.registered {
             self.lease_tick(now).await;
+            self.catch_up_reports(now);
+            self.report_mode_tick(now).await;
             if self.force_status || self.status_tick_due(now) {
                 self.sync_node_status().await;
             }
