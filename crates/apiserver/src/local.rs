@@ -215,16 +215,14 @@ impl LocalClient {
         subresource: &str,
         patch: &Value,
     ) -> Result<Arc<SharedObject>, ApiError> {
-        let body = serde_json::to_vec(patch).map_err(ApiError::internal)?;
         let out = self
             .server
-            .patch(
+            .merge_patch(
                 info,
                 namespace,
                 name,
                 subresource,
-                "application/merge-patch+json",
-                &body,
+                patch.clone(),
                 &self.write_options(),
             )
             .await?;

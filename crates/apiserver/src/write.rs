@@ -863,6 +863,44 @@ impl ApiServer {
             ])
         })?;
         let patch = parse_body(body, &essence)?;
+        self.patch_parsed(info, namespace, name, subresource, kind, patch, opts)
+            .await
+    }
+
+    /// A merge patch (`application/merge-patch+json`) given as a value: [`ApiServer::patch`]
+    /// without encoding the body only to parse it again (the in-process clients).
+    pub async fn merge_patch(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        patch: Value,
+        opts: &WriteOptions,
+    ) -> Result<WriteOutcome, ApiError> {
+        self.patch_parsed(
+            info,
+            namespace,
+            name,
+            subresource,
+            PatchKind::Merge,
+            patch,
+            opts,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn patch_parsed(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        kind: PatchKind,
+        patch: Value,
+        opts: &WriteOptions,
+    ) -> Result<WriteOutcome, ApiError> {
         if kind == PatchKind::Apply {
             if opts.field_manager.as_deref().unwrap_or("").is_empty() {
                 return Err(ApiError::invalid_options(
