@@ -308,7 +308,8 @@ fn kubelet_statuses(started_at: &str, ready_at: &str) -> [serde_json::Value; 3] 
 }
 
 /// The simulated kubelet's pod status writes, in process: `pods` pods created, then three merge
-/// patches of `pods/status` each (as `LocalClient::merge_patch` with the kubelet's manager).
+/// patches of `pods/status` each (as `LocalClient::merge_patch_shared` with the kubelet's
+/// manager).
 async fn status_patches(pods: usize) {
     let server = bootstrapped(Store::memory()).await;
     let info = kubetwin_apiserver::registry::lookup("", "v1", "pods").expect("pods");
@@ -323,7 +324,7 @@ async fn status_patches(pods: usize) {
     let kubelet = kubetwin_apiserver::local::LocalClient::new(server, "kubelet");
     for i in 0..pods {
         controller
-            .create(info, Some("default"), replica_pod(&format!("web-{i}")))
+            .create_shared(info, Some("default"), replica_pod(&format!("web-{i}")))
             .await
             .expect("create");
     }
@@ -334,7 +335,7 @@ async fn status_patches(pods: usize) {
         let patch = serde_json::json!({ "status": status });
         for i in 0..pods {
             kubelet
-                .merge_patch(info, Some("default"), &format!("web-{i}"), "status", &patch)
+                .merge_patch_shared(info, Some("default"), &format!("web-{i}"), "status", &patch)
                 .await
                 .expect("status patch");
         }
