@@ -188,13 +188,16 @@ async fn act(env: &Env, action: Action) {
     }
 }
 
+/// Actions at virtual seconds.
+type Script = Vec<(f64, Action)>;
+
 /// Implicit reports against a kubelet writing every report: at every read instant (every
 /// 5 s, off the millisecond grid of the ticks) the implicit kubelet's Node reads the same
 /// conditions (heartbeats and transitions) as the reference's stored Node, with far fewer
 /// writes. (case, seed, actions at seconds, end at seconds.)
 #[tokio::test(start_paused = true)]
 async fn implicit_reports_read_as_written_reports() {
-    let cases: Vec<(&str, u64, Vec<(f64, Action)>, f64)> = vec![
+    let cases: Vec<(&str, u64, Script, f64)> = vec![
         // TestUpdateNodeStatusWithLease: the first report, none within the frequency without
         // change, one past the frequency; over an hour of jittered ticks.
         ("quiet node, seed 1", 1, vec![], 3_700.0),
