@@ -414,9 +414,11 @@ impl PodSim {
             }
             match self.allocate_ips(rt) {
                 Ok(ips) => {
+                    // Not a status write of its own: upstream's `SyncPod` reports its status
+                    // before it creates the sandbox and starts the containers, and the next
+                    // status (from the PLEG, once they run or fail) is the first with the IP.
                     self.ips = ips;
                     self.ip_retry_at = None;
-                    self.dirty = true;
                 }
                 Err(message) => {
                     effects.push(Effect::Event {
@@ -578,14 +580,22 @@ impl PodSim {
         effects: &mut Vec<Effect>,
     ) -> bool {
         let mut changed = false;
+        let mut visible = false;
         for _ in 0..64 {
+            let was_pulling = matches!(self.containers[i].state, State::Pulling { .. });
             let step = self.container_transition(i, now, rt, effects);
             if !step {
                 break;
             }
             changed = true;
+            // A finished pull shows nothing new (the container still waits in
+            // ContainerCreating) and happens inside upstream's `SyncPod`, which reports no
+            // status while it pulls: not a status write of its own.
+            let pull_done =
+                was_pulling && matches!(self.containers[i].state, State::Creating { .. });
+            visible |= !pull_done;
         }
-        if changed {
+        if visible {
             self.dirty = true;
         }
         changed
