@@ -4,7 +4,7 @@
 //!
 //! Upstream: `staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go`, `.../etcd3/watcher.go`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -97,12 +97,15 @@ pub struct ObjectWatch {
     inner: kubetwin_store::Watcher,
     previous_needed: bool,
     decoded: Arc<DecodedCache>,
-    prefix: String,
+    /// This watch's registration in the decoded cache.
+    registration: Registration,
+    /// The revision of the last change delivered.
+    delivered: i64,
 }
 
 impl Drop for ObjectWatch {
     fn drop(&mut self) {
-        self.decoded.unwatch(&self.prefix);
+        self.decoded.unwatch(&self.registration, self.delivered);
     }
 }
 
@@ -124,7 +127,13 @@ impl ObjectWatch {
             }
             Err(_) => return None,
         };
-        Some(decode_event(event, self.previous_needed, &self.decoded))
+        self.delivered = event.revision();
+        Some(decode_event(
+            event,
+            self.previous_needed,
+            &self.decoded,
+            &self.registration,
+        ))
     }
 
     /// Decode the previous object of deletes only: a watch without selectors never looks at
@@ -138,16 +147,18 @@ fn decode_event(
     event: Event,
     previous_needed: bool,
     decoded: &DecodedCache,
+    registration: &Registration,
 ) -> Result<ObjectEvent, StorageError> {
     let revision = event.revision();
     let had_previous = event.prev_kv.is_some();
     let (object, previous) = match event.kind {
         EventKind::Put => {
             let previous = match (&event.prev_kv, previous_needed) {
-                (Some(kv), true) => Some(decoded.get(kv, kv.mod_revision)?),
+                (Some(kv), true) => Some(decoded.get(kv, kv.mod_revision, None)?),
                 _ => None,
             };
-            (Some(decoded.get(&event.kv, revision)?), previous)
+            let object = decoded.get(&event.kv, revision, Some(registration))?;
+            (Some(object), previous)
         }
         // A deleted object is reported at the delete's revision (upstream etcd3 watcher).
         EventKind::Delete => (
@@ -155,7 +166,7 @@ fn decode_event(
             event
                 .prev_kv
                 .as_ref()
-                .map(|kv| decoded.get(kv, revision))
+                .map(|kv| decoded.get(kv, revision, None))
                 .transpose()?,
         ),
     };
@@ -167,116 +178,229 @@ fn decode_event(
     })
 }
 
-/// How many decoded changes the server keeps for its watches: enough that the watches of a
-/// busy cluster, which lag each other by a few thousand revisions, still find each change
-/// decoded (at 4,096 a pod change was decoded about three times in the whole-cluster benchmark,
-/// at 16,384 about once).
+/// How many decoded changes the server keeps for its watches. Changes some watch has yet to
+/// deliver are dropped last, so a watch finds its changes decoded as long as fewer than this
+/// many are in flight; the others stay for the writes that read the object they replace.
 const DECODED_CACHE_CAPACITY: usize = 16_384;
 
 /// The decoded objects of recent changes, shared by every watch of one server: each change is
 /// parsed once, however many watches (informers, the scheduler, the kubelets' feed, kubectl)
-/// deliver it. Watches read changes at about the same revisions, so the oldest revisions are
-/// dropped first; a watch that lags further decodes again (the result is the same). Upstream
-/// has the same economy in the watch cache (`cacher.go`: one decoded object fanned out to
-/// every watcher).
+/// deliver it. A change counts the watches that will deliver it; once each has, it is
+/// "consumed", and consumed changes are dropped first (oldest first) when the cache is full,
+/// so a watch that lags a burst of writes still finds them decoded, where dropping by age made
+/// it decode them again (in the whole-cluster benchmark that was 0.25 – 0.9 decodes per write,
+/// varying with how far the informers lagged). Upstream has the same economy in the watch
+/// cache (`cacher.go`: one decoded object fanned out to every watcher).
 #[derive(Debug, Default)]
 struct DecodedCache {
-    /// (revision reported as resourceVersion, key) → the object.
-    entries: Mutex<BTreeMap<(i64, Bytes), Arc<SharedObject>>>,
+    entries: Mutex<Entries>,
     /// Changes found decoded.
     hits: AtomicU64,
     /// Changes decoded (the first watch of each, and watches that lagged past the cache).
     misses: AtomicU64,
-    /// Prefixes of the open watches, with how many watch each: a write under no watched
-    /// prefix (events, usually) keeps no decoded copy, which would only take a slot and memory.
-    watched: Mutex<BTreeMap<String, usize>>,
+    /// The open watches: a write under no watched prefix (events, usually) keeps no decoded
+    /// copy, which would only take a slot and memory.
+    watches: Mutex<Watches>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// (revision reported as resourceVersion, key) → the object and how many watches have yet
+    /// to deliver it.
+    by_id: BTreeMap<(i64, Bytes), Cached>,
+    /// The ids of the changes every watch delivered, oldest first: dropped first.
+    consumed: BTreeSet<(i64, Bytes)>,
+    /// How many changes are kept at most (`None`: [`DECODED_CACHE_CAPACITY`]; tests set less).
+    capacity: Option<usize>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    object: Arc<SharedObject>,
+    pending: usize,
+}
+
+#[derive(Debug, Default)]
+struct Watches {
+    next_id: u64,
+    /// id → the watch's registration.
+    open: BTreeMap<u64, Registration>,
+}
+
+/// A watch as the decoded cache counts it: it delivers every change under `prefix` after
+/// `after`, and each change written after it registered counts it.
+#[derive(Debug, Clone)]
+struct Registration {
+    id: u64,
+    prefix: String,
+    /// The store's revision when the watch registered.
+    after: i64,
+}
+
+impl Registration {
+    /// Whether the change `(revision, key)` counted this watch when it was written.
+    fn counted(&self, revision: i64, key: &[u8]) -> bool {
+        revision > self.after && key.starts_with(self.prefix.as_bytes())
+    }
+}
+
+impl Entries {
+    /// Keeps `object` under `id` unless it is kept already (then that one is returned),
+    /// dropping consumed changes, then the oldest, beyond the capacity.
+    fn keep(&mut self, id: (i64, Bytes), object: Value, pending: usize) -> Arc<SharedObject> {
+        if let Some(found) = self.by_id.get(&id) {
+            return Arc::clone(&found.object);
+        }
+        let object = Arc::new(SharedObject::new(object));
+        if pending == 0 {
+            self.consumed.insert(id.clone());
+        }
+        self.by_id.insert(
+            id,
+            Cached {
+                object: Arc::clone(&object),
+                pending,
+            },
+        );
+        while self.by_id.len() > self.capacity.unwrap_or(DECODED_CACHE_CAPACITY) {
+            match self.consumed.pop_first() {
+                Some(oldest) => {
+                    self.by_id.remove(&oldest);
+                }
+                None => {
+                    self.by_id.pop_first();
+                }
+            }
+        }
+        object
+    }
+
+    /// One watch fewer has `id` to deliver.
+    fn delivered(&mut self, id: &(i64, Bytes)) {
+        if let Some(cached) = self.by_id.get_mut(id)
+            && cached.pending > 0
+        {
+            cached.pending -= 1;
+            if cached.pending == 0 {
+                self.consumed.insert(id.clone());
+            }
+        }
+    }
 }
 
 impl DecodedCache {
-    /// `kv`'s value decoded, with resourceVersion `revision`.
-    fn get(&self, kv: &KeyValue, revision: i64) -> Result<Arc<SharedObject>, StorageError> {
+    /// `kv`'s value decoded, with resourceVersion `revision`; `by` is the watch delivering it
+    /// as its change (not as the object before a change).
+    fn get(
+        &self,
+        kv: &KeyValue,
+        revision: i64,
+        by: Option<&Registration>,
+    ) -> Result<Arc<SharedObject>, StorageError> {
         let id = (revision, kv.key.clone());
-        if let Some(found) = self.lock().get(&id) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Arc::clone(found));
+        {
+            let mut entries = self.lock();
+            if let Some(found) = entries.by_id.get(&id) {
+                let object = Arc::clone(&found.object);
+                if by.is_some_and(|w| w.counted(revision, &kv.key)) {
+                    entries.delivered(&id);
+                }
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(object);
+            }
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let mut value = decode(kv)?;
         if revision != kv.mod_revision {
             object::set_resource_version(&mut value, revision);
         }
-        Ok(self.keep(id, value))
+        Ok(self.lock().keep(id, value, 0))
     }
 
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
     /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
     fn remember(&self, key: &str, revision: i64, written: &Value) {
-        if self.is_watched(key) {
+        if self.watchers_of(key, revision) > 0 {
             self.share_written(key, revision, written.clone());
         }
     }
 
-    fn watch(&self, prefix: &str) {
-        *self.lock_watched().entry(prefix.to_string()).or_default() += 1;
+    /// Registers a watch of `prefix` that starts after the store's revision `after`.
+    fn watch(&self, prefix: &str, store: &Store) -> Registration {
+        let mut watches = self.lock_watches();
+        let id = watches.next_id;
+        watches.next_id += 1;
+        // Read under the lock: a write counts the watches registered before it counts, and
+        // those registered after it see its revision here.
+        let registration = Registration {
+            id,
+            prefix: prefix.to_string(),
+            after: store.current_revision(),
+        };
+        watches.open.insert(id, registration.clone());
+        registration
     }
 
-    fn unwatch(&self, prefix: &str) {
-        let mut watched = self.lock_watched();
-        if let Some(count) = watched.get_mut(prefix) {
-            *count -= 1;
-            if *count == 0 {
-                watched.remove(prefix);
-            }
+    /// The watch is gone: the changes it was counted for and did not deliver (after
+    /// `delivered`) no longer wait for it.
+    fn unwatch(&self, registration: &Registration, delivered: i64) {
+        self.lock_watches().open.remove(&registration.id);
+        let mut entries = self.lock();
+        let from = (registration.after.max(delivered) + 1, Bytes::new());
+        let waiting: Vec<(i64, Bytes)> = entries
+            .by_id
+            .range(from..)
+            .filter(|((revision, key), cached)| {
+                cached.pending > 0 && registration.counted(*revision, key)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &waiting {
+            entries.delivered(id);
         }
     }
 
-    fn is_watched(&self, key: &str) -> bool {
-        self.lock_watched()
-            .keys()
-            .any(|prefix| key.starts_with(prefix.as_str()))
+    /// How many open watches will deliver the change `(revision, key)`.
+    fn watchers_of(&self, key: &str, revision: i64) -> usize {
+        self.lock_watches()
+            .open
+            .values()
+            .filter(|w| w.counted(revision, key.as_bytes()))
+            .count()
     }
 
-    fn lock_watched(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, usize>> {
-        self.watched.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_watches(&self) -> std::sync::MutexGuard<'_, Watches> {
+        self.watches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// What was just written at `key`, as the watches and the writer's caller will see it: the
-    /// object itself (no copy) with its resourceVersion, kept for the watches when a watch
-    /// covers `key`.
+    /// object itself (no copy) with its resourceVersion, kept for the watches that will
+    /// deliver it.
     fn share_written(&self, key: &str, revision: i64, mut value: Value) -> Arc<SharedObject> {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("selfLink");
         }
         object::set_resource_version(&mut value, revision);
-        if self.is_watched(key) {
-            self.keep((revision, Bytes::copy_from_slice(key.as_bytes())), value)
-        } else {
-            Arc::new(SharedObject::new(value))
+        match self.watchers_of(key, revision) {
+            0 => Arc::new(SharedObject::new(value)),
+            pending => self.lock().keep(
+                (revision, Bytes::copy_from_slice(key.as_bytes())),
+                value,
+                pending,
+            ),
         }
-    }
-
-    /// Keeps `value` under `id` unless another thread kept one first (then that one is
-    /// returned), dropping the oldest revisions beyond the capacity.
-    fn keep(&self, id: (i64, Bytes), value: Value) -> Arc<SharedObject> {
-        let mut entries = self.lock();
-        let shared = Arc::clone(
-            entries
-                .entry(id)
-                .or_insert_with(|| Arc::new(SharedObject::new(value))),
-        );
-        while entries.len() > DECODED_CACHE_CAPACITY {
-            entries.pop_first();
-        }
-        shared
     }
 
     /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor
     /// miss: those count watch deliveries).
     fn peek(&self, kv: &KeyValue, revision: i64) -> Option<Arc<SharedObject>> {
-        self.lock().get(&(revision, kv.key.clone())).cloned()
+        self.lock()
+            .by_id
+            .get(&(revision, kv.key.clone()))
+            .map(|cached| Arc::clone(&cached.object))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(i64, Bytes), Arc<SharedObject>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -522,12 +646,13 @@ impl Storage {
     /// Watches changes under `prefix` after `revision` (exclusive).
     pub fn watch(&self, prefix: &str, revision: i64) -> Result<ObjectWatch, StorageError> {
         let inner = self.store.watch(prefix, revision + 1)?;
-        self.decoded.watch(prefix);
+        let registration = self.decoded.watch(prefix, &self.store);
         Ok(ObjectWatch {
             inner,
             previous_needed: true,
             decoded: Arc::clone(&self.decoded),
-            prefix: prefix.to_string(),
+            registration,
+            delivered: revision,
         })
     }
 }
@@ -558,6 +683,56 @@ mod tests {
         watch.next().await.expect("event").expect("decoded");
         let after = storage.watch_decodes();
         (after.0 - before.0, after.1 - before.1)
+    }
+
+    /// Changes every watch delivered go first when the cache is full: a watch that lags a
+    /// burst still finds its changes decoded, and a closed watch holds nothing back.
+    #[tokio::test]
+    async fn changes_a_watch_has_yet_to_deliver_are_dropped_last() {
+        let storage = Storage::new(Store::memory());
+        storage.decoded.lock().capacity = Some(3);
+        let start = storage.revision();
+        let mut fast = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        let mut slow = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        for name in ["a", "b", "c"] {
+            create(&storage, name).await;
+            assert_eq!(delivery(&storage, &mut fast).await, (1, 0), "{name}");
+        }
+        // Five changes through a cache of three: the slow watch's first two were dropped.
+        for name in ["d", "e"] {
+            create(&storage, name).await;
+            assert_eq!(delivery(&storage, &mut fast).await, (1, 0), "{name}");
+        }
+        let slow_deliveries = [
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+        ];
+        assert_eq!(slow_deliveries, [(0, 1), (0, 1), (1, 0)]);
+        // The slow watch has delivered c: consumed now, and dropped before d and e, which it
+        // has yet to deliver.
+        create(&storage, "f").await;
+        assert_eq!(delivery(&storage, &mut fast).await, (1, 0));
+        for _ in ["d", "e", "f"] {
+            assert_eq!(delivery(&storage, &mut slow).await, (1, 0));
+        }
+        // A watch that closes without delivering its changes no longer holds them.
+        let idle = storage
+            .watch("/registry/configmaps/", storage.revision())
+            .expect("watch");
+        create(&storage, "g").await;
+        drop(idle);
+        let entries = storage.decoded.lock();
+        let waiting: Vec<usize> = entries.by_id.values().map(|c| c.pending).collect();
+        assert_eq!(
+            waiting.iter().sum::<usize>(),
+            2,
+            "g waits for fast and slow only"
+        );
     }
 
     #[tokio::test]
