@@ -680,7 +680,8 @@ pub fn pods_to_delete(
                 (p, rank)
             })
             .collect();
-        ranked.sort_by(|a, b| compare_ranked(&a.0, a.1, &b.0, b.1, now));
+        // Upstream: pkg/controller/replicaset/replica_set.go `getPodsToDelete` (`sort.Sort`).
+        kubetwin_core::gosort::sort(&mut ranked, |a, b| ranked_less(&a.0, a.1, &b.0, b.1, now));
         pods = ranked.into_iter().map(|(p, _)| p).collect();
     }
     pods.truncate(diff);
@@ -767,7 +768,21 @@ fn uid(p: &Pod) -> &str {
 
 /// `ActivePodsWithRanks.Less`, as an ordering (pods deleted first sort first).
 pub fn compare_ranked(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Timestamp) -> Ordering {
-    let less = |x: &Pod, rx: usize, y: &Pod, ry: usize| -> bool {
+    if ranked_less(a, rank_a, b, rank_b, now) {
+        Ordering::Less
+    } else if ranked_less(b, rank_b, a, rank_a, now) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+/// `ActivePodsWithRanks.Less`: whether `x` (with `rx` related pods on its node) goes before
+/// `y`. Not a strict weak order (the log-scale buckets fall back to the uid while exact times
+/// fall through to later criteria), so lists are sorted with Go's algorithm
+/// ([`kubetwin_core::gosort::sort`]), as upstream's `sort.Sort` orders them.
+pub fn ranked_less(x: &Pod, rx: usize, y: &Pod, ry: usize, now: Timestamp) -> bool {
+    {
         // 1. Unassigned < assigned.
         let (nx, ny) = (node_name(x), node_name(y));
         if nx != ny && (nx.is_empty() || ny.is_empty()) {
@@ -821,13 +836,6 @@ pub fn compare_ranked(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Times
             };
         }
         false
-    };
-    if less(a, rank_a, b, rank_b) {
-        Ordering::Less
-    } else if less(b, rank_b, a, rank_a) {
-        Ordering::Greater
-    } else {
-        Ordering::Equal
     }
 }
 

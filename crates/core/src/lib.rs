@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod fields;
+pub mod gosort;
 pub mod labels;
 pub mod quantity;
 pub mod rng;
