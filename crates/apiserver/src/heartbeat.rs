@@ -990,6 +990,67 @@ mod tests {
         }
     }
 
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn condition() -> impl Strategy<Value = Value> {
+            (
+                prop_oneof![
+                    Just("Ready"),
+                    Just("MemoryPressure"),
+                    Just("NetworkUnavailable"),
+                    Just("")
+                ],
+                prop_oneof![
+                    Just(Value::Null),
+                    Just(json!(7)),
+                    "[0-9TZ:.-]{0,22}".prop_map(Value::String),
+                    (0i64..2_000_000)
+                        .prop_map(|ms| json!(kubetwin_core::clock::format_time(at(ms)))),
+                ],
+            )
+                .prop_map(
+                    |(type_, heartbeat)| json!({"type": type_, "lastHeartbeatTime": heartbeat}),
+                )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// Node reads never panic on odd conditions, never move a heartbeat backwards and
+            /// touch only the kubelet's conditions.
+            #[test]
+            fn node_materialization_is_safe(
+                conditions in proptest::collection::vec(condition(), 0..6),
+                status_is_object in any::<bool>(),
+                read in -1_000i64..2_000_000,
+            ) {
+                let registry = Heartbeats::new();
+                registry.set_report_schedule("n1", report_schedule());
+                let status = if status_is_object { json!({"conditions": conditions}) } else { json!(conditions) };
+                let mut node = json!({"kind": "Node", "metadata": {"name": "n1"}, "status": status});
+                let before = node.clone();
+                registry.materialize(&mut node, at(read));
+                if !status_is_object {
+                    prop_assert_eq!(&node, &before);
+                }
+                let shown = node["status"]["conditions"].as_array().cloned().unwrap_or_default();
+                let old = before["status"]["conditions"].as_array().cloned().unwrap_or_default();
+                prop_assert_eq!(shown.len(), old.len());
+                for (new, old) in shown.iter().zip(&old) {
+                    let owned = new["type"].as_str().is_some_and(|t| KUBELET_CONDITIONS.contains(&t));
+                    if !owned {
+                        prop_assert_eq!(new, old);
+                    }
+                    let parse = |c: &Value| c["lastHeartbeatTime"].as_str().and_then(|s| s.parse::<Timestamp>().ok());
+                    if let (Some(o), Some(n)) = (parse(old), parse(new)) {
+                        prop_assert!(n >= o);
+                    }
+                }
+            }
+        }
+    }
+
     #[tokio::test]
     async fn observers_wake_waiting_kubelets() {
         let registry = Arc::new(Heartbeats::new());
