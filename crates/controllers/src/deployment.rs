@@ -1566,7 +1566,9 @@ impl DeploymentController {
         if diff <= 0 {
             return Ok(());
         }
-        cleanable.sort_by(|a, b| by_revision(a, b));
+        // `sort.Sort(ReplicaSetsByRevision)`: not a strict weak order when some revisions are
+        // missing, so in Go's order (Rust's sort may panic on such a comparison).
+        kubetwin_core::gosort::sort(&mut cleanable, |a, b| by_revision(a, b) == Ordering::Less);
         let info = resource_of::<ReplicaSet>()?;
         for rs in cleanable.into_iter().take(diff as usize) {
             let observed = rs
