@@ -358,6 +358,38 @@ async fn http_node_watch_sees_reports() {
     at(&env, 700.0).await;
     let heartbeats = env.client.server().heartbeats.clone();
     let app = kubetwin_apiserver::router(env.client.server().clone());
+    // What `kubectl get node -o yaml` and `kubectl describe node` read: the implicit reports.
+    for uri in ["/api/v1/nodes/node-1", "/api/v1/nodes"] {
+        let request = axum::http::Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), 200, "{uri}");
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body: Value = serde_json::from_slice(&bytes).expect("json");
+        let node = if body["kind"] == "NodeList" {
+            body["items"][0].clone()
+        } else {
+            body
+        };
+        assert_eq!(conditions_of(&node), conditions_of(&read(&env)), "{uri}");
+        assert_eq!(
+            rv(&node),
+            rv(&stored(&env)),
+            "{uri}: the stored resourceVersion"
+        );
+        assert!(
+            heartbeat(&node) > heartbeat(&stored(&env)),
+            "{uri}: implicit"
+        );
+    }
+    assert!(!heartbeats.reports_explicit(), "reads do not observe");
     let request = axum::http::Request::builder()
         .uri("/api/v1/nodes?watch=true")
         .body(axum::body::Body::empty())
