@@ -51,6 +51,46 @@ pub struct SchedulerDriver {
     bound: BTreeMap<String, Arc<PodInfo>>,
     /// The last decision per pod, for `kubetwin explain pod`.
     explanations: Explanations,
+    /// Per node, what a node update must change to requeue unschedulable pods.
+    node_properties: BTreeMap<String, NodeProperties>,
+}
+
+/// What upstream compares to decide whether a node update can make pods schedulable
+/// (`pkg/scheduler/framework/events.go` `NodeSchedulingPropertiesChange`: unschedulable,
+/// allocatable, labels, taints, condition statuses, annotations). An update that changes none of
+/// them (a kubelet's heartbeat) requeues nothing (`eventhandlers.go` `updateNodeInCache`).
+#[derive(Debug, PartialEq)]
+struct NodeProperties {
+    unschedulable: bool,
+    allocatable: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    labels: Option<BTreeMap<String, String>>,
+    taints: Option<Vec<k8s_openapi::api::core::v1::Taint>>,
+    /// Condition type → status (`extractNodeConditionsChange` strips the rest).
+    conditions: BTreeMap<String, String>,
+    annotations: Option<BTreeMap<String, String>>,
+}
+
+impl NodeProperties {
+    fn of(node: &Node) -> Self {
+        let spec = node.spec.as_ref();
+        let status = node.status.as_ref();
+        Self {
+            unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
+            allocatable: status.and_then(|s| s.allocatable.clone()),
+            labels: node.metadata.labels.clone(),
+            taints: spec.and_then(|s| s.taints.clone()),
+            conditions: status
+                .and_then(|s| s.conditions.as_ref())
+                .map(|conditions| {
+                    conditions
+                        .iter()
+                        .map(|c| (c.type_.clone(), c.status.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            annotations: node.metadata.annotations.clone(),
+        }
+    }
 }
 
 fn pod_key(pod: &Pod) -> String {
@@ -84,6 +124,7 @@ impl SchedulerDriver {
             queue: SchedulingQueue::new(1, 10),
             bound: BTreeMap::new(),
             explanations: Explanations::default(),
+            node_properties: BTreeMap::new(),
         })
     }
 
@@ -165,9 +206,14 @@ impl SchedulerDriver {
             return;
         };
         let name = node.metadata.name.clone().unwrap_or_default();
+        let mut changed = true;
         if event.event_type == "DELETED" {
+            self.node_properties.remove(&name);
             let _ = self.scheduler.snapshot.remove_node(&name);
         } else {
+            let properties = NodeProperties::of(&node);
+            changed = self.node_properties.get(&name) != Some(&properties);
+            self.node_properties.insert(name.clone(), properties);
             let known = self.scheduler.snapshot.get(&name).is_some();
             match NodeData::new(node) {
                 // An update keeps the node's pods and its place in the list (cache.UpdateNode).
@@ -193,8 +239,10 @@ impl SchedulerDriver {
             }
         }
         // A node change may make unschedulable pods fit (upstream: NodeAdd/NodeUpdate events).
-        let now = self.now_nanos();
-        self.queue.move_unschedulable(now, |_| true);
+        if changed {
+            let now = self.now_nanos();
+            self.queue.move_unschedulable(now, |_| true);
+        }
     }
 
     fn on_pod(&mut self, event: WatchEvent) {
