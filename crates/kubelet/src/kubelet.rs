@@ -636,7 +636,7 @@ impl Runner {
         let ns = Some(node::LEASE_NAMESPACE);
         let result = self
             .client
-            .merge_patch(self.resources.leases, ns, &self.node_name, "", &patch)
+            .merge_patch_shared(self.resources.leases, ns, &self.node_name, "", &patch)
             .await;
         let ok = match result {
             Ok(_) => true,
@@ -1166,7 +1166,7 @@ impl Runner {
         let patch = json!({"status": new_status.take()});
         match self
             .client
-            .merge_patch(
+            .merge_patch_shared(
                 self.resources.nodes,
                 None,
                 &self.node_name,
@@ -1583,7 +1583,7 @@ impl Runner {
                 let patch = json!({"status": status});
                 match self
                     .client
-                    .merge_patch(
+                    .merge_patch_shared(
                         self.resources.pods,
                         Some(&namespace),
                         &name,
