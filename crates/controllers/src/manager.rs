@@ -268,6 +268,7 @@ impl ControllerManager {
             time.clone(),
             informers.nodes.clone(),
             informers.leases.clone(),
+            informers.pods.clone(),
         );
         let persistent_volumes =
             crate::persistentvolume::PersistentVolumeController::new(client.clone(), time.clone())?;

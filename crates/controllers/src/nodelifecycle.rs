@@ -44,7 +44,10 @@ use kubetwin_runtime::{Informer, SimTime, WorkQueue};
 use serde_json::json;
 
 use crate::daemonset::tolerates;
-use crate::util::{EventRecorder, SyncError, is_not_found, now_seconds, update_typed};
+use crate::util::{
+    EventRecorder, POD_NODE_NAME_INDEX, SyncError, add_pod_node_name_index, is_not_found,
+    now_seconds, update_typed,
+};
 
 /// `--node-monitor-grace-period`.
 pub const NODE_MONITOR_GRACE_PERIOD: Duration = Duration::from_secs(40);
@@ -323,6 +326,8 @@ pub struct NodeLifecycleController {
     time: SimTime,
     nodes: Informer<Node>,
     leases: Informer<Lease>,
+    /// Pods, indexed by node (`getPodsAssignedToNode`).
+    pods: Informer<Pod>,
     heartbeats: Arc<Heartbeats>,
     grace: Duration,
     recorder: EventRecorder,
@@ -338,7 +343,9 @@ impl NodeLifecycleController {
         time: SimTime,
         nodes: Informer<Node>,
         leases: Informer<Lease>,
+        pods: Informer<Pod>,
     ) -> Self {
+        add_pod_node_name_index(&pods);
         let tracker: Arc<Mutex<Tracker>> = Arc::default();
         let node_changes = Arc::clone(&tracker);
         nodes.add_handler(Arc::new(move |e: &Event<Node>| {
@@ -372,6 +379,7 @@ impl NodeLifecycleController {
             time,
             nodes,
             leases,
+            pods,
             grace: NODE_MONITOR_GRACE_PERIOD,
             retry: Arc::default(),
             tracker,
@@ -566,22 +574,10 @@ impl NodeLifecycleController {
 
     /// `MarkPodsNotReady` over the pods bound to `node`; false when a write failed (retry).
     async fn mark_pods_not_ready(&self, node: &str, now: Timestamp) -> bool {
-        let Ok(info) = resource_of::<Pod>() else {
-            return false;
-        };
-        let selector = format!("spec.nodeName={node}");
-        let pods = match self.client.list(info, None, None, Some(&selector)) {
-            Ok(listed) => listed.items,
-            Err(e) => {
-                tracing::debug!(node, error = %e, "listing the node's pods failed");
-                return false;
-            }
-        };
+        // From the pod informer's node index, as upstream (`getPodsAssignedToNode`): a LIST per
+        // node decoded every pod of the cluster for each node of a failed zone.
         let mut all_marked = true;
-        for value in pods {
-            let Ok(pod) = serde_json::from_value::<Pod>(value) else {
-                continue;
-            };
+        for pod in self.pods.by_index(POD_NODE_NAME_INDEX, node) {
             let Some(marked) = pod_marked_not_ready(&pod, now) else {
                 continue;
             };
@@ -628,6 +624,7 @@ impl TaintEvictionController {
         nodes: Informer<Node>,
         pods: Informer<Pod>,
     ) -> Self {
+        add_pod_node_name_index(&pods);
         let this = Self {
             recorder: EventRecorder::new(client.clone(), "taint-eviction-controller", time.clone()),
             client,
@@ -664,11 +661,9 @@ impl TaintEvictionController {
             if !has_no_execute {
                 return;
             }
-            let name = node.metadata.name.as_deref();
-            for pod in pods.list() {
-                if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) == name {
-                    queue.add(meta_key(&pod.metadata));
-                }
+            let name = node.metadata.name.as_deref().unwrap_or("");
+            for pod in pods.by_index(POD_NODE_NAME_INDEX, name) {
+                queue.add(meta_key(&pod.metadata));
             }
         }));
         this

@@ -95,6 +95,24 @@ pub fn add_pod_controller_uid_index(pods: &kubetwin_runtime::Informer<Pod>) {
     );
 }
 
+/// The pod index by node name (`nodeNameKeyIndex` of the node lifecycle and taint eviction
+/// controllers: `pkg/controller/nodelifecycle/node_lifecycle_controller.go`).
+pub const POD_NODE_NAME_INDEX: &str = "spec.nodeName";
+
+/// Indexes pods by `spec.nodeName` (bound pods only), so a controller finds a node's pods
+/// without scanning every pod. Adding it again replaces it.
+pub fn add_pod_node_name_index(pods: &kubetwin_runtime::Informer<Pod>) {
+    pods.add_index(
+        POD_NODE_NAME_INDEX,
+        Arc::new(
+            |pod: &Pod| match pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
+                Some(node) if !node.is_empty() => vec![node.to_string()],
+                _ => Vec::new(),
+            },
+        ),
+    );
+}
+
 /// The pods an owner controls plus its namespace's orphans (`FilterPodsByOwner` with orphans),
 /// in key order: the candidates of claiming. The index must have been added.
 pub fn pods_by_owner(pods: &kubetwin_runtime::Informer<Pod>, owner: &ObjectMeta) -> Vec<Arc<Pod>> {
