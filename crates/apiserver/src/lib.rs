@@ -75,6 +75,10 @@ pub struct ApiServer {
     pub config: ApiServerConfig,
     /// Node Lease renewal schedules, materialized on reads ([`heartbeat`]).
     pub heartbeats: Arc<heartbeat::Heartbeats>,
+    /// Per namespace, whether it was terminating at the revision noted: every namespaced
+    /// create checks its namespace, and decoding the namespace each time cost more than the
+    /// check.
+    namespace_states: std::sync::Mutex<std::collections::BTreeMap<String, (i64, bool)>>,
 }
 
 impl ApiServer {
@@ -91,6 +95,7 @@ impl ApiServer {
             rng: SharedRng::new(seed),
             config,
             heartbeats: Arc::default(),
+            namespace_states: std::sync::Mutex::default(),
         })
     }
 

@@ -293,21 +293,38 @@ impl ApiServer {
     ) -> Result<(), ApiError> {
         let ns_info = registry::lookup("", "v1", "namespaces")
             .ok_or_else(|| ApiError::internal("no namespaces"))?;
-        match self
-            .storage
-            .get(&ns_info.key(None, namespace))
-            .map_err(ApiError::internal)?
-        {
+        match self.namespace_terminating(&ns_info.key(None, namespace), namespace)? {
             None => Err(ApiError::not_found(ns_info, namespace)),
-            Some((ns, _)) if object::is_terminating(&ns) => Err(ApiError::forbidden(
+            Some(true) => Err(ApiError::forbidden(
                 info,
                 name,
                 &format!(
                     "unable to create new content in namespace {namespace} because it is being terminated"
                 ),
             )),
-            Some(_) => Ok(()),
+            Some(false) => Ok(()),
         }
+    }
+
+    /// Whether the namespace stored at `key` is terminating (`None`: it does not exist),
+    /// decoded once per revision of it.
+    fn namespace_terminating(&self, key: &str, namespace: &str) -> Result<Option<bool>, ApiError> {
+        let Some(kv) = self.storage.store().get(key).map_err(ApiError::internal)? else {
+            return Ok(None);
+        };
+        let mut states = self
+            .namespace_states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(&(revision, terminating)) = states.get(namespace)
+            && revision == kv.mod_revision
+        {
+            return Ok(Some(terminating));
+        }
+        let terminating =
+            object::is_terminating(&crate::storage::decode(&kv).map_err(ApiError::internal)?);
+        states.insert(namespace.to_string(), (kv.mod_revision, terminating));
+        Ok(Some(terminating))
     }
 
     fn validate(&self, info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
