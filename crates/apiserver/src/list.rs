@@ -172,6 +172,26 @@ impl ListOptions {
                 .matches(&|field: &str| Some(selectable_field_value(obj, field)))
     }
 
+    /// Byte strings every stored object the field selector accepts contains: for each `=`
+    /// term whose value can only be matched by a JSON string (not empty, not a number, a
+    /// boolean, an object or an array, which the field's value would be printed as), the
+    /// encoded `"<last path segment>":"<value>"`. A cheap necessary condition checked on the
+    /// stored bytes before decoding (upstream serves such lists from the watch cache's
+    /// indexes, e.g. pods by `spec.nodeName`).
+    pub fn encoded_needles(&self) -> Vec<Vec<u8>> {
+        self.field_selector
+            .requirements
+            .iter()
+            .filter(|r| r.op == FieldOp::Equals && only_a_string_matches(&r.value))
+            .filter_map(|r| {
+                let key = r.field.rsplit('.').next()?;
+                let key = serde_json::to_string(key).ok()?;
+                let value = serde_json::to_string(&r.value).ok()?;
+                Some(format!("{key}:{value}").into_bytes())
+            })
+            .collect()
+    }
+
     /// Whether any selector is set (upstream then omits `remainingItemCount`).
     pub fn has_selectors(&self) -> bool {
         !self.label_selector.is_empty() || !self.field_selector.requirements.is_empty()
@@ -275,15 +295,27 @@ impl ApiServer {
             (rev, None)
         };
         let read_at = revision.unwrap_or(current);
+        let needles = if convert::converts(info) {
+            Vec::new()
+        } else {
+            opts.encoded_needles()
+        };
         let page = self
             .storage
-            .list_page(&prefix, start_key.as_deref(), read_at, opts.limit, &|obj| {
-                if convert::converts(info) {
-                    opts.matches(&convert::to_view(info, obj.clone()))
-                } else {
-                    opts.matches(obj)
-                }
-            })
+            .list_page_prefiltered(
+                &prefix,
+                start_key.as_deref(),
+                read_at,
+                opts.limit,
+                &needles,
+                &|obj| {
+                    if convert::converts(info) {
+                        opts.matches(&convert::to_view(info, obj.clone()))
+                    } else {
+                        opts.matches(obj)
+                    }
+                },
+            )
             .map_err(|e| match e {
                 storage::StorageError::Compacted { .. } if opts.continue_token.is_some() => ApiError::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
@@ -348,9 +380,66 @@ pub fn list_object(info: &ResourceInfo, result: ListResult) -> Value {
     })
 }
 
+/// Whether a selected field equals `value` only when it is a JSON string
+/// ([`crate::registry::selectable_field_value`] prints other values: `3`, `true`, `{…}`).
+fn only_a_string_matches(value: &str) -> bool {
+    !value.is_empty()
+        && value.parse::<f64>().is_err()
+        && !matches!(value, "true" | "false" | "null")
+        && !value.starts_with(['{', '[', '"'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_fields(selector: &str) -> ListOptions {
+        ListOptions {
+            label_selector: Selector::everything(),
+            field_selector: FieldSelector::parse(selector).expect("selector"),
+            limit: 0,
+            continue_token: None,
+            resource_version: String::new(),
+            rv_match: RvMatch::Unset,
+            timeout_seconds: None,
+            allow_bookmarks: false,
+            send_initial_events: None,
+        }
+    }
+
+    /// Which field-selector terms give a byte string to look for before decoding, and that
+    /// every object the selector accepts contains it.
+    #[test]
+    fn encoded_needles_are_necessary_conditions() {
+        let cases: &[(&str, &[&str])] = &[
+            ("spec.nodeName=n1", &[r#""nodeName":"n1""#]),
+            (
+                "spec.nodeName==n1,status.phase=Running",
+                &[r#""nodeName":"n1""#, r#""phase":"Running""#],
+            ),
+            ("spec.nodeName!=n1", &[]),
+            ("spec.nodeName=", &[]),
+            ("spec.replicas=3", &[]),
+            ("spec.unschedulable=true", &[]),
+        ];
+        for (selector, expected) in cases {
+            let opts = with_fields(selector);
+            let needles: Vec<String> = opts
+                .encoded_needles()
+                .into_iter()
+                .map(|n| String::from_utf8(n).expect("utf-8"))
+                .collect();
+            assert_eq!(needles, *expected, "{selector}");
+        }
+        let pod = serde_json::json!({"metadata": {"name": "p"},
+            "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let encoded = serde_json::to_vec(&pod).expect("encode");
+        let opts = with_fields("spec.nodeName=n1,status.phase=Running");
+        assert!(opts.matches(&pod));
+        for needle in opts.encoded_needles() {
+            assert!(encoded.windows(needle.len()).any(|w| w == needle));
+        }
+    }
 
     #[test]
     fn continue_token_round_trips_in_upstream_format() {

@@ -405,6 +405,14 @@ impl DecodedCache {
     }
 }
 
+/// Whether `haystack` contains `needle`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
 /// Decodes a stored value and sets its resourceVersion from the key's revision.
 pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
     let mut value: Value = serde_json::from_slice(&kv.value)
@@ -531,6 +539,22 @@ impl Storage {
         limit: usize,
         keep: &dyn Fn(&Value) -> bool,
     ) -> Result<Page, StorageError> {
+        self.list_page_prefiltered(prefix, start, revision, limit, &[], keep)
+    }
+
+    /// [`Storage::list_page`] that skips, without decoding them, the stored values that lack
+    /// one of the byte strings `must_contain` (which `keep` would reject anyway: e.g. the
+    /// encoded `"nodeName":"n1"` of a `spec.nodeName=n1` field selector, so a kubelet's list of
+    /// its pods does not decode every pod of the cluster).
+    pub fn list_page_prefiltered(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+        revision: i64,
+        limit: usize,
+        must_contain: &[Vec<u8>],
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> Result<Page, StorageError> {
         let end = kubetwin_store::prefix_range_end(prefix.as_bytes());
         let mut from = start.unwrap_or(prefix).to_string();
         let mut items = Vec::new();
@@ -542,6 +566,12 @@ impl Storage {
             let result = self.store.range(&req)?;
             let fetched = result.kvs.len() as i64;
             for (i, kv) in result.kvs.iter().enumerate() {
+                if !must_contain
+                    .iter()
+                    .all(|needle| contains(&kv.value, needle))
+                {
+                    continue;
+                }
                 let obj = decode(kv)?;
                 if keep(&obj) {
                     items.push(obj);
