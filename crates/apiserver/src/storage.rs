@@ -405,14 +405,6 @@ impl DecodedCache {
     }
 }
 
-/// Whether `haystack` contains `needle`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
-}
-
 /// Decodes a stored value and sets its resourceVersion from the key's revision.
 pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
     let mut value: Value = serde_json::from_slice(&kv.value)
@@ -555,6 +547,10 @@ impl Storage {
         must_contain: &[Vec<u8>],
         keep: &dyn Fn(&Value) -> bool,
     ) -> Result<Page, StorageError> {
+        let needles: Vec<memchr::memmem::Finder<'_>> = must_contain
+            .iter()
+            .map(memchr::memmem::Finder::new)
+            .collect();
         let end = kubetwin_store::prefix_range_end(prefix.as_bytes());
         let mut from = start.unwrap_or(prefix).to_string();
         let mut items = Vec::new();
@@ -566,9 +562,9 @@ impl Storage {
             let result = self.store.range(&req)?;
             let fetched = result.kvs.len() as i64;
             for (i, kv) in result.kvs.iter().enumerate() {
-                if !must_contain
+                if !needles
                     .iter()
-                    .all(|needle| contains(&kv.value, needle))
+                    .all(|needle| needle.find(&kv.value).is_some())
                 {
                     continue;
                 }
