@@ -1582,6 +1582,17 @@ mod tests {
 
         use crate::object::set_path;
 
+        /// The parts a write can own, picked by index in the property tests.
+        const PARTS: [Part; 3] = [
+            Part::Status,
+            Part::Main {
+                status_is_subresource: true,
+            },
+            Part::Main {
+                status_is_subresource: false,
+            },
+        ];
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -1618,11 +1629,7 @@ mod tests {
                     }
                 }
                 let manager = ["kubelet", "kube-controller-manager", "kubectl-edit", "new-one"][manager];
-                let part = [
-                    Part::Status,
-                    Part::Main { status_is_subresource: true },
-                    Part::Main { status_is_subresource: false },
-                ][part];
+                let part = PARTS[part];
                 let schema = if known_schema { pod_schema() } else { None };
                 let old = if create { None } else { Some(&old) };
                 assert_like_reference("generated", old, &new, manager, schema, part);
@@ -1637,11 +1644,7 @@ mod tests {
                 part in 0..3usize,
                 known_schema in any::<bool>(),
             ) {
-                let part = [
-                    Part::Status,
-                    Part::Main { status_is_subresource: true },
-                    Part::Main { status_is_subresource: false },
-                ][part];
+                let part = PARTS[part];
                 let schema = if known_schema { pod_schema() } else { None };
                 let edited = |picks: &[usize]| {
                     let mut obj = pod(status("Running", "True"));

@@ -320,8 +320,9 @@ impl DecodedCache {
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
     /// that watches copy nothing and parse nothing (a copy of the value costs less than a parse).
     fn remember(&self, key: &str, revision: i64, written: &Value) {
-        if self.watchers_of(key, revision) > 0 {
-            self.share_written(key, revision, written.clone());
+        let pending = self.watchers_of(key, revision);
+        if pending > 0 {
+            self.keep_written(key, revision, written.clone(), pending);
         }
     }
 
@@ -376,19 +377,26 @@ impl DecodedCache {
     /// What was just written at `key`, as the watches and the writer's caller will see it: the
     /// object itself (no copy) with its resourceVersion, kept for the watches that will
     /// deliver it.
-    fn share_written(&self, key: &str, revision: i64, mut value: Value) -> Arc<SharedObject> {
-        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("selfLink");
-        }
-        object::set_resource_version(&mut value, revision);
+    fn share_written(&self, key: &str, revision: i64, value: Value) -> Arc<SharedObject> {
         match self.watchers_of(key, revision) {
-            0 => Arc::new(SharedObject::new(value)),
-            pending => self.lock().keep(
-                (revision, Bytes::copy_from_slice(key.as_bytes())),
-                value,
-                pending,
-            ),
+            0 => Arc::new(SharedObject::new(as_read(value, revision))),
+            pending => self.keep_written(key, revision, value, pending),
         }
+    }
+
+    /// Keeps a written object for the `pending` watches that will deliver it.
+    fn keep_written(
+        &self,
+        key: &str,
+        revision: i64,
+        value: Value,
+        pending: usize,
+    ) -> Arc<SharedObject> {
+        self.lock().keep(
+            (revision, Bytes::copy_from_slice(key.as_bytes())),
+            as_read(value, revision),
+            pending,
+        )
     }
 
     /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor
@@ -403,6 +411,15 @@ impl DecodedCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A written object as a read of it gives it: with its resourceVersion, without a selfLink.
+fn as_read(mut value: Value, revision: i64) -> Value {
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("selfLink");
+    }
+    object::set_resource_version(&mut value, revision);
+    value
 }
 
 /// Decodes a stored value and sets its resourceVersion from the key's revision.

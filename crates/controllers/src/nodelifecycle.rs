@@ -533,7 +533,11 @@ impl NodeLifecycleController {
             }
             if let Some(taints) = desired_taints(current, now) {
                 let patch = json!({"spec": {"taints": taints}});
-                if let Err(e) = self.client.merge_patch(info, None, &name, "", &patch).await {
+                if let Err(e) = self
+                    .client
+                    .merge_patch_shared(info, None, &name, "", &patch)
+                    .await
+                {
                     tracing::debug!(node = %name, error = %e, "node taint update failed");
                     self.walk_again(&name);
                 }
@@ -742,7 +746,7 @@ impl TaintEvictionController {
         let patch = json!({"status": {"conditions": conditions.into_values().collect::<Vec<_>>()}});
         let _ = self
             .client
-            .merge_patch(info, Some(&ns), &name, "status", &patch)
+            .merge_patch_shared(info, Some(&ns), &name, "status", &patch)
             .await;
         match self
             .client

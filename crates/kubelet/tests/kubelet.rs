@@ -3,22 +3,18 @@
 //! cadence, pods start after the configured delays and become Ready, Job pods succeed, graceful
 //! deletions complete, maxPods is enforced, and the same seed gives the same writes.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
 use kubetwin_apiserver::write::DeleteOptions;
-use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs, PodFeed};
 use kubetwin_runtime::SimTime;
-use kubetwin_store::Store;
 use serde_json::{Value, json};
 
-fn epoch() -> Timestamp {
-    Timestamp::from_second(1_735_689_600).expect("epoch")
-}
+mod common;
+use common::{epoch, next_events, open_watch, test_client};
 
 fn res(group: &str, resource: &str) -> &'static ResourceInfo {
     registry::lookup(group, "v1", resource).expect("served")
@@ -44,14 +40,7 @@ fn node_template(name: &str, pods: &str) -> Value {
 
 async fn start(pods: &str, knobs: KubeletKnobs, seed: u64) -> Env {
     let time = SimTime::new(epoch(), 1.0);
-    let server = ApiServer::new(
-        Storage::new(Store::memory()),
-        Arc::new(time.clone()),
-        seed,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
-    let client = LocalClient::new(server, "test");
+    let client = test_client(&time, seed).await;
     let kubelet = Kubelet::new(
         LocalClient::new(client.server().clone(), "kubelet"),
         time.clone(),
@@ -551,14 +540,8 @@ async fn same_seed_same_writes() {
 #[tokio::test(start_paused = true)]
 async fn kubelets_share_one_pod_feed() {
     let time = SimTime::new(epoch(), 1.0);
-    let server = ApiServer::new(
-        Storage::new(Store::memory()),
-        Arc::new(time.clone()),
-        9,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
-    let client = LocalClient::new(server.clone(), "test");
+    let client = test_client(&time, 9).await;
+    let server = client.server().clone();
     let feed = PodFeed::new(LocalClient::new(server.clone(), "kubelet"), time.clone());
     let mut handles = Vec::new();
     for (i, name) in ["node-a", "node-b"].iter().enumerate() {
@@ -830,41 +813,16 @@ async fn stop_writes_the_last_renewal_and_a_deleted_lease_comes_back() {
 /// first, then every renewal as a MODIFIED event; closing it ends the explicit renewals.
 #[tokio::test(start_paused = true)]
 async fn http_lease_watch_sees_renewals() {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
     let env = start("110", KubeletKnobs::default(), 6).await;
     at(&env, 30.0).await;
     let heartbeats = env.client.server().heartbeats.clone();
-    let app = kubetwin_apiserver::router(env.client.server().clone());
-    let request = axum::http::Request::builder()
-        .uri("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?watch=true")
-        .body(axum::body::Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), 200);
+    let mut body = open_watch(
+        &env.client,
+        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?watch=true",
+    )
+    .await;
     assert!(heartbeats.observed());
-    let mut body = response.into_body();
-    let mut events: Vec<(String, Timestamp)> = Vec::new();
-    let mut buffer = Vec::new();
-    while events.len() < 4 {
-        let frame = body
-            .frame()
-            .await
-            .expect("a frame")
-            .expect("no error")
-            .into_data()
-            .unwrap_or_default();
-        buffer.extend_from_slice(&frame);
-        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            let event: Value = serde_json::from_slice(&line).expect("json line");
-            events.push((
-                event["type"].as_str().unwrap_or("").to_string(),
-                renew_time(&event["object"]),
-            ));
-        }
-    }
+    let events = next_events(&mut body, 4, renew_time).await;
     assert_eq!(events[0].0, "ADDED");
     for pair in events.windows(2) {
         assert_eq!(pair[1].0, "MODIFIED");

@@ -10,25 +10,21 @@
 //! `pkg/kubelet/nodestatus/setters.go` (the conditions whose `lastHeartbeatTime` a report
 //! refreshes: MemoryPressure, DiskPressure, PIDPressure, Ready).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use kubetwin_apiserver::heartbeat::ObserverGuard;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
-use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_core::clock::Clock;
 use kubetwin_kubelet::{Kubelet, KubeletHandle, KubeletKnobs, Pressure};
 use kubetwin_runtime::SimTime;
-use kubetwin_store::Store;
 use serde_json::{Value, json};
 
 const KUBELET_CONDITIONS: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"];
 
-fn epoch() -> Timestamp {
-    Timestamp::from_second(1_735_689_600).expect("epoch")
-}
+mod common;
+use common::{epoch, next_events, open_watch, test_client};
 
 fn nodes() -> &'static ResourceInfo {
     registry::lookup("", "v1", "nodes").expect("served")
@@ -56,15 +52,8 @@ fn node_template() -> Value {
 /// A kubelet on its own API server on `time`; `explicit` holds a Node observer from the
 /// start, so the kubelet writes every report (the reference: a kubelet as upstream's).
 async fn start_on(time: SimTime, seed: u64, explicit: bool) -> Env {
-    let server = ApiServer::new(
-        Storage::new(Store::memory()),
-        Arc::new(time.clone()),
-        seed,
-        ApiServerConfig::default(),
-    );
-    server.bootstrap().await.expect("bootstrap");
-    let observer = explicit.then(|| server.heartbeats.observe_nodes());
-    let client = LocalClient::new(server, "test");
+    let client = test_client(&time, seed).await;
+    let observer = explicit.then(|| client.server().heartbeats.observe_nodes());
     let kubelet = Kubelet::new(
         LocalClient::new(client.server().clone(), "kubelet"),
         time.clone(),
@@ -390,34 +379,9 @@ async fn http_node_watch_sees_reports() {
         );
     }
     assert!(!heartbeats.reports_explicit(), "reads do not observe");
-    let request = axum::http::Request::builder()
-        .uri("/api/v1/nodes?watch=true")
-        .body(axum::body::Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), 200);
+    let mut body = open_watch(&env.client, "/api/v1/nodes?watch=true").await;
     assert!(heartbeats.reports_explicit());
-    let mut body = response.into_body();
-    let mut events: Vec<(String, Timestamp)> = Vec::new();
-    let mut buffer = Vec::new();
-    while events.len() < 5 {
-        let frame = body
-            .frame()
-            .await
-            .expect("a frame")
-            .expect("no error")
-            .into_data()
-            .unwrap_or_default();
-        buffer.extend_from_slice(&frame);
-        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            let event: Value = serde_json::from_slice(&line).expect("json line");
-            events.push((
-                event["type"].as_str().unwrap_or("").to_string(),
-                heartbeat(&event["object"]),
-            ));
-        }
-    }
+    let events = next_events(&mut body, 5, heartbeat).await;
     assert_eq!(events[0].0, "ADDED");
     assert!(
         events[0].1 > epoch() + SignedDuration::from_secs(550),

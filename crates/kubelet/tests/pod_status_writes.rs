@@ -13,21 +13,17 @@
 //! (`SetContainerReadiness`). So a pod without probes whose image is present is written twice:
 //! Pending (ContainerCreating, no IP, PodReadyToStartContainers False), then Running and Ready.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use kubetwin_apiserver::local::LocalClient;
 use kubetwin_apiserver::registry::{self, ResourceInfo};
-use kubetwin_apiserver::{ApiServer, ApiServerConfig, Storage};
 use kubetwin_kubelet::{Kubelet, KubeletKnobs};
 use kubetwin_runtime::SimTime;
-use kubetwin_store::Store;
 use serde_json::{Value, json};
 
-fn epoch() -> Timestamp {
-    Timestamp::from_second(1_735_689_600).expect("epoch")
-}
+mod common;
+use common::{epoch, test_client};
 
 fn pods() -> &'static ResourceInfo {
     registry::lookup("", "v1", "pods").expect("served")
@@ -108,14 +104,7 @@ async fn status_writes_per_pod_follow_sync_pod() {
     ];
     for (name, container, preloaded, want) in cases {
         let time = SimTime::new(epoch(), 1.0);
-        let server = ApiServer::new(
-            Storage::new(Store::memory()),
-            Arc::new(time.clone()),
-            1,
-            ApiServerConfig::default(),
-        );
-        server.bootstrap().await.expect("bootstrap");
-        let client = LocalClient::new(server, "test");
+        let client = test_client(&time, 1).await;
         let knobs = KubeletKnobs {
             preloaded_images: if preloaded {
                 vec!["registry.k8s.io/pause:3.10".into()]

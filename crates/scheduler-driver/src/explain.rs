@@ -85,7 +85,8 @@ struct Inner {
     /// The explanation bytes of the decisions kept.
     bytes: usize,
     next_sequence: u64,
-    by_pod: BTreeMap<String, (u64, Arc<Decision>)>,
+    /// Pod → (sequence, explanation bytes, decision).
+    by_pod: BTreeMap<String, (u64, usize, Arc<Decision>)>,
     by_sequence: BTreeMap<u64, String>,
 }
 
@@ -130,7 +131,7 @@ impl Explanations {
     /// The last decision about `namespace/name`.
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<Decision>> {
         let key = format!("{namespace}/{name}");
-        self.lock().by_pod.get(&key).map(|(_, d)| d.clone())
+        self.lock().by_pod.get(&key).map(|(_, _, d)| d.clone())
     }
 
     /// How many decisions are kept.
@@ -145,17 +146,18 @@ impl Explanations {
 
     /// Keeps `decision` as its pod's last one, dropping the oldest beyond the limits.
     pub fn record(&self, decision: Decision) {
+        let bytes = decision.explanation.heap_bytes();
+        let key = decision.pod.clone();
         let mut inner = self.lock();
         let sequence = inner.next_sequence;
         inner.next_sequence += 1;
-        let key = decision.pod.clone();
-        inner.bytes += decision.explanation.heap_bytes();
-        if let Some((old, replaced)) = inner
+        inner.bytes += bytes;
+        if let Some((old, replaced_bytes, _)) = inner
             .by_pod
-            .insert(key.clone(), (sequence, Arc::new(decision)))
+            .insert(key.clone(), (sequence, bytes, Arc::new(decision)))
         {
             inner.by_sequence.remove(&old);
-            inner.bytes -= replaced.explanation.heap_bytes();
+            inner.bytes -= replaced_bytes;
         }
         inner.by_sequence.insert(sequence, key);
         while inner.by_pod.len() > inner.capacity
@@ -186,8 +188,8 @@ impl Inner {
     /// Removes the pod's decision from `by_pod` and its bytes from the count; returns its
     /// sequence number.
     fn drop_decision(&mut self, pod_key: &str) -> Option<u64> {
-        let (sequence, decision) = self.by_pod.remove(pod_key)?;
-        self.bytes -= decision.explanation.heap_bytes();
+        let (sequence, bytes, _) = self.by_pod.remove(pod_key)?;
+        self.bytes -= bytes;
         Some(sequence)
     }
 }
