@@ -21,6 +21,7 @@ pub mod http;
 pub mod list;
 pub mod local;
 pub mod managed;
+pub mod node_index;
 pub mod object;
 pub mod openapi;
 pub mod registry;

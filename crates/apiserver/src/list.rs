@@ -192,6 +192,16 @@ impl ListOptions {
             .collect()
     }
 
+    /// The node a `spec.nodeName=NODE` field selector pins (a non-empty NODE), which the
+    /// pods-by-node index answers.
+    pub fn pinned_node_name(&self) -> Option<&str> {
+        self.field_selector
+            .requirements
+            .iter()
+            .find(|r| r.field == "spec.nodeName" && r.op == FieldOp::Equals && !r.value.is_empty())
+            .map(|r| r.value.as_str())
+    }
+
     /// Whether any selector is set (upstream then omits `remainingItemCount`).
     pub fn has_selectors(&self) -> bool {
         !self.label_selector.is_empty() || !self.field_selector.requirements.is_empty()
@@ -300,22 +310,35 @@ impl ApiServer {
         } else {
             opts.encoded_needles()
         };
-        let page = self
-            .storage
-            .list_page_prefiltered(
+        let keep = |obj: &Value| {
+            if convert::converts(info) {
+                opts.matches(&convert::to_view(info, obj.clone()))
+            } else {
+                opts.matches(obj)
+            }
+        };
+        let indexed = match opts.pinned_node_name() {
+            Some(node) if info.resource == "pods" => self.storage.list_pods_on_node(
                 &prefix,
                 start_key.as_deref(),
                 read_at,
                 opts.limit,
-                &needles,
-                &|obj| {
-                    if convert::converts(info) {
-                        opts.matches(&convert::to_view(info, obj.clone()))
-                    } else {
-                        opts.matches(obj)
-                    }
-                },
-            )
+                node,
+                &keep,
+            ),
+            _ => None,
+        };
+        let page = indexed
+            .unwrap_or_else(|| {
+                self.storage.list_page_prefiltered(
+                    &prefix,
+                    start_key.as_deref(),
+                    read_at,
+                    opts.limit,
+                    &needles,
+                    &keep,
+                )
+            })
             .map_err(|e| match e {
                 storage::StorageError::Compacted { .. } if opts.continue_token.is_some() => ApiError::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",

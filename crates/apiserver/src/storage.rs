@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use kubetwin_store::{Event, EventKind, KeyValue, RangeRequest, Store, StoreError, WatchError};
 
+use crate::node_index::{self, PodNodeIndex};
 use crate::object;
 use crate::watch::SharedObject;
 
@@ -422,6 +423,32 @@ fn as_read(mut value: Value, revision: i64) -> Value {
     value
 }
 
+/// The pods-by-node index of the pods `store` holds now (none for a new store). A store it
+/// cannot read whole gets an index that answers nothing: lists then read every pod, and report
+/// what fails.
+fn index_stored_pods(store: &Store) -> PodNodeIndex {
+    let revision = store.current_revision();
+    let end = kubetwin_store::prefix_range_end(node_index::POD_PREFIX.as_bytes());
+    let request =
+        RangeRequest::range(node_index::POD_PREFIX.as_bytes(), &end[..]).at_revision(revision);
+    let pods: Option<Vec<(String, Value)>> = store.range(&request).ok().and_then(|found| {
+        found
+            .kvs
+            .iter()
+            .map(|kv| {
+                Some((
+                    kv.key_str()?.to_string(),
+                    serde_json::from_slice(&kv.value).ok()?,
+                ))
+            })
+            .collect()
+    });
+    match pods {
+        Some(pods) => PodNodeIndex::new(pods.iter().map(|(k, v)| (k.clone(), v)), revision),
+        None => PodNodeIndex::new(Vec::new(), i64::MAX),
+    }
+}
+
 /// Decodes a stored value and sets its resourceVersion from the key's revision.
 pub fn decode(kv: &KeyValue) -> Result<Value, StorageError> {
     let mut value: Value = serde_json::from_slice(&kv.value)
@@ -479,14 +506,17 @@ fn encode_exact(obj: &Value) -> Bytes {
 pub struct Storage {
     store: Store,
     decoded: Arc<DecodedCache>,
+    pods_by_node: Arc<PodNodeIndex>,
 }
 
 impl Storage {
     /// Objects over `store`.
     pub fn new(store: Store) -> Self {
+        let pods_by_node = Arc::new(index_stored_pods(&store));
         Self {
             store,
             decoded: Arc::default(),
+            pods_by_node,
         }
     }
 
@@ -549,6 +579,70 @@ impl Storage {
         keep: &dyn Fn(&Value) -> bool,
     ) -> Result<Page, StorageError> {
         self.list_page_prefiltered(prefix, start, revision, limit, &[], keep)
+    }
+
+    /// The pods under `prefix` with `spec.nodeName` `node` at `revision`, from `start`
+    /// (inclusive), that `keep` accepts, read through the pods-by-node index (see
+    /// `node_index`); `None` when the index cannot answer for `revision` (then a full list
+    /// gives the answer, or the error).
+    pub fn list_pods_on_node(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+        revision: i64,
+        limit: usize,
+        node: &str,
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> Option<Result<Page, StorageError>> {
+        if !prefix.starts_with(node_index::POD_PREFIX) || revision > self.store.current_revision() {
+            return None;
+        }
+        let end = kubetwin_store::prefix_range_end(prefix.as_bytes());
+        let end = std::str::from_utf8(&end).ok()?;
+        let candidates = self.pods_by_node.candidates(
+            node,
+            start.unwrap_or(prefix),
+            end,
+            revision,
+            self.store.compacted_revision(),
+        )?;
+        Some(self.read_candidates(&candidates, revision, limit, keep))
+    }
+
+    fn read_candidates(
+        &self,
+        candidates: &[String],
+        revision: i64,
+        limit: usize,
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> Result<Page, StorageError> {
+        let mut items = Vec::new();
+        for (i, key) in candidates.iter().enumerate() {
+            let found = self
+                .store
+                .range(&RangeRequest::key(key).at_revision(revision))?;
+            let Some(kv) = found.kvs.first() else {
+                continue;
+            };
+            let obj = decode(kv)?;
+            if !keep(&obj) {
+                continue;
+            }
+            items.push(obj);
+            if limit > 0 && items.len() == limit {
+                let rest = &candidates[i + 1..];
+                return Ok(Page {
+                    items,
+                    next_key: rest.first().cloned(),
+                    remaining: rest.len() as i64,
+                });
+            }
+        }
+        Ok(Page {
+            items,
+            next_key: None,
+            remaining: 0,
+        })
     }
 
     /// [`Storage::list_page`] that skips, without decoding them, the stored values that lack
@@ -632,18 +726,22 @@ impl Storage {
 
     /// Creates `key`; returns the new revision.
     pub async fn create(&self, key: &str, obj: &Value) -> Result<i64, StorageError> {
+        let left = self.pods_by_node.before_write(key, obj);
         let revision = self.store.create(key, encode(obj)).await?.mod_revision;
+        self.after_write(key, left, revision);
         self.decoded.remember(key, revision, obj);
         Ok(revision)
     }
 
     /// Replaces `key` if its revision is still `expected`; returns the new revision.
     pub async fn update(&self, key: &str, obj: &Value, expected: i64) -> Result<i64, StorageError> {
+        let left = self.pods_by_node.before_write(key, obj);
         let revision = self
             .store
             .update(key, encode(obj), expected)
             .await?
             .mod_revision;
+        self.after_write(key, left, revision);
         self.decoded.remember(key, revision, obj);
         Ok(revision)
     }
@@ -655,11 +753,12 @@ impl Storage {
         key: &str,
         obj: Value,
     ) -> Result<(i64, Arc<SharedObject>), (StorageError, Value)> {
+        let left = self.pods_by_node.before_write(key, &obj);
         match self.store.create(key, encode(&obj)).await {
-            Ok(kv) => Ok((
-                kv.mod_revision,
-                self.decoded.share_written(key, kv.mod_revision, obj),
-            )),
+            Ok(kv) => Ok((kv.mod_revision, {
+                self.after_write(key, left, kv.mod_revision);
+                self.decoded.share_written(key, kv.mod_revision, obj)
+            })),
             Err(e) => Err((e.into(), obj)),
         }
     }
@@ -673,17 +772,28 @@ impl Storage {
         expected: i64,
     ) -> Result<(i64, Arc<SharedObject>), StorageError> {
         strip_server_fields(&mut obj);
+        let left = self.pods_by_node.before_write(key, &obj);
         let revision = self
             .store
             .update(key, encode(&obj), expected)
             .await?
             .mod_revision;
+        self.after_write(key, left, revision);
         Ok((revision, self.decoded.share_written(key, revision, obj)))
     }
 
     /// Deletes `key` if its revision is still `expected`; returns the delete's revision.
     pub async fn delete(&self, key: &str, expected: i64) -> Result<i64, StorageError> {
-        Ok(self.store.delete(key, Some(expected)).await?.revision)
+        let revision = self.store.delete(key, Some(expected)).await?.revision;
+        self.pods_by_node.deleted(key, revision);
+        Ok(revision)
+    }
+
+    /// A write of `key` at `revision` took it off the node `left` (see `node_index`).
+    fn after_write(&self, key: &str, left: Option<String>, revision: i64) {
+        if let Some(node) = left {
+            self.pods_by_node.left(key, &node, revision);
+        }
     }
 
     /// Watches changes under `prefix` after `revision` (exclusive).
@@ -730,6 +840,101 @@ mod tests {
 
     /// Changes every watch delivered go first when the cache is full: a watch that lags a
     /// burst still finds its changes decoded, and a closed watch holds nothing back.
+    fn pod_on(name: &str, node: Option<&str>) -> Value {
+        let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default"}, "spec": {"containers": []}});
+        if let Some(node) = node {
+            pod["spec"]["nodeName"] = json!(node);
+        }
+        pod
+    }
+
+    /// Every page of a list, following `next_key`.
+    fn all_pages(
+        mut page: impl FnMut(Option<&str>) -> Result<Page, StorageError>,
+    ) -> Result<Vec<Value>, StorageError> {
+        let mut items = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let p = page(start.as_deref())?;
+            items.extend(p.items);
+            match p.next_key {
+                Some(next) => start = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Listing pods by `spec.nodeName` through the index gives, at every readable
+        /// revision and page size, exactly what reading every pod gives: pods are created,
+        /// bound, moved, deleted and re-created, and the store compacted, in any order.
+        #[test]
+        fn pods_by_node_lists_equal_full_lists(
+            ops in proptest::collection::vec((0u8..4, 0usize..5, 0usize..4), 1..40),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            rt.block_on(async {
+                let storage = Storage::new(Store::memory());
+                let first = storage.revision();
+                let mut revisions: BTreeMap<usize, i64> = BTreeMap::new();
+                for (op, pod, node) in ops {
+                    let name = format!("p{pod}");
+                    let key = format!("/registry/pods/default/{name}");
+                    let node_name = format!("n{node}");
+                    let obj = pod_on(&name, (node > 0).then_some(node_name.as_str()));
+                    match (op, revisions.get(&pod).copied()) {
+                        (3, _) => {
+                            let to = storage.revision() - 2;
+                            if to > storage.store().compacted_revision() && to > 0 {
+                                storage.store().compact(to).await.expect("compact");
+                            }
+                        }
+                        (2, Some(rev)) => {
+                            storage.delete(&key, rev).await.expect("delete");
+                            revisions.remove(&pod);
+                        }
+                        (_, None) if op != 1 => {
+                            let rev = storage.create(&key, &obj).await.expect("create");
+                            revisions.insert(pod, rev);
+                        }
+                        (_, None) => {
+                            let (rev, _) = storage.create_shared(&key, obj).await.map_err(|(e, _)| e).expect("create");
+                            revisions.insert(pod, rev);
+                        }
+                        (0, Some(rev)) => {
+                            let rev = storage.update(&key, &obj, rev).await.expect("update");
+                            revisions.insert(pod, rev);
+                        }
+                        (_, Some(rev)) => {
+                            let (rev, _) = storage.update_shared(&key, obj, rev).await.expect("update");
+                            revisions.insert(pod, rev);
+                        }
+                    }
+                }
+                let prefix = "/registry/pods/";
+                let from = (storage.store().compacted_revision()).max(first);
+                for revision in from..=storage.revision() {
+                    for node in ["n1", "n2", "n3"] {
+                        let keep = |o: &Value| o["spec"]["nodeName"] == node;
+                        for limit in [0, 1, 2] {
+                            let full = all_pages(|start| {
+                                storage.list_page(prefix, start, revision, limit, &keep)
+                            });
+                            let indexed = all_pages(|start| {
+                                storage
+                                    .list_pods_on_node(prefix, start, revision, limit, node, &keep)
+                                    .expect("the index answers")
+                            });
+                            assert_eq!(indexed, full, "{node} at {revision}, limit {limit}");
+                        }
+                    }
+                }
+            });
+        }
+    }
+
     #[tokio::test]
     async fn changes_a_watch_has_yet_to_deliver_are_dropped_last() {
         let storage = Storage::new(Store::memory());
