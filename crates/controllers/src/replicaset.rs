@@ -283,14 +283,14 @@ impl ReplicaSetController {
         let mut can_adopt: Option<bool> = None;
         for pod in pods {
             let matches = selector.matches(labels_of(&pod.metadata));
-            let refs = pod.metadata.owner_references.clone().unwrap_or_default();
+            let refs = || pod.metadata.owner_references.clone().unwrap_or_default();
             match controller_of(&pod.metadata) {
                 Some(r) if r.uid == uid => {
                     if matches {
                         claimed.push(pod);
                     } else if !deleting {
                         let kept: Vec<OwnerReference> =
-                            refs.into_iter().filter(|r| r.uid != uid).collect();
+                            refs().into_iter().filter(|r| r.uid != uid).collect();
                         match patch_owner_refs(&self.client, info, &pod.metadata, kept).await {
                             Ok(()) => {}
                             Err(e) if is_not_found(&e) => {}
@@ -322,7 +322,7 @@ impl ReplicaSetController {
                     if !ok {
                         continue;
                     }
-                    let mut refs = refs;
+                    let mut refs = refs();
                     refs.push(new_controller_ref(&rs.metadata, "apps/v1", "ReplicaSet"));
                     match patch_owner_refs(&self.client, info, &pod.metadata, refs).await {
                         Ok(()) => claimed.push(pod),
@@ -592,15 +592,15 @@ pub fn calculate_status(
     now: Timestamp,
 ) -> ReplicaSetStatus {
     let mut status = rs.status.clone().unwrap_or_default();
-    let spec = rs.spec.clone().unwrap_or_default();
+    let spec = rs.spec.as_ref();
     let template_labels = spec
-        .template
-        .as_ref()
+        .and_then(|s| s.template.as_ref())
         .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
-    let template_selector = Selector::from_set(&template_labels);
-    let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        .and_then(|m| m.labels.as_ref());
+    let template_selector = template_labels
+        .map(Selector::from_set)
+        .unwrap_or_else(Selector::everything);
+    let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
     let (mut fully_labeled, mut ready, mut available) = (0, 0, 0);
     for pod in filtered {
         if template_selector.matches(labels_of(&pod.metadata)) {
@@ -621,7 +621,7 @@ pub fn calculate_status(
         .any(|c| c.type_ == "ReplicaFailure");
     match manage_err {
         Some(message) if !has_failure => {
-            let want = spec.replicas.unwrap_or(1) as i64;
+            let want = spec.and_then(|s| s.replicas).unwrap_or(1) as i64;
             let diff = filtered.len() as i64 - want;
             let reason = match diff.cmp(&0) {
                 Ordering::Less => "FailedCreate",

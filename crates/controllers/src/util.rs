@@ -118,19 +118,23 @@ pub fn add_pod_node_name_index(pods: &kubetwin_runtime::Informer<Pod>) {
 pub fn pods_by_owner(pods: &kubetwin_runtime::Informer<Pod>, owner: &ObjectMeta) -> Vec<Arc<Pod>> {
     let namespace = owner.namespace.as_deref().unwrap_or("");
     let uid = owner.uid.as_deref().unwrap_or("");
-    let mut by_key: BTreeMap<String, Arc<Pod>> = BTreeMap::new();
-    let owned = if uid.is_empty() {
+    let in_namespace =
+        |pod: &Arc<Pod>| pod.metadata.namespace.as_deref().unwrap_or("") == namespace;
+    // Each index value lists its pods in key order, and within one namespace key order is name
+    // order; a pod is either controlled or an orphan, never both.
+    let mut found: Vec<Arc<Pod>> = if uid.is_empty() {
         Vec::new()
     } else {
-        pods.by_index(POD_CONTROLLER_UID_INDEX, uid)
+        let mut owned = pods.by_index(POD_CONTROLLER_UID_INDEX, uid);
+        owned.retain(in_namespace);
+        owned
     };
     let orphans = pods.by_index(POD_CONTROLLER_UID_INDEX, &orphan_pod_index_key(namespace));
-    for pod in owned.into_iter().chain(orphans) {
-        if pod.metadata.namespace.as_deref().unwrap_or("") == namespace {
-            by_key.insert(kubetwin_runtime::informer::meta_key(&pod.metadata), pod);
-        }
+    if !orphans.is_empty() {
+        found.extend(orphans.into_iter().filter(in_namespace));
+        found.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     }
-    by_key.into_values().collect()
+    found
 }
 
 /// The labels of an object.

@@ -15,7 +15,7 @@
 //! Handlers run inline, in event order, on the informer's task: they should only update
 //! indexes and enqueue keys.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -165,29 +165,45 @@ impl Flag {
 /// Computes the index values of an object (`cache.IndexFunc`).
 pub type IndexFunc<K> = Arc<dyn Fn(&K) -> Vec<String> + Send + Sync>;
 
-/// One named index: its function and, per index value, the keys of the objects having it.
+/// One named index: its function and, per index value, the objects having it by key. The
+/// entries hold the objects themselves, so a lookup by index value reads no other map.
 struct Index<K> {
     func: IndexFunc<K>,
-    entries: BTreeMap<String, BTreeSet<String>>,
+    entries: BTreeMap<String, BTreeMap<String, Arc<K>>>,
 }
 
 impl<K> Index<K> {
-    fn insert(&mut self, key: &str, obj: &K) {
+    fn insert(&mut self, key: &str, obj: &Arc<K>) {
         for value in (self.func)(obj) {
             self.entries
                 .entry(value)
                 .or_default()
-                .insert(key.to_string());
+                .insert(key.to_string(), Arc::clone(obj));
         }
     }
 
     fn remove(&mut self, key: &str, obj: &K) {
         for value in (self.func)(obj) {
-            if let Some(keys) = self.entries.get_mut(&value) {
-                keys.remove(key);
-                if keys.is_empty() {
+            if let Some(objects) = self.entries.get_mut(&value) {
+                objects.remove(key);
+                if objects.is_empty() {
                     self.entries.remove(&value);
                 }
+            }
+        }
+    }
+
+    /// Most updates (a status write) keep the index values: then only the held object changes.
+    fn update(&mut self, key: &str, old: &K, new: &Arc<K>) {
+        let values = (self.func)(new);
+        if (self.func)(old) != values {
+            self.remove(key, old);
+            self.insert(key, new);
+            return;
+        }
+        for value in &values {
+            if let Some(slot) = self.entries.get_mut(value).and_then(|o| o.get_mut(key)) {
+                *slot = Arc::clone(new);
             }
         }
     }
@@ -205,10 +221,10 @@ impl<K> Cache<K> {
     fn insert(&mut self, key: String, obj: Arc<K>) -> Option<Arc<K>> {
         let old = self.objects.insert(key.clone(), Arc::clone(&obj));
         for index in self.indexes.values_mut() {
-            if let Some(old) = &old {
-                index.remove(&key, old);
+            match &old {
+                Some(old) => index.update(&key, old, &obj),
+                None => index.insert(&key, &obj),
             }
-            index.insert(&key, &obj);
         }
         old
     }
@@ -370,12 +386,12 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
     /// when the index does not exist.
     pub fn by_index(&self, name: &str, value: &str) -> Vec<Arc<K>> {
         let cache = self.read();
-        let Some(keys) = cache.indexes.get(name).and_then(|i| i.entries.get(value)) else {
-            return Vec::new();
-        };
-        keys.iter()
-            .filter_map(|k| cache.objects.get(k).cloned())
-            .collect()
+        cache
+            .indexes
+            .get(name)
+            .and_then(|i| i.entries.get(value))
+            .map(|objects| objects.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache<K>> {
