@@ -25,8 +25,8 @@ use kubetwin_runtime::{SimTime, WorkQueue};
 
 use crate::util::{
     EventRecorder, Expectations, SyncError, add_pod_controller_uid_index, controller_of,
-    is_not_found, is_pod_active, is_pod_available, is_pod_ready, labels_of, new_controller_ref,
-    patch_owner_refs, pod_ready_condition, pods_by_owner, selector_of, to_json, update_typed,
+    is_not_found, is_pod_active, is_pod_ready, labels_of, new_controller_ref, patch_owner_refs,
+    pod_ready_condition, pods_by_owner, selector_of, to_json, update_typed,
 };
 
 /// `burstReplicas`: at most this many creations or deletions per sync.
@@ -45,6 +45,7 @@ pub struct ReplicaSetController {
     queue: WorkQueue<String>,
     expectations: Expectations,
     recorder: EventRecorder,
+    facts: Arc<FactsMemo>,
 }
 
 impl ReplicaSetController {
@@ -65,6 +66,7 @@ impl ReplicaSetController {
             pods,
             expectations: Expectations::default(),
             recorder,
+            facts: Arc::default(),
         };
         this.register_handlers();
         this
@@ -223,16 +225,21 @@ impl ReplicaSetController {
     pub async fn sync(&self, key: &str) -> Result<(), SyncError> {
         let Some(rs) = self.replica_sets.get(key) else {
             self.expectations.delete(key);
+            self.facts.forget(key);
             return Ok(());
         };
         let needs_sync = self.expectations.satisfied(key, self.time.elapsed());
-        let spec = rs.spec.clone().unwrap_or_default();
-        let selector = selector_of(Some(&spec.selector))?;
+        let selector = selector_of(rs.spec.as_ref().map(|s| &s.selector))?;
         // Upstream: `syncReplicaSet` lists the pods indexed to the ReplicaSet's UID and the
         // namespace's orphans (`controller.FilterPodsByOwner`), not the whole namespace.
         let all_pods = pods_by_owner(&self.pods, &rs.metadata);
-        let active: Vec<Arc<Pod>> = all_pods.into_iter().filter(|p| is_pod_active(p)).collect();
-        let filtered = self.claim_pods(&rs, &selector, active).await?;
+        let facts = self.facts.of(key, &rs, &selector, &all_pods);
+        let (active, active_facts): (Vec<Arc<Pod>>, Vec<PodFacts>) = all_pods
+            .into_iter()
+            .zip(facts)
+            .filter(|(_, f)| f.active)
+            .unzip();
+        let (filtered, filtered_facts) = self.claim_pods(&rs, active, active_facts).await?;
         let mut manage_err = None;
         if needs_sync
             && rs.metadata.deletion_timestamp.is_none()
@@ -241,9 +248,9 @@ impl ReplicaSetController {
             manage_err = Some(e);
         }
         let now = self.time.now();
-        let new_status = calculate_status(
+        let new_status = status_from_facts(
             &rs,
-            &filtered,
+            &filtered_facts,
             manage_err.as_ref().map(|e| e.to_string()),
             now,
         );
@@ -270,24 +277,27 @@ impl ReplicaSetController {
     }
 
     /// `ClaimPods`: adopt matching orphans, release owned pods that stopped matching.
+    /// Takes the pods with their facts (see [`PodFacts`]) and gives back the claimed ones.
     async fn claim_pods(
         &self,
         rs: &ReplicaSet,
-        selector: &Selector,
         pods: Vec<Arc<Pod>>,
-    ) -> Result<Vec<Arc<Pod>>, SyncError> {
+        facts: Vec<PodFacts>,
+    ) -> Result<(Vec<Arc<Pod>>, Vec<PodFacts>), SyncError> {
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let deleting = rs.metadata.deletion_timestamp.is_some();
         let info = resource_of::<Pod>()?;
         let mut claimed = Vec::new();
+        let mut claimed_facts = Vec::new();
         let mut can_adopt: Option<bool> = None;
-        for pod in pods {
-            let matches = selector.matches(labels_of(&pod.metadata));
+        for (pod, fact) in pods.into_iter().zip(facts) {
+            let matches = fact.matches;
             let refs = || pod.metadata.owner_references.clone().unwrap_or_default();
-            match controller_of(&pod.metadata) {
-                Some(r) if r.uid == uid => {
+            match fact.controller {
+                Controller::This => {
                     if matches {
                         claimed.push(pod);
+                        claimed_facts.push(fact);
                     } else if !deleting {
                         let kept: Vec<OwnerReference> =
                             refs().into_iter().filter(|r| r.uid != uid).collect();
@@ -298,8 +308,8 @@ impl ReplicaSetController {
                         }
                     }
                 }
-                Some(_) => {}
-                None => {
+                Controller::Other => {}
+                Controller::None => {
                     if deleting || !matches || pod.metadata.deletion_timestamp.is_some() {
                         continue;
                     }
@@ -325,14 +335,17 @@ impl ReplicaSetController {
                     let mut refs = refs();
                     refs.push(new_controller_ref(&rs.metadata, "apps/v1", "ReplicaSet"));
                     match patch_owner_refs(&self.client, info, &pod.metadata, refs).await {
-                        Ok(()) => claimed.push(pod),
+                        Ok(()) => {
+                            claimed.push(pod);
+                            claimed_facts.push(fact);
+                        }
                         Err(e) if is_not_found(&e) => {}
                         Err(e) => return Err(e),
                     }
                 }
             }
         }
-        Ok(claimed)
+        Ok((claimed, claimed_facts))
     }
 
     /// `manageReplicas`.
@@ -591,24 +604,35 @@ pub fn calculate_status(
     manage_err: Option<String>,
     now: Timestamp,
 ) -> ReplicaSetStatus {
+    let uid = rs.metadata.uid.as_deref().unwrap_or("");
+    let selector =
+        selector_of(rs.spec.as_ref().map(|s| &s.selector)).unwrap_or_else(|_| Selector::nothing());
+    let template = template_selector(rs);
+    let facts: Vec<PodFacts> = filtered
+        .iter()
+        .map(|p| PodFacts::of(p, uid, &selector, &template))
+        .collect();
+    status_from_facts(rs, &facts, manage_err, now)
+}
+
+/// [`calculate_status`] from the facts of the claimed pods.
+fn status_from_facts(
+    rs: &ReplicaSet,
+    filtered: &[PodFacts],
+    manage_err: Option<String>,
+    now: Timestamp,
+) -> ReplicaSetStatus {
     let mut status = rs.status.clone().unwrap_or_default();
     let spec = rs.spec.as_ref();
-    let template_labels = spec
-        .and_then(|s| s.template.as_ref())
-        .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.labels.as_ref());
-    let template_selector = template_labels
-        .map(Selector::from_set)
-        .unwrap_or_else(Selector::everything);
     let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
     let (mut fully_labeled, mut ready, mut available) = (0, 0, 0);
     for pod in filtered {
-        if template_selector.matches(labels_of(&pod.metadata)) {
+        if pod.fully_labeled {
             fully_labeled += 1;
         }
-        if is_pod_ready(pod) {
+        if pod.ready {
             ready += 1;
-            if is_pod_available(pod, min_ready, now) {
+            if pod.available(min_ready, now) {
                 available += 1;
             }
         }
@@ -655,6 +679,159 @@ pub fn calculate_status(
     status.ready_replicas = Some(ready);
     status.available_replicas = Some(available);
     status
+}
+
+/// The selector of a ReplicaSet's pod template labels (`fullyLabeledReplicas` counts the pods
+/// matching it).
+fn template_selector(rs: &ReplicaSet) -> Selector {
+    rs.spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.as_ref())
+        .map(Selector::from_set)
+        .unwrap_or_else(Selector::everything)
+}
+
+/// Which controller a pod's controller reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Controller {
+    /// The ReplicaSet being synced.
+    This,
+    /// Another owner.
+    Other,
+    /// None: an orphan.
+    None,
+}
+
+/// What a sync reads of one pod, for one ReplicaSet: whether it is active, matches the
+/// selector, whom it belongs to, whether it carries the template's labels, and its readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PodFacts {
+    active: bool,
+    matches: bool,
+    controller: Controller,
+    fully_labeled: bool,
+    ready: bool,
+    /// When the `Ready` condition last changed, if it is true.
+    ready_since: Option<Timestamp>,
+}
+
+impl PodFacts {
+    fn of(pod: &Pod, uid: &str, selector: &Selector, template: &Selector) -> Self {
+        let labels = labels_of(&pod.metadata);
+        let ready = pod_ready_condition(pod).filter(|c| c.status == "True");
+        Self {
+            active: is_pod_active(pod),
+            matches: selector.matches(labels),
+            controller: match controller_of(&pod.metadata) {
+                Some(r) if r.uid == uid => Controller::This,
+                Some(_) => Controller::Other,
+                None => Controller::None,
+            },
+            fully_labeled: template.matches(labels),
+            ready: ready.is_some(),
+            ready_since: ready
+                .and_then(|c| c.last_transition_time.as_ref())
+                .map(|t| t.0),
+        }
+    }
+
+    /// `podutil.IsPodAvailable` (see `util::is_pod_available`).
+    fn available(&self, min_ready_seconds: i32, now: Timestamp) -> bool {
+        if !self.ready {
+            return false;
+        }
+        if min_ready_seconds <= 0 {
+            return true;
+        }
+        let ready_for = jiff::SignedDuration::from_secs(i64::from(min_ready_seconds));
+        self.ready_since
+            .is_some_and(|t| t.checked_add(ready_for).is_ok_and(|at| at < now))
+    }
+}
+
+/// The facts of the pod versions each ReplicaSet's syncs have read. A 1,000-replica
+/// ReplicaSet re-reads its 1,000 pods at every sync, and following each pod's labels, owner
+/// references and conditions through memory costs more than the rest of the sync; a pod that
+/// did not change since the last sync keeps its facts.
+///
+/// The informer gives every pod version its own `Arc`, so the address names the version; the
+/// entry's `Weak` keeps the allocation, so the address is not reused while the entry lives.
+/// The facts depend on the ReplicaSet's uid, selector and template labels: when one changes,
+/// the memo starts over.
+#[derive(Debug, Default)]
+struct FactsMemo {
+    by_replica_set: std::sync::Mutex<BTreeMap<String, ReplicaSetFacts>>,
+}
+
+#[derive(Debug)]
+struct ReplicaSetFacts {
+    uid: String,
+    selector: Selector,
+    template: Selector,
+    pods: BTreeMap<usize, (std::sync::Weak<Pod>, PodFacts)>,
+}
+
+impl FactsMemo {
+    /// The facts of `pods` for the ReplicaSet `rs` (at `key`), in order.
+    fn of(
+        &self,
+        key: &str,
+        rs: &ReplicaSet,
+        selector: &Selector,
+        pods: &[Arc<Pod>],
+    ) -> Vec<PodFacts> {
+        let uid = rs.metadata.uid.as_deref().unwrap_or("");
+        let template = template_selector(rs);
+        let mut memo = self
+            .by_replica_set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let entry = memo
+            .entry(key.to_string())
+            .or_insert_with(|| ReplicaSetFacts {
+                uid: uid.to_string(),
+                selector: selector.clone(),
+                template: template.clone(),
+                pods: BTreeMap::new(),
+            });
+        if entry.uid != uid || entry.selector != *selector || entry.template != template {
+            *entry = ReplicaSetFacts {
+                uid: uid.to_string(),
+                selector: selector.clone(),
+                template,
+                pods: BTreeMap::new(),
+            };
+        }
+        let facts: Vec<PodFacts> = pods
+            .iter()
+            .map(|pod| {
+                let address = Arc::as_ptr(pod) as usize;
+                match entry.pods.get(&address) {
+                    Some((_, facts)) => *facts,
+                    None => {
+                        let facts = PodFacts::of(pod, uid, &entry.selector, &entry.template);
+                        entry.pods.insert(address, (Arc::downgrade(pod), facts));
+                        facts
+                    }
+                }
+            })
+            .collect();
+        // Versions no longer read are dropped once they outnumber the live ones.
+        if entry.pods.len() > 2 * pods.len() + 64 {
+            let live: BTreeSet<usize> = pods.iter().map(|p| Arc::as_ptr(p) as usize).collect();
+            entry.pods.retain(|address, _| live.contains(address));
+        }
+        facts
+    }
+
+    fn forget(&self, key: &str) {
+        self.by_replica_set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
 }
 
 /// `getPodsToDelete`: the first `diff` pods by `ActivePodsWithRanks`, ranked by how many
@@ -1139,11 +1316,80 @@ mod tests {
         for (ready, since, min_ready, expected) in cases {
             let p = pod("p", "n", "Running", *ready, 0, *since, None, None);
             assert_eq!(
-                is_pod_available(&p, *min_ready, now),
+                crate::util::is_pod_available(&p, *min_ready, now),
                 *expected,
                 "ready={ready} since={since:?} minReady={min_ready}"
             );
+            let everything = Selector::everything();
+            let facts = PodFacts::of(&p, "", &everything, &everything);
+            assert_eq!(
+                facts.available(*min_ready, now),
+                *expected,
+                "facts: ready={ready} since={since:?} minReady={min_ready}"
+            );
         }
+    }
+
+    /// The memo answers what computing the facts afresh answers: an updated pod is a new
+    /// version, and a changed selector or uid starts over.
+    #[test]
+    fn facts_memo_equals_fresh_facts() {
+        let rs_with = |uid: &str, app: &str| -> ReplicaSet {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web", "namespace": "default", "uid": uid},
+                "spec": {"selector": {"matchLabels": {"app": app}},
+                    "template": {"metadata": {"labels": {"app": app}}}}
+            }))
+            .expect("rs")
+        };
+        let labelled = |mut p: Pod, owner: &str| {
+            p.metadata.labels = Some([("app".to_string(), "a".to_string())].into());
+            p.metadata.owner_references = Some(vec![OwnerReference {
+                uid: owner.into(),
+                controller: Some(true),
+                ..OwnerReference::default()
+            }]);
+            Arc::new(p)
+        };
+        let fresh = |rs: &ReplicaSet, pods: &[Arc<Pod>]| -> Vec<PodFacts> {
+            let selector = selector_of(rs.spec.as_ref().map(|s| &s.selector)).expect("selector");
+            let uid = rs.metadata.uid.as_deref().unwrap_or("");
+            pods.iter()
+                .map(|p| PodFacts::of(p, uid, &selector, &template_selector(rs)))
+                .collect()
+        };
+        let memo = FactsMemo::default();
+        let check = |rs: &ReplicaSet, pods: &[Arc<Pod>]| {
+            let selector = selector_of(rs.spec.as_ref().map(|s| &s.selector)).expect("selector");
+            let got = memo.of("default/web", rs, &selector, pods);
+            assert_eq!(got, fresh(rs, pods));
+            got
+        };
+        let rs = rs_with("u1", "a");
+        let p1 = labelled(pod("p1", "n", "Running", true, 0, None, None, None), "u1");
+        let p2 = labelled(pod("p2", "n", "Pending", false, 0, None, None, None), "u2");
+        let got = check(&rs, &[Arc::clone(&p1), Arc::clone(&p2)]);
+        assert_eq!(got[1].controller, Controller::Other);
+        assert!(!got[1].ready);
+        // p2 changes owner and becomes ready: a new version, new facts.
+        let p2 = labelled(pod("p2", "n", "Running", true, 0, None, None, None), "u1");
+        let got = check(&rs, &[Arc::clone(&p1), Arc::clone(&p2)]);
+        assert_eq!(got[1].controller, Controller::This);
+        assert!(got[1].ready);
+        // Another selector, then another uid, over the same pod versions.
+        let got = check(&rs_with("u1", "b"), &[Arc::clone(&p1), Arc::clone(&p2)]);
+        assert!(!got[0].matches && !got[0].fully_labeled);
+        let got = check(&rs_with("u3", "a"), &[Arc::clone(&p1), Arc::clone(&p2)]);
+        assert_eq!(got[0].controller, Controller::Other);
+        // Many versions later the memo holds about as many entries as live pods.
+        for _ in 0..200 {
+            let p = labelled(pod("p1", "n", "Running", true, 0, None, None, None), "u3");
+            check(&rs_with("u3", "a"), &[p, Arc::clone(&p2)]);
+        }
+        let held = memo.by_replica_set.lock().expect("lock")["default/web"]
+            .pods
+            .len();
+        assert!(held <= 2 * 2 + 64 + 1, "{held} entries");
     }
 
     #[test]
