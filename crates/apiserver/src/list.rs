@@ -305,11 +305,6 @@ impl ApiServer {
             (rev, None)
         };
         let read_at = revision.unwrap_or(current);
-        let needles = if convert::converts(info) {
-            Vec::new()
-        } else {
-            opts.encoded_needles()
-        };
         let keep = |obj: &Value| {
             if convert::converts(info) {
                 opts.matches(&convert::to_view(info, obj.clone()))
@@ -330,6 +325,11 @@ impl ApiServer {
         };
         let page = indexed
             .unwrap_or_else(|| {
+                let needles = if convert::converts(info) {
+                    Vec::new()
+                } else {
+                    opts.encoded_needles()
+                };
                 self.storage.list_page_prefiltered(
                     &prefix,
                     start_key.as_deref(),

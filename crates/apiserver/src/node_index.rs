@@ -51,14 +51,14 @@ pub fn node_name(pod: &Value) -> Option<&str> {
 
 impl PodNodeIndex {
     /// An index of `pods` (key, object) stored at `revision`.
-    pub fn new<'a>(pods: impl IntoIterator<Item = (String, &'a Value)>, revision: i64) -> Self {
+    pub fn new<'a>(pods: impl IntoIterator<Item = (&'a str, &'a Value)>, revision: i64) -> Self {
         let index = Self::default();
         {
             let mut inner = index.lock();
             inner.valid_from = revision;
             for (key, pod) in pods {
                 if let Some(node) = node_name(pod) {
-                    inner.join(&key, node);
+                    inner.join(key, node);
                 }
             }
         }
@@ -90,17 +90,7 @@ impl PodNodeIndex {
 
     /// After a write at `revision` took `key` off `node` (see [`PodNodeIndex::before_write`]).
     pub fn left(&self, key: &str, node: &str, revision: i64) {
-        let mut inner = self.lock();
-        if inner.node_of.get(key).map(String::as_str) == Some(node) {
-            inner.node_of.remove(key);
-        }
-        if let Some(entry) = inner
-            .by_node
-            .get_mut(node)
-            .and_then(|keys| keys.get_mut(key))
-        {
-            *entry = revision;
-        }
+        self.lock().leave(key, node, revision);
     }
 
     /// After `key` was deleted at `revision`.
@@ -108,9 +98,9 @@ impl PodNodeIndex {
         if !key.starts_with(POD_PREFIX) {
             return;
         }
-        let node = self.lock().node_of.get(key).cloned();
-        if let Some(node) = node {
-            self.left(key, &node, revision);
+        let mut inner = self.lock();
+        if let Some(node) = inner.node_of.get(key).cloned() {
+            inner.leave(key, &node, revision);
         }
     }
 
@@ -147,6 +137,19 @@ impl PodNodeIndex {
 }
 
 impl Inner {
+    fn leave(&mut self, key: &str, node: &str, revision: i64) {
+        if self.node_of.get(key).map(String::as_str) == Some(node) {
+            self.node_of.remove(key);
+        }
+        if let Some(entry) = self
+            .by_node
+            .get_mut(node)
+            .and_then(|keys| keys.get_mut(key))
+        {
+            *entry = revision;
+        }
+    }
+
     fn join(&mut self, key: &str, node: &str) {
         self.node_of.insert(key.to_string(), node.to_string());
         self.by_node
@@ -207,7 +210,7 @@ mod tests {
     #[test]
     fn unanswerable_revisions_and_other_resources() {
         let stored = pod("n1");
-        let index = PodNodeIndex::new(vec![(A.to_string(), &stored)], 10);
+        let index = PodNodeIndex::new(vec![(A, &stored)], 10);
         assert_eq!(index.candidates("n1", POD_PREFIX, END, 9, -1), None);
         assert_eq!(index.candidates("n1", POD_PREFIX, END, 10, 11), None);
         assert_eq!(on(&index, "n1", 10, -1), [A]);

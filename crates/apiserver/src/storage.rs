@@ -444,7 +444,7 @@ fn index_stored_pods(store: &Store) -> PodNodeIndex {
             .collect()
     });
     match pods {
-        Some(pods) => PodNodeIndex::new(pods.iter().map(|(k, v)| (k.clone(), v)), revision),
+        Some(pods) => PodNodeIndex::new(pods.iter().map(|(k, v)| (k.as_str(), v)), revision),
         None => PodNodeIndex::new(Vec::new(), i64::MAX),
     }
 }

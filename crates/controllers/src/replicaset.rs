@@ -26,7 +26,7 @@ use kubetwin_runtime::{SimTime, WorkQueue};
 use crate::util::{
     EventRecorder, Expectations, SyncError, add_pod_controller_uid_index, controller_of,
     is_not_found, is_pod_active, is_pod_ready, labels_of, new_controller_ref, patch_owner_refs,
-    pod_ready_condition, pods_by_owner, selector_of, to_json, update_typed,
+    pod_ready_condition, pods_by_owner, ready_long_enough, selector_of, to_json, update_typed,
 };
 
 /// `burstReplicas`: at most this many creations or deletions per sync.
@@ -739,15 +739,7 @@ impl PodFacts {
 
     /// `podutil.IsPodAvailable` (see `util::is_pod_available`).
     fn available(&self, min_ready_seconds: i32, now: Timestamp) -> bool {
-        if !self.ready {
-            return false;
-        }
-        if min_ready_seconds <= 0 {
-            return true;
-        }
-        let ready_for = jiff::SignedDuration::from_secs(i64::from(min_ready_seconds));
-        self.ready_since
-            .is_some_and(|t| t.checked_add(ready_for).is_ok_and(|at| at < now))
+        self.ready && ready_long_enough(self.ready_since, min_ready_seconds, now)
     }
 }
 
@@ -773,6 +765,17 @@ struct ReplicaSetFacts {
     pods: BTreeMap<usize, (std::sync::Weak<Pod>, PodFacts)>,
 }
 
+impl ReplicaSetFacts {
+    fn new(uid: &str, selector: &Selector, template: &Selector) -> Self {
+        Self {
+            uid: uid.to_string(),
+            selector: selector.clone(),
+            template: template.clone(),
+            pods: BTreeMap::new(),
+        }
+    }
+}
+
 impl FactsMemo {
     /// The facts of `pods` for the ReplicaSet `rs` (at `key`), in order.
     fn of(
@@ -790,19 +793,9 @@ impl FactsMemo {
             .unwrap_or_else(|e| e.into_inner());
         let entry = memo
             .entry(key.to_string())
-            .or_insert_with(|| ReplicaSetFacts {
-                uid: uid.to_string(),
-                selector: selector.clone(),
-                template: template.clone(),
-                pods: BTreeMap::new(),
-            });
+            .or_insert_with(|| ReplicaSetFacts::new(uid, selector, &template));
         if entry.uid != uid || entry.selector != *selector || entry.template != template {
-            *entry = ReplicaSetFacts {
-                uid: uid.to_string(),
-                selector: selector.clone(),
-                template,
-                pods: BTreeMap::new(),
-            };
+            *entry = ReplicaSetFacts::new(uid, selector, &template);
         }
         let facts: Vec<PodFacts> = pods
             .iter()

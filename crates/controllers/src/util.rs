@@ -172,16 +172,21 @@ pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bo
     let Some(c) = pod_ready_condition(pod).filter(|c| c.status == "True") else {
         return false;
     };
+    ready_long_enough(
+        c.last_transition_time.as_ref().map(|t| t.0),
+        min_ready_seconds,
+        now,
+    )
+}
+
+/// The time part of `IsPodAvailable` for a ready pod whose `Ready` condition changed at
+/// `since`.
+pub fn ready_long_enough(since: Option<Timestamp>, min_ready_seconds: i32, now: Timestamp) -> bool {
     if min_ready_seconds <= 0 {
         return true;
     }
-    match &c.last_transition_time {
-        Some(t) => {
-            let ready_for = jiff::SignedDuration::from_secs(i64::from(min_ready_seconds));
-            t.0.checked_add(ready_for).is_ok_and(|at| at < now)
-        }
-        None => false,
-    }
+    let ready_for = jiff::SignedDuration::from_secs(i64::from(min_ready_seconds));
+    since.is_some_and(|t| t.checked_add(ready_for).is_ok_and(|at| at < now))
 }
 
 /// `intstr.GetScaledValueFromIntOrPercent`: an integer as is, `N%` of `total` rounded up or down.
