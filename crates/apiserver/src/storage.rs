@@ -179,10 +179,17 @@ fn decode_event(
     })
 }
 
-/// How many decoded changes the server keeps for its watches. Changes some watch has yet to
-/// deliver are dropped last, so a watch finds its changes decoded as long as fewer than this
-/// many are in flight; the others stay for the writes that read the object they replace.
+/// How many decoded changes the server keeps for its watches once every watch has delivered
+/// them (they stay for the writes that read the object they replace).
 const DECODED_CACHE_CAPACITY: usize = 16_384;
+
+/// How many decoded changes the server keeps at most, counting those some watch has yet to
+/// deliver: a watch finds its changes decoded as long as fewer than this many are in flight.
+/// A burst of writes (a 20,000-pod creation) puts the pod watches more than
+/// [`DECODED_CACHE_CAPACITY`] changes behind; with that as the bound, every pod watch decoded
+/// every change on its own (five parses and five copies of each pod), which slowed the watches
+/// further. The changes held are shared with the watches' consumers anyway.
+const DECODED_CACHE_IN_FLIGHT_CAPACITY: usize = 8 * DECODED_CACHE_CAPACITY;
 
 /// The decoded objects of recent changes, shared by every watch of one server: each change is
 /// parsed once, however many watches (informers, the scheduler, the kubelets' feed, kubectl)
@@ -211,8 +218,9 @@ struct Entries {
     by_id: BTreeMap<(i64, Bytes), Cached>,
     /// The ids of the changes every watch delivered, oldest first: dropped first.
     consumed: BTreeSet<(i64, Bytes)>,
-    /// How many changes are kept at most (`None`: [`DECODED_CACHE_CAPACITY`]; tests set less).
-    capacity: Option<usize>,
+    /// How many consumed changes are kept, and how many changes at most (`None`:
+    /// [`DECODED_CACHE_CAPACITY`] and [`DECODED_CACHE_IN_FLIGHT_CAPACITY`]; tests set less).
+    capacity: Option<(usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -247,7 +255,8 @@ impl Registration {
 
 impl Entries {
     /// Keeps `object` under `id` unless it is kept already (then that one is returned),
-    /// dropping consumed changes, then the oldest, beyond the capacity.
+    /// dropping consumed changes (oldest first) beyond the consumed capacity, and the oldest
+    /// changes beyond the whole capacity.
     fn keep(&mut self, id: (i64, Bytes), object: Value, pending: usize) -> Arc<SharedObject> {
         if let Some(found) = self.by_id.get(&id) {
             return Arc::clone(&found.object);
@@ -263,14 +272,18 @@ impl Entries {
                 pending,
             },
         );
-        while self.by_id.len() > self.capacity.unwrap_or(DECODED_CACHE_CAPACITY) {
+        let (consumed_capacity, capacity) = self
+            .capacity
+            .unwrap_or((DECODED_CACHE_CAPACITY, DECODED_CACHE_IN_FLIGHT_CAPACITY));
+        while self.by_id.len() > consumed_capacity {
             match self.consumed.pop_first() {
                 Some(oldest) => {
                     self.by_id.remove(&oldest);
                 }
-                None => {
+                None if self.by_id.len() > capacity => {
                     self.by_id.pop_first();
                 }
+                None => break,
             }
         }
         object
@@ -938,7 +951,7 @@ mod tests {
     #[tokio::test]
     async fn changes_a_watch_has_yet_to_deliver_are_dropped_last() {
         let storage = Storage::new(Store::memory());
-        storage.decoded.lock().capacity = Some(3);
+        storage.decoded.lock().capacity = Some((3, 3));
         let start = storage.revision();
         let mut fast = storage
             .watch("/registry/configmaps/", start)
@@ -981,6 +994,47 @@ mod tests {
             2,
             "g waits for fast and slow only"
         );
+    }
+
+    #[tokio::test]
+    async fn changes_in_flight_stay_past_the_consumed_capacity() {
+        let storage = Storage::new(Store::memory());
+        // Two consumed changes kept at most, four changes in all.
+        storage.decoded.lock().capacity = Some((2, 4));
+        let start = storage.revision();
+        let mut fast = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        let mut slow = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        for name in ["a", "b", "c", "d"] {
+            create(&storage, name).await;
+            assert_eq!(delivery(&storage, &mut fast).await, (1, 0), "{name}");
+        }
+        // Four changes the slow watch has yet to deliver: all kept, past the consumed capacity.
+        assert_eq!(storage.decoded.lock().by_id.len(), 4);
+        for name in ["a", "b"] {
+            assert_eq!(delivery(&storage, &mut slow).await, (1, 0), "{name}");
+        }
+        // a and b are consumed now: past the consumed capacity, e drops them both.
+        create(&storage, "e").await;
+        assert_eq!(delivery(&storage, &mut fast).await, (1, 0));
+        assert_eq!(storage.decoded.lock().by_id.len(), 3);
+        // Past the whole capacity the oldest change goes, delivered or not: g drops c.
+        create(&storage, "f").await;
+        create(&storage, "g").await;
+        for _ in ["f", "g"] {
+            assert_eq!(delivery(&storage, &mut fast).await, (1, 0));
+        }
+        let slow_deliveries = [
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+            delivery(&storage, &mut slow).await,
+        ];
+        assert_eq!(slow_deliveries, [(0, 1), (1, 0), (1, 0), (1, 0), (1, 0)]);
     }
 
     #[tokio::test]
