@@ -418,7 +418,7 @@ struct PendingEvent {
 /// What the kubelet keeps of the latest API object of one of its pods: the identity its writes
 /// and events name, and the status it merges its own over. Not the object itself: holding the
 /// watch's decoded object kept one whole pod (spec, managedFields) alive per pod after the
-/// server's decoded cache had moved on, about a quarter of the memory of a 20,000-pod cluster.
+/// server's decoded cache had moved on (0.8 of the 4.8 GiB peak of the 24-hour scenario benchmark).
 #[derive(Debug, Default)]
 struct SeenPod {
     namespace: String,
