@@ -843,6 +843,21 @@ mod tests {
             .expect("create");
     }
 
+    /// A storage whose decoded cache keeps `capacity` (consumed, all) changes, and two watches
+    /// of its config maps from now: one to deliver at once, one to lag.
+    fn fast_and_slow(capacity: (usize, usize)) -> (Storage, ObjectWatch, ObjectWatch) {
+        let storage = Storage::new(Store::memory());
+        storage.decoded.lock().capacity = Some(capacity);
+        let start = storage.revision();
+        let fast = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        let slow = storage
+            .watch("/registry/configmaps/", start)
+            .expect("watch");
+        (storage, fast, slow)
+    }
+
     /// (hits, decodes) of the next event of `watch`.
     async fn delivery(storage: &Storage, watch: &mut ObjectWatch) -> (u64, u64) {
         let before = storage.watch_decodes();
@@ -950,15 +965,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_a_watch_has_yet_to_deliver_are_dropped_last() {
-        let storage = Storage::new(Store::memory());
-        storage.decoded.lock().capacity = Some((3, 3));
-        let start = storage.revision();
-        let mut fast = storage
-            .watch("/registry/configmaps/", start)
-            .expect("watch");
-        let mut slow = storage
-            .watch("/registry/configmaps/", start)
-            .expect("watch");
+        let (storage, mut fast, mut slow) = fast_and_slow((3, 3));
         for name in ["a", "b", "c"] {
             create(&storage, name).await;
             assert_eq!(delivery(&storage, &mut fast).await, (1, 0), "{name}");
@@ -998,16 +1005,8 @@ mod tests {
 
     #[tokio::test]
     async fn changes_in_flight_stay_past_the_consumed_capacity() {
-        let storage = Storage::new(Store::memory());
         // Two consumed changes kept at most, four changes in all.
-        storage.decoded.lock().capacity = Some((2, 4));
-        let start = storage.revision();
-        let mut fast = storage
-            .watch("/registry/configmaps/", start)
-            .expect("watch");
-        let mut slow = storage
-            .watch("/registry/configmaps/", start)
-            .expect("watch");
+        let (storage, mut fast, mut slow) = fast_and_slow((2, 4));
         for name in ["a", "b", "c", "d"] {
             create(&storage, name).await;
             assert_eq!(delivery(&storage, &mut fast).await, (1, 0), "{name}");
