@@ -491,7 +491,9 @@ struct Runner {
     registered: bool,
     rt: NodeRuntime,
     node_info: Option<NodeInfo>,
-    pods: BTreeMap<String, PodEntry>,
+    /// Boxed: an entry is large (the pod's simulation inline), and a B-tree leaf holds room
+    /// for eleven of them, where most kubelets run a few pods.
+    pods: BTreeMap<String, Box<PodEntry>>,
     heartbeats: Arc<Heartbeats>,
     /// The last Lease renewal accounted for (written, or implicit in the registry).
     lease_done: Option<Renewal>,
@@ -1448,7 +1450,7 @@ impl Runner {
         if typed.metadata.deletion_timestamp.is_some() {
             // Never started here: the termination is immediate.
             entry.delete_pending = true;
-            self.pods.insert(uid, entry);
+            self.pods.insert(uid, Box::new(entry));
             return;
         }
         match self.admit(&typed) {
@@ -1480,11 +1482,12 @@ impl Runner {
                 entry.rejection = Some(rejection);
             }
         }
-        self.pods.insert(uid, entry);
+        self.pods.insert(uid, Box::new(entry));
     }
 
-    fn admit(&self, pod: &Pod) -> Result<Option<PodInfo>, admission::Rejection> {
-        let info = PodInfo::new(pod.clone()).map_err(|e| admission::Rejection {
+    fn admit(&self, pod: &Arc<Pod>) -> Result<Option<PodInfo>, admission::Rejection> {
+        // Shares the watch's typed pod rather than copying it.
+        let info = PodInfo::from_arc(Arc::clone(pod)).map_err(|e| admission::Rejection {
             reason: "UnexpectedAdmissionError".into(),
             message: format!("Unexpected error while attempting to admit the pod: {e}"),
         })?;

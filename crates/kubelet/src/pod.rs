@@ -16,6 +16,7 @@
 //! `pkg/kubelet/status/status_manager.go` (condition transition times, terminal phases).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -275,7 +276,9 @@ pub struct PodSim {
     pub name: String,
     /// UID.
     pub uid: String,
-    spec: PodSpec,
+    /// The pod as admitted, shared with the watch's typed object and the kubelet's admission
+    /// view rather than copied (its spec is what the simulation reads).
+    pod: Arc<Pod>,
     profile: PodProfile,
     seed: u64,
     restart_policy: String,
@@ -298,10 +301,16 @@ pub struct PodSim {
     last_conditions: Vec<PodCondition>,
 }
 
+/// A pod's spec; an empty one for a pod without (the API server defaults one).
+fn spec_of(pod: &Pod) -> &PodSpec {
+    static EMPTY: LazyLock<PodSpec> = LazyLock::new(PodSpec::default);
+    pod.spec.as_ref().unwrap_or(&EMPTY)
+}
+
 impl PodSim {
     /// A pod admitted at `now`.
-    pub fn new(pod: &Pod, profile: PodProfile, seed: u64, now: Timestamp) -> Self {
-        let spec = pod.spec.clone().unwrap_or_default();
+    pub fn new(pod: &Arc<Pod>, profile: PodProfile, seed: u64, now: Timestamp) -> Self {
+        let spec = spec_of(pod);
         let mut containers = Vec::new();
         for c in spec.init_containers.as_deref().unwrap_or_default() {
             let kind = if status::is_restartable_init_container(c) {
@@ -327,7 +336,7 @@ impl PodSim {
                 .clone()
                 .unwrap_or_else(|| "Always".into()),
             host_network: spec.host_network.unwrap_or(false),
-            spec,
+            pod: Arc::clone(pod),
             profile,
             seed,
             containers,
@@ -1002,7 +1011,7 @@ impl PodSim {
     }
 
     fn grace_seconds(&self) -> i64 {
-        self.spec
+        spec_of(&self.pod)
             .termination_grace_period_seconds
             .unwrap_or(30)
             .max(0)
@@ -1245,7 +1254,7 @@ impl PodSim {
     /// The pod phase now.
     pub fn phase(&self) -> &'static str {
         let statuses = self.api_statuses(true);
-        status::get_phase(&self.spec, &statuses, self.pod_is_terminal())
+        status::get_phase(spec_of(&self.pod), &statuses, self.pod_is_terminal())
     }
 
     fn pod_is_terminal(&self) -> bool {
@@ -1381,7 +1390,7 @@ impl PodSim {
             .map(|c| self.typed_status(c))
             .collect();
         let all: Vec<ContainerStatus> = init_statuses.iter().chain(&statuses).cloned().collect();
-        let phase = status::get_phase(&self.spec, &all, self.pod_is_terminal());
+        let phase = status::get_phase(spec_of(&self.pod), &all, self.pod_is_terminal());
         let mut phase = phase;
         if self.finished && !matches!(phase, "Succeeded" | "Failed") {
             phase = "Failed";
@@ -1389,9 +1398,14 @@ impl PodSim {
         let sandbox_ready = !self.ips.is_empty() && !self.finished;
         let conditions_now = [
             status::ready_to_start_containers_condition(sandbox_ready),
-            status::initialized_condition(&self.spec, Some(&all), phase),
-            status::pod_ready_condition(&self.spec, &self.last_conditions, Some(&all), phase),
-            status::containers_ready_condition(&self.spec, Some(&all), phase),
+            status::initialized_condition(spec_of(&self.pod), Some(&all), phase),
+            status::pod_ready_condition(
+                spec_of(&self.pod),
+                &self.last_conditions,
+                Some(&all),
+                phase,
+            ),
+            status::containers_ready_condition(spec_of(&self.pod), Some(&all), phase),
         ];
         let current_conditions = current["conditions"]
             .as_array()
