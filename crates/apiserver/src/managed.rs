@@ -42,18 +42,14 @@ pub struct Entry {
 
 impl Entry {
     fn to_json(&self) -> Value {
-        let mut v = json!({
-            "manager": self.manager,
-            "operation": self.operation,
-            "apiVersion": self.api_version,
-            "time": self.time,
-            "fieldsType": "FieldsV1",
-            "fieldsV1": to_fields_v1(&self.fields),
-        });
-        if !self.subresource.is_empty() {
-            v["subresource"] = json!(self.subresource);
-        }
-        v
+        entry_json(
+            &self.manager,
+            &self.operation,
+            &self.api_version,
+            &self.time,
+            &self.subresource,
+            to_fields_v1(&self.fields),
+        )
     }
 
     fn from_json(v: &Value) -> Option<Self> {
@@ -84,6 +80,29 @@ impl Entry {
     fn same_identity(&self, manager: &str, operation: &str, subresource: &str) -> bool {
         self.manager == manager && self.operation == operation && self.subresource == subresource
     }
+}
+
+/// One `managedFields` entry's JSON, with its `fieldsV1` tree.
+fn entry_json(
+    manager: &str,
+    operation: &str,
+    api_version: &str,
+    time: &str,
+    subresource: &str,
+    fields_v1: Value,
+) -> Value {
+    let mut v = json!({
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": time,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields_v1,
+    });
+    if !subresource.is_empty() {
+        v["subresource"] = json!(subresource);
+    }
+    v
 }
 
 /// Reads `metadata.managedFields`.
@@ -306,6 +325,94 @@ fn walk_value(
         _ => {
             out.insert(path.clone());
         }
+    }
+}
+
+/// `to_fields_v1(&fields_of(obj, schema, part))`, built in one walk: each node of the tree is
+/// made once, where the path set clones every path and the tree is then rebuilt from them (a
+/// create's whole object, every pod and event).
+fn fields_v1_of(
+    obj: &Value,
+    schema: Option<&'static TypeSchema>,
+    part: Part,
+) -> Map<String, Value> {
+    let mut root = Map::new();
+    for (prefix, segment) in &segments(obj, schema, part) {
+        let mut node = &mut root;
+        for key in prefix {
+            node = child_node(node, key.clone());
+        }
+        walk_tree(segment.value, segment.field, node);
+    }
+    root
+}
+
+/// The node under `key`, made empty if missing.
+fn child_node(node: &mut Map<String, Value>, key: String) -> &mut Map<String, Value> {
+    let child = node.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !child.is_object() {
+        *child = Value::Object(Map::new());
+    }
+    match child {
+        Value::Object(map) => map,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+/// [`walk_value`] into a `fieldsV1` tree: `here` is the node of the current path, which the
+/// walk's leaves already are.
+fn walk_tree(
+    v: &Value,
+    field: Option<&'static kubetwin_patch::FieldSchema>,
+    here: &mut Map<String, Value>,
+) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            if marks_itself(field) {
+                child_node(here, ".".into());
+            }
+            let ty = field.and_then(|f| f.ty);
+            for (k, child) in m {
+                walk_tree(
+                    child,
+                    ty.and_then(|t| t.field(k)),
+                    child_node(here, format!("f:{k}")),
+                );
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let strategy = field.map(|f| f.strategy).unwrap_or("");
+            let merge_key = field.map(|f| f.merge_key).unwrap_or("");
+            if strategy.contains("merge") && !merge_key.is_empty() {
+                for (i, item) in items.iter().enumerate() {
+                    let element = match item.get(merge_key) {
+                        Some(key) if !key.is_null() => {
+                            let mut k = Map::new();
+                            k.insert(merge_key.to_string(), key.clone());
+                            format!("k:{}", Value::Object(k))
+                        }
+                        _ => format!("i:{i}"),
+                    };
+                    let element_node = child_node(here, element);
+                    child_node(element_node, ".".into());
+                    if let Some(m) = item.as_object() {
+                        let ty = field.and_then(|f| f.ty);
+                        for (k, child) in m {
+                            walk_tree(
+                                child,
+                                ty.and_then(|t| t.field(k)),
+                                child_node(element_node, format!("f:{k}")),
+                            );
+                        }
+                    }
+                }
+            } else if strategy.contains("merge") {
+                for item in items {
+                    child_node(here, format!("v:{item}"));
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -563,17 +670,28 @@ pub fn track_update(
 ) {
     let subresource = if part == Part::Status { "status" } else { "" };
     let Some(old) = old else {
-        // Create: the manager owns everything it set.
-        let owned = fields_of(new, schema, part);
-        let entries = [Entry {
-            manager: manager.to_string(),
-            operation: "Update".into(),
-            api_version: api_version.to_string(),
-            time: now.to_string(),
-            subresource: subresource.to_string(),
-            fields: owned,
-        }];
-        set_entries(new, &entries);
+        // Create: the manager owns everything it set, built as the `fieldsV1` tree directly.
+        let owned = fields_v1_of(new, schema, part);
+        let entry = (!owned.is_empty()).then(|| {
+            entry_json(
+                manager,
+                "Update",
+                api_version,
+                now,
+                subresource,
+                Value::Object(owned),
+            )
+        });
+        if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+            match entry {
+                Some(entry) => {
+                    meta.insert("managedFields".into(), Value::Array(vec![entry]));
+                }
+                None => {
+                    meta.remove("managedFields");
+                }
+            }
+        }
         return;
     };
     if new["metadata"]["managedFields"] != old["metadata"]["managedFields"]
@@ -1633,6 +1751,26 @@ mod tests {
                 let schema = if known_schema { pod_schema() } else { None };
                 let old = if create { None } else { Some(&old) };
                 assert_like_reference("generated", old, &new, manager, schema, part);
+            }
+
+            /// The one-walk `fieldsV1` tree is the tree of the path set.
+            #[test]
+            fn fields_v1_of_is_the_tree_of_the_path_set(
+                edits in proptest::collection::vec(0..EDITS, 0..6),
+                part in 0..3usize,
+                known_schema in any::<bool>(),
+            ) {
+                let part = PARTS[part];
+                let schema = if known_schema { pod_schema() } else { None };
+                let mut obj = pod(status("Running", "True"));
+                for &e in &edits {
+                    let (path, value) = edit_pool().swap_remove(e);
+                    set_path(&mut obj, path, value);
+                }
+                prop_assert_eq!(
+                    Value::Object(fields_v1_of(&obj, schema, part)),
+                    to_fields_v1(&fields_of(&obj, schema, part))
+                );
             }
 
             /// Asking whether one field is set gives what the whole walk gives, for the fields
