@@ -290,14 +290,7 @@ fn walk_value(
             let merge_key = field.map(|f| f.merge_key).unwrap_or("");
             if strategy.contains("merge") && !merge_key.is_empty() {
                 for (i, item) in items.iter().enumerate() {
-                    let element = match item.get(merge_key) {
-                        Some(key) if !key.is_null() => {
-                            let mut k = Map::new();
-                            k.insert(merge_key.to_string(), key.clone());
-                            format!("k:{}", Value::Object(k))
-                        }
-                        _ => format!("i:{i}"),
-                    };
+                    let element = element_segment(item, merge_key, i);
                     path.push(element);
                     path.push(".".into());
                     out.insert(path.clone());
@@ -385,14 +378,7 @@ fn walk_tree(
             let merge_key = field.map(|f| f.merge_key).unwrap_or("");
             if strategy.contains("merge") && !merge_key.is_empty() {
                 for (i, item) in items.iter().enumerate() {
-                    let element = match item.get(merge_key) {
-                        Some(key) if !key.is_null() => {
-                            let mut k = Map::new();
-                            k.insert(merge_key.to_string(), key.clone());
-                            format!("k:{}", Value::Object(k))
-                        }
-                        _ => format!("i:{i}"),
-                    };
+                    let element = element_segment(item, merge_key, i);
                     let element_node = child_node(here, element);
                     child_node(element_node, ".".into());
                     if let Some(m) = item.as_object() {
@@ -414,6 +400,22 @@ fn walk_tree(
         }
         _ => {}
     }
+}
+
+/// The path segment naming a merge list's element: by its merge key, or `i:<index>` for an
+/// element without one.
+fn element_segment(item: &Value, merge_key: &str, index: usize) -> String {
+    match item.get(merge_key) {
+        Some(key) if !key.is_null() => key_segment(merge_key, key),
+        _ => format!("i:{index}"),
+    }
+}
+
+/// `k:{"<merge key>":<value>}`, as `fieldsV1` names an element by its merge key.
+fn key_segment(merge_key: &str, key: &Value) -> String {
+    let mut k = Map::new();
+    k.insert(merge_key.to_string(), key.clone());
+    format!("k:{}", Value::Object(k))
 }
 
 /// Whether a non-empty object of `field` owns a `.` entry of its own besides its fields: a
@@ -965,12 +967,7 @@ fn keyed_elements<'a>(items: &'a [Value], merge_key: &str) -> Option<BTreeMap<St
     let mut out = BTreeMap::new();
     for item in items {
         let key = item.get(merge_key).filter(|k| !k.is_null())?;
-        let mut k = Map::new();
-        k.insert(merge_key.to_string(), key.clone());
-        if out
-            .insert(format!("k:{}", Value::Object(k)), item)
-            .is_some()
-        {
+        if out.insert(key_segment(merge_key, key), item).is_some() {
             return None;
         }
     }
