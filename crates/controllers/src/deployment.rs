@@ -112,21 +112,24 @@ pub fn compute_hash(template: &PodTemplateSpec, collision_count: Option<i32>) ->
     safe_encode_string(&h.to_string())
 }
 
-/// `EqualIgnoreHash`: templates equal once the pod-template-hash label is removed.
+/// `EqualIgnoreHash` (`pkg/controller/deployment/util/deployment_util.go`): templates equal
+/// once the pod-template-hash label is removed; labels left empty count as none, as
+/// `Semantic.DeepEqual` treats an empty map like a nil one.
+///
+/// Only the metadata is copied to drop the label: a Deployment sync compares its template with
+/// every ReplicaSet's, and copying (and re-encoding) whole pod specs for it was most of the sync.
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    fn strip(t: &PodTemplateSpec) -> serde_json::Value {
-        let mut t = t.clone();
-        if let Some(m) = t.metadata.as_mut()
-            && let Some(l) = m.labels.as_mut()
-        {
-            l.remove(POD_TEMPLATE_HASH);
-            if l.is_empty() {
-                m.labels = None;
+    fn strip(meta: Option<&ObjectMeta>) -> Option<ObjectMeta> {
+        let mut meta = meta?.clone();
+        if let Some(labels) = meta.labels.as_mut() {
+            labels.remove(POD_TEMPLATE_HASH);
+            if labels.is_empty() {
+                meta.labels = None;
             }
         }
-        serde_json::to_value(t).unwrap_or_default()
+        Some(meta)
     }
-    strip(a) == strip(b)
+    a.spec == b.spec && strip(a.metadata.as_ref()) == strip(b.metadata.as_ref())
 }
 
 fn replicas_of(rs: &ReplicaSet) -> i32 {
@@ -1085,11 +1088,8 @@ impl DeploymentController {
 
     /// `FindNewReplicaSet`: the oldest ReplicaSet whose template equals the deployment's.
     fn find_new(d: &Deployment, rs_list: &[ReplicaSet]) -> Option<ReplicaSet> {
-        let template = d
-            .spec
-            .as_ref()
-            .map(|s| s.template.clone())
-            .unwrap_or_default();
+        let default_template = PodTemplateSpec::default();
+        let template = d.spec.as_ref().map_or(&default_template, |s| &s.template);
         let mut sorted: Vec<&ReplicaSet> = rs_list.iter().collect();
         sorted.sort_by(|a, b| by_creation(a, b));
         sorted
@@ -1098,7 +1098,7 @@ impl DeploymentController {
                 rs.spec
                     .as_ref()
                     .and_then(|s| s.template.as_ref())
-                    .is_some_and(|t| equal_ignore_hash(t, &template))
+                    .is_some_and(|t| equal_ignore_hash(t, template))
             })
             .cloned()
     }
@@ -1812,6 +1812,178 @@ mod tests {
                 available_replicas: Some(available),
                 ..ReplicaSetStatus::default()
             }),
+        }
+    }
+
+    /// Upstream: `deployment_util_test.go` `TestEqualIgnoreHash` (template name, node name,
+    /// annotations, labels; `H` is the pod-template-hash label), each case in both orders,
+    /// plus one of ours: only the hash label against no labels at all.
+    #[test]
+    fn equal_ignore_hash_cases() {
+        const H: &str = POD_TEMPLATE_HASH;
+        let template =
+            |name: &str, node: &str, annotations: &[(&str, &str)], labels: &[(&str, &str)]| {
+                let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                };
+                PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        name: Some(name.into()),
+                        annotations: Some(map(annotations)),
+                        labels: Some(map(labels)),
+                        ..ObjectMeta::default()
+                    }),
+                    spec: Some(k8s_openapi::api::core::v1::PodSpec {
+                        node_name: Some(node.into()),
+                        ..Default::default()
+                    }),
+                }
+            };
+        let cases = [
+            (
+                "Same spec, same labels",
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                true,
+            ),
+            (
+                "Same spec, only pod-template-hash label value is different",
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-2"), ("something", "else")],
+                ),
+                true,
+            ),
+            (
+                "Same spec, the former doesn't have pod-template-hash label",
+                template("foo", "foo-node", &[], &[("something", "else")]),
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-2"), ("something", "else")],
+                ),
+                true,
+            ),
+            (
+                "Same spec, the label is different, the former doesn't have pod-template-hash label, same number of labels",
+                template("foo", "foo-node", &[], &[("something", "else")]),
+                template("foo", "foo-node", &[], &[(H, "value-2")]),
+                false,
+            ),
+            (
+                "Same spec, the label is different, the latter doesn't have pod-template-hash label, same number of labels",
+                template("foo", "foo-node", &[], &[(H, "value-1")]),
+                template("foo", "foo-node", &[], &[("something", "else")]),
+                false,
+            ),
+            (
+                "Same spec, the label is different, and the pod-template-hash label value is the same",
+                template("foo", "foo-node", &[], &[(H, "value-1")]),
+                template(
+                    "foo",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                false,
+            ),
+            (
+                "Different spec, same labels",
+                template(
+                    "foo",
+                    "foo-node",
+                    &[("former", "value")],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                template(
+                    "foo",
+                    "foo-node",
+                    &[("latter", "value")],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                false,
+            ),
+            (
+                "Different spec, different pod-template-hash label value",
+                template(
+                    "foo-1",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-1"), ("something", "else")],
+                ),
+                template(
+                    "foo-2",
+                    "foo-node",
+                    &[],
+                    &[(H, "value-2"), ("something", "else")],
+                ),
+                false,
+            ),
+            (
+                "Different spec, the former doesn't have pod-template-hash label",
+                template("foo-1", "foo-node-1", &[], &[("something", "else")]),
+                template(
+                    "foo-2",
+                    "foo-node-2",
+                    &[],
+                    &[(H, "value-2"), ("something", "else")],
+                ),
+                false,
+            ),
+            (
+                "Different spec, different labels",
+                template("foo", "foo-node-1", &[], &[("something", "else")]),
+                template("foo", "foo-node-2", &[], &[("nothing", "else")]),
+                false,
+            ),
+            (
+                "Only the hash label against no labels (ours)",
+                template("foo", "foo-node", &[], &[(H, "value-1")]),
+                PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        name: Some("foo".into()),
+                        annotations: Some(BTreeMap::new()),
+                        ..ObjectMeta::default()
+                    }),
+                    ..template("foo", "foo-node", &[], &[])
+                },
+                true,
+            ),
+        ];
+        for (name, former, latter, expected) in &cases {
+            assert_eq!(equal_ignore_hash(former, latter), *expected, "{name}");
+            assert_eq!(
+                equal_ignore_hash(latter, former),
+                *expected,
+                "{name} (reverse order)"
+            );
+            // The templates themselves keep their labels.
+            assert!(
+                former.metadata.as_ref().is_some_and(|m| m.labels.is_some()),
+                "{name}"
+            );
         }
     }
 
