@@ -82,7 +82,8 @@ impl Entry {
     }
 }
 
-/// One `managedFields` entry's JSON, with its `fieldsV1` tree.
+/// One `managedFields` entry's JSON, with its `fieldsV1` tree. The map is built by hand: the
+/// `json!` macro would serialize the tree into a copy.
 fn entry_json(
     manager: &str,
     operation: &str,
@@ -91,18 +92,18 @@ fn entry_json(
     subresource: &str,
     fields_v1: Value,
 ) -> Value {
-    let mut v = json!({
-        "manager": manager,
-        "operation": operation,
-        "apiVersion": api_version,
-        "time": time,
-        "fieldsType": "FieldsV1",
-        "fieldsV1": fields_v1,
-    });
+    let text = |s: &str| Value::String(s.to_string());
+    let mut entry = Map::new();
+    entry.insert("manager".into(), text(manager));
+    entry.insert("operation".into(), text(operation));
+    entry.insert("apiVersion".into(), text(api_version));
+    entry.insert("time".into(), text(time));
+    entry.insert("fieldsType".into(), text("FieldsV1"));
+    entry.insert("fieldsV1".into(), fields_v1);
     if !subresource.is_empty() {
-        v["subresource"] = json!(subresource);
+        entry.insert("subresource".into(), text(subresource));
     }
-    v
+    Value::Object(entry)
 }
 
 /// Reads `metadata.managedFields`.
@@ -429,21 +430,16 @@ fn marks_itself(field: Option<&'static kubetwin_patch::FieldSchema>) -> bool {
 /// Whether [`walk_value`] from `v` would insert `rest` (the path below where the walk starts):
 /// the same rules followed along one path instead of over the whole tree, so asking about one
 /// field costs no allocation per field of the object.
-fn walk_contains(
+fn walk_contains<S: AsRef<str>>(
     v: &Value,
     field: Option<&'static kubetwin_patch::FieldSchema>,
-    rest: &[String],
+    rest: &[S],
 ) -> bool {
     let Some((segment, below)) = rest.split_first() else {
         // The walk inserts the path itself for leaves, empty containers and atomic lists.
-        return match v {
-            Value::Object(m) => m.is_empty(),
-            Value::Array(items) => {
-                items.is_empty() || !field.is_some_and(|f| f.strategy.contains("merge"))
-            }
-            _ => true,
-        };
+        return owned_whole(v, field);
     };
+    let segment = segment.as_ref();
     match v {
         Value::Object(m) if !m.is_empty() => {
             if segment == "." {
@@ -463,6 +459,7 @@ fn walk_contains(
                 let Some((inner, deeper)) = below.split_first() else {
                     return false;
                 };
+                let inner = inner.as_ref();
                 let ty = field.and_then(|f| f.ty);
                 // The segment names an element by its merge key (`k:{"name":"c"}`) or, for
                 // elements without one, by position (`i:3`), spelled as the walk spells it.
@@ -478,7 +475,7 @@ fn walk_contains(
                         Some(key) if !key.is_null() => {
                             key_spelling.is_some_and(|spelled| spells(spelled, key))
                         }
-                        _ => by_index == Some(i) && format!("i:{i}") == *segment,
+                        _ => by_index == Some(i) && format!("i:{i}") == segment,
                     };
                     if !named {
                         return false;
@@ -496,7 +493,7 @@ fn walk_contains(
                         })
                 })
             } else if strategy.contains("merge") {
-                below.is_empty() && items.iter().any(|item| *segment == format!("v:{item}"))
+                below.is_empty() && items.iter().any(|item| segment == format!("v:{item}"))
             } else {
                 false
             }
@@ -658,9 +655,10 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
 /// are the compared objects' difference; other managers lose them).
 ///
 /// Only what differs between `old` and `new` is walked: a top-level field (or a field of
-/// `metadata`) equal on both sides holds the same owned fields and no change. Entries that own
-/// none of the changed fields keep their JSON as stored when it is already in the form
-/// [`set_entries`] writes, so the output is byte for byte that of re-encoding every entry.
+/// `metadata`) equal on both sides holds the same owned fields and no change. Entries already
+/// in the form [`set_entries`] writes are edited as their `fieldsV1` trees, and kept as stored
+/// when they own none of the changed fields, so the output is byte for byte that of parsing
+/// every entry into a path set and re-encoding it.
 pub fn track_update(
     old: Option<&Value>,
     new: &mut Value,
@@ -714,7 +712,8 @@ pub fn track_update(
             .cloned()
             .unwrap_or_default(),
     };
-    let mut diff = UpdateDiff::new(old, new, schema, part);
+    let diff = UpdateDiff::new(old, new, schema, part);
+    let changed = !diff.changed.is_empty();
     let mut slots: Vec<Slot> = Vec::with_capacity(stored.len() + 1);
     let mut mine: Option<usize> = None;
     for raw in stored {
@@ -725,44 +724,70 @@ pub fn track_update(
         let is_mine = raw["manager"].as_str().unwrap_or("") == manager
             && operation == "Update"
             && raw["subresource"].as_str().unwrap_or("") == subresource;
-        if is_mine && mine.is_none() && !diff.changed.is_empty() {
+        let canonical = is_canonical_entry(&raw);
+        if is_mine && mine.is_none() && changed {
             mine = Some(slots.len());
-            slots.push(Slot::parsed(&raw));
+            slots.push(if canonical {
+                Slot::Raw(raw)
+            } else {
+                Slot::parsed(&raw)
+            });
             continue;
         }
         let loses_fields = !is_mine && diff.owned_by(&raw);
-        if loses_fields || !is_canonical_entry(&raw) {
-            let mut slot = Slot::parsed(&raw);
-            if let (Slot::Parsed(entry), false) = (&mut slot, is_mine) {
-                entry.fields.retain(|p| !diff.changed.contains(p));
+        slots.push(match (canonical, loses_fields) {
+            (true, false) => Slot::Raw(raw),
+            (true, true) => {
+                let mut raw = raw;
+                if let Some(tree) = raw.get_mut("fieldsV1").and_then(Value::as_object_mut) {
+                    diff.changed.remove_from(tree);
+                }
+                Slot::Raw(raw)
             }
-            slots.push(slot);
-        } else {
-            slots.push(Slot::Raw(raw));
-        }
+            (false, _) => {
+                let mut slot = Slot::parsed(&raw);
+                if let (Slot::Parsed(entry), false) = (&mut slot, is_mine) {
+                    entry.fields.retain(|p| !diff.changed.contains(p));
+                }
+                slot
+            }
+        });
     }
-    if !diff.changed.is_empty() {
-        let owned = std::mem::take(&mut diff.owned);
+    if changed {
         match mine.and_then(|i| slots.get_mut(i)) {
             Some(Slot::Parsed(e)) => {
-                e.fields.extend(owned);
+                diff.owned.add_paths(&mut Vec::new(), &mut e.fields);
                 e.fields.retain(|p| diff.is_new_field(p));
                 e.time = now.to_string();
                 e.api_version = api_version.to_string();
             }
-            _ => slots.push(Slot::Parsed(Entry {
-                manager: manager.to_string(),
-                operation: "Update".into(),
-                api_version: api_version.to_string(),
-                time: now.to_string(),
-                subresource: subresource.to_string(),
-                fields: owned,
-            })),
+            Some(Slot::Raw(raw)) => {
+                if let Some(tree) = raw.get_mut("fieldsV1").and_then(Value::as_object_mut) {
+                    diff.keep_new_fields(tree);
+                    diff.owned.add_to_tree(tree);
+                }
+                raw["time"] = Value::String(now.to_string());
+                raw["apiVersion"] = Value::String(api_version.to_string());
+            }
+            None => {
+                let mut tree = Map::new();
+                diff.owned.add_to_tree(&mut tree);
+                slots.push(Slot::Raw(entry_json(
+                    manager,
+                    "Update",
+                    api_version,
+                    now,
+                    subresource,
+                    Value::Object(tree),
+                )));
+            }
         }
     }
     let list: Vec<Value> = slots
         .into_iter()
         .filter_map(|slot| match slot {
+            // An edited tree left empty: the entry owns nothing.
+            Slot::Raw(raw) if raw["fieldsV1"].as_object().is_some_and(Map::is_empty) => None,
             Slot::Raw(raw) => Some(raw),
             Slot::Parsed(e) if !e.fields.is_empty() => Some(e.to_json()),
             Slot::Parsed(_) => None,
@@ -780,7 +805,8 @@ pub fn track_update(
 
 /// One `managedFields` entry on its way through [`track_update`].
 enum Slot {
-    /// Unchanged, and already in the form [`Entry::to_json`] writes: kept as is.
+    /// In the form [`Entry::to_json`] writes (see [`is_canonical_entry`]): kept as is, or its
+    /// `fieldsV1` tree edited in place.
     Raw(Value),
     /// Parsed, to be changed or re-encoded.
     Parsed(Entry),
@@ -805,7 +831,8 @@ impl Slot {
 
 /// Whether an entry's JSON is exactly what `Entry::to_json(Entry::from_json(raw))` gives: the
 /// six keys (seven with a non-empty `subresource`), strings where strings belong, and a
-/// non-empty `fieldsV1` tree whose every value is an object (a leaf is `{}`).
+/// non-empty `fieldsV1` tree whose every value is an object (a leaf is `{}`). Such a tree is
+/// `to_fields_v1` of its own path set, so editing the tree is editing the set.
 fn is_canonical_entry(raw: &Value) -> bool {
     fn is_tree(m: &Map<String, Value>) -> bool {
         m.values().all(|v| v.as_object().is_some_and(is_tree))
@@ -828,20 +855,99 @@ fn is_canonical_entry(raw: &Value) -> bool {
         && matches!(m.get("fieldsV1"), Some(Value::Object(f)) if !f.is_empty() && is_tree(f))
 }
 
-/// Whether a `fieldsV1` tree (canonical: objects all the way) holds `path` as a leaf, i.e.
-/// whether `from_fields_v1` of it contains `path`.
-fn tree_has(tree: &Map<String, Value>, path: &[String]) -> bool {
-    let mut node = tree;
-    for (i, key) in path.iter().enumerate() {
-        match node.get(key) {
-            Some(Value::Object(child)) if i + 1 == path.len() => return child.is_empty(),
-            Some(Value::Object(child)) => node = child,
-            // A non-object value is a leaf (`from_fields_v1`).
-            Some(_) => return i + 1 == path.len(),
-            None => return false,
+/// Whether a `fieldsV1` node is a leaf, i.e. a path of `from_fields_v1`'s set ends there.
+fn is_leaf(node: &Value) -> bool {
+    node.as_object().is_none_or(Map::is_empty)
+}
+
+/// A set of field paths as a tree of path segments: building it allocates a segment once per
+/// node rather than once per path. A node can be a member and have members below it, as a
+/// set of changed fields can hold both a field that became an object and that object's fields.
+#[derive(Default)]
+struct PathTree {
+    member: bool,
+    children: BTreeMap<String, PathTree>,
+}
+
+impl PathTree {
+    fn insert(&mut self, path: &[String]) {
+        let mut node = self;
+        for key in path {
+            if !node.children.contains_key(key.as_str()) {
+                node.children.insert(key.clone(), Self::default());
+            }
+            let Some(child) = node.children.get_mut(key.as_str()) else {
+                return;
+            };
+            node = child;
+        }
+        node.member = true;
+    }
+
+    fn contains(&self, path: &[String]) -> bool {
+        let mut node = self;
+        for key in path {
+            match node.children.get(key.as_str()) {
+                Some(child) => node = child,
+                None => return false,
+            }
+        }
+        node.member
+    }
+
+    /// Nodes are only made on the way to a member, so a tree without children holds at most
+    /// the empty path.
+    fn is_empty(&self) -> bool {
+        !self.member && self.children.is_empty()
+    }
+
+    /// Adds every member, below `prefix`, to `out`.
+    fn add_paths(&self, prefix: &mut FieldPath, out: &mut FieldSet) {
+        if self.member {
+            out.insert(prefix.clone());
+        }
+        for (key, child) in &self.children {
+            prefix.push(key.clone());
+            child.add_paths(prefix, out);
+            prefix.pop();
         }
     }
-    false
+
+    /// Merges the members into a `fieldsV1` tree (`to_fields_v1` of the union of the sets).
+    fn add_to_tree(&self, tree: &mut Map<String, Value>) {
+        for (key, child) in &self.children {
+            child.add_to_tree(child_node(tree, key.clone()));
+        }
+    }
+
+    /// Whether a `fieldsV1` tree holds a member as a leaf.
+    fn owns_leaf_of(&self, tree: &Map<String, Value>) -> bool {
+        self.children
+            .iter()
+            .any(|(key, child)| match tree.get(key) {
+                Some(node) if is_leaf(node) => child.member,
+                Some(Value::Object(below)) => child.owns_leaf_of(below),
+                _ => false,
+            })
+    }
+
+    /// Removes from a canonical `fieldsV1` tree the leaves that are members, and the nodes
+    /// left without leaves.
+    fn remove_from(&self, tree: &mut Map<String, Value>) {
+        for (key, child) in &self.children {
+            let emptied = match tree.get_mut(key) {
+                Some(node) if is_leaf(node) => child.member,
+                Some(Value::Object(below)) => {
+                    child.remove_from(below);
+                    below.is_empty()
+                }
+                _ => false,
+            };
+            if emptied {
+                tree.remove(key);
+            }
+        }
+    }
 }
 
 /// The changed fields of an update, and those of them the new object sets (the writer's to
@@ -849,21 +955,21 @@ fn tree_has(tree: &Map<String, Value>, path: &[String]) -> bool {
 #[derive(Default)]
 struct Changes {
     /// Set differently, added, or removed.
-    all: FieldSet,
+    all: PathTree,
     /// Set differently or added: `all` ∩ `fields_of(new)`.
-    owned: FieldSet,
+    owned: PathTree,
 }
 
 impl Changes {
     /// A field the new object sets, with another value than before.
-    fn set(&mut self, path: &FieldPath) {
-        self.all.insert(path.clone());
-        self.owned.insert(path.clone());
+    fn set(&mut self, path: &[String]) {
+        self.all.insert(path);
+        self.owned.insert(path);
     }
 
     /// A field the old object set and the new one does not.
-    fn removed(&mut self, path: &FieldPath) {
-        self.all.insert(path.clone());
+    fn removed(&mut self, path: &[String]) {
+        self.all.insert(path);
     }
 }
 
@@ -884,6 +990,16 @@ fn diff_node(
     changed: &mut Changes,
 ) {
     if old == new {
+        return;
+    }
+    // Values the walk owns whole (scalars, empty containers, atomic lists) own just `path`:
+    // no need to walk them for it.
+    if old.is_none_or(|v| owned_whole(v, field)) && new.is_none_or(|v| owned_whole(v, field)) {
+        if new.is_some() {
+            changed.set(path);
+        } else {
+            changed.removed(path);
+        }
         return;
     }
     match (old, new) {
@@ -940,7 +1056,19 @@ fn diff_node(
     }
 }
 
-/// [`diff_node`] over the fields of two objects.
+/// Whether [`walk_value`] of `v` gives only the path it starts from.
+fn owned_whole(v: &Value, field: Option<&'static kubetwin_patch::FieldSchema>) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(items) => {
+            items.is_empty() || !field.is_some_and(|f| f.strategy.contains("merge"))
+        }
+        _ => true,
+    }
+}
+
+/// [`diff_node`] over the fields of two objects; equal fields are skipped before their path
+/// segment is spelled.
 fn diff_fields(
     a: &Map<String, Value>,
     b: &Map<String, Value>,
@@ -949,14 +1077,12 @@ fn diff_fields(
     changed: &mut Changes,
 ) {
     for k in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+        let (before, after) = (a.get(k), b.get(k));
+        if before == after {
+            continue;
+        }
         path.push(format!("f:{k}"));
-        diff_node(
-            a.get(k),
-            b.get(k),
-            ty.and_then(|t| t.field(k)),
-            path,
-            changed,
-        );
+        diff_node(before, after, ty.and_then(|t| t.field(k)), path, changed);
         path.pop();
     }
 }
@@ -996,10 +1122,10 @@ fn diff_whole(
             changed.removed(p);
         }
     }
-    for p in new_fields {
+    for p in &new_fields {
         let rest = p.get(depth..).unwrap_or_default();
         if old.and_then(|v| value_at(v, rest)) != new.and_then(|v| value_at(v, rest)) {
-            changed.set(&p);
+            changed.set(p);
         }
     }
 }
@@ -1007,9 +1133,9 @@ fn diff_whole(
 /// What an update changed, found segment by segment.
 struct UpdateDiff<'a> {
     /// The changed fields: set differently, added, or removed.
-    changed: FieldSet,
+    changed: PathTree,
     /// The changed fields the new object sets.
-    owned: FieldSet,
+    owned: PathTree,
     /// The new object's segments.
     new_segments: BTreeMap<FieldPath, Segment<'a>>,
 }
@@ -1041,45 +1167,89 @@ impl<'a> UpdateDiff<'a> {
         }
     }
 
-    /// Whether the new object sets `path` (`fields_of(new)` contains it).
-    fn is_new_field(&self, path: &FieldPath) -> bool {
-        let prefix_len = if path.first().is_some_and(|k| k == "f:metadata") {
+    /// The segment of the new object that `path` falls in, and the rest of the path below it.
+    fn segment_of<'p, S: AsRef<str>>(&self, path: &'p [S]) -> Option<(&Segment<'a>, &'p [S])> {
+        let prefix_len = if path.first().is_some_and(|k| k.as_ref() == "f:metadata") {
             2
         } else {
             1
         };
-        let Some(prefix) = path.get(..prefix_len) else {
-            return false;
-        };
-        let Some(segment) = self.new_segments.get(prefix) else {
-            return false;
-        };
-        walk_contains(segment.value, segment.field, &path[prefix_len..])
+        let prefix = path.get(..prefix_len)?;
+        let segment = self
+            .new_segments
+            .iter()
+            .find(|(key, _)| {
+                key.iter()
+                    .map(String::as_str)
+                    .eq(prefix.iter().map(AsRef::as_ref))
+            })
+            .map(|(_, segment)| segment)?;
+        Some((segment, &path[prefix_len..]))
+    }
+
+    /// Whether the new object sets `path` (`fields_of(new)` contains it).
+    fn is_new_field<S: AsRef<str>>(&self, path: &[S]) -> bool {
+        self.segment_of(path)
+            .is_some_and(|(segment, rest)| walk_contains(segment.value, segment.field, rest))
+    }
+
+    /// Keeps in a canonical `fieldsV1` tree only the leaves the new object sets (and the nodes
+    /// that still lead to one): the tree of its set ∩ `fields_of(new)`.
+    fn keep_new_fields(&self, tree: &mut Map<String, Value>) {
+        let mut dropped: Vec<FieldPath> = Vec::new();
+        let mut path: Vec<&str> = Vec::new();
+        self.find_dropped(tree, &mut path, &mut dropped);
+        for leaf in &dropped {
+            remove_leaf(tree, leaf);
+        }
+    }
+
+    /// The leaves under `path` that the new object does not set.
+    fn find_dropped<'t>(
+        &self,
+        tree: &'t Map<String, Value>,
+        path: &mut Vec<&'t str>,
+        dropped: &mut Vec<FieldPath>,
+    ) {
+        for (key, node) in tree {
+            path.push(key);
+            match node {
+                Value::Object(below) if !below.is_empty() => {
+                    self.find_dropped(below, path, dropped);
+                }
+                _ => {
+                    if !self.is_new_field(path) {
+                        dropped.push(path.iter().map(|k| k.to_string()).collect());
+                    }
+                }
+            }
+            path.pop();
+        }
     }
 
     /// Whether the stored entry `raw` owns a changed field.
     fn owned_by(&self, raw: &Value) -> bool {
-        let Some(tree) = raw["fieldsV1"].as_object() else {
-            return false;
-        };
-        // The changed fields are sorted: skip at once those under a top key the entry lacks.
-        let mut absent: Option<&String> = None;
-        for path in &self.changed {
-            let Some(top) = path.first() else {
-                continue;
-            };
-            if absent == Some(top) {
-                continue;
-            }
-            if !tree.contains_key(top) {
-                absent = Some(top);
-                continue;
-            }
-            if tree_has(tree, path) {
-                return true;
-            }
+        raw["fieldsV1"]
+            .as_object()
+            .is_some_and(|tree| self.changed.owns_leaf_of(tree))
+    }
+}
+
+/// Removes the leaf at `path` from a `fieldsV1` tree, and the nodes it leaves empty.
+fn remove_leaf(tree: &mut Map<String, Value>, path: &[String]) {
+    let Some((key, below)) = path.split_first() else {
+        return;
+    };
+    let emptied = match tree.get_mut(key) {
+        Some(Value::Object(node)) if !below.is_empty() => {
+            remove_leaf(node, below);
+            node.is_empty()
         }
-        false
+        Some(_) => below.is_empty(),
+        None => false,
+    };
+    if emptied {
+        tree.remove(key);
     }
 }
 
