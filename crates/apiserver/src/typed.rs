@@ -7,7 +7,6 @@
 //! to find them, since `k8s-openapi` fills defaults for required fields that were absent). Upstream: `apiserver/pkg/endpoints/handlers/create.go`
 //! (strict decoding), `apimachinery/pkg/runtime/serializer/json/json.go`.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -27,67 +26,94 @@ pub struct Decoded {
     pub unknown_fields: Vec<String>,
 }
 
-fn roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Decoded, String> {
-    // Deserializing from a borrowed `Value` reports the same errors as `from_value` without
-    // cloning the whole tree first.
-    let typed = T::deserialize(value).map_err(|e| e.to_string())?;
-    let typed_json = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+fn roundtrip<T: DeserializeOwned>(value: Value) -> Result<Decoded, String> {
+    // The fields the type ignores while decoding are the unknown ones (Go's strict decoding
+    // reports the same). Decoding from a borrowed `Value` reports the same errors as
+    // `from_value` without copying the tree.
+    let mut ignored: Vec<Vec<Step>> = Vec::new();
+    let _typed: T = serde_ignored::deserialize(&value, |path| ignored.push(steps_of(&path)))
+        .map_err(|e| e.to_string())?;
+    let mut object = value;
     let mut unknown_fields = Vec::new();
-    let object = prune_unknown(value, &typed_json, &mut String::new(), &mut unknown_fields);
+    for path in &ignored {
+        // An empty value under a key the type lacks is kept as sent and not reported (it
+        // could be a known field the type omits when empty, Go's `omitempty`).
+        if value_at(&object, path).is_none_or(is_empty_value) {
+            continue;
+        }
+        unknown_fields.push(path_string(path));
+        remove_at(&mut object, path);
+    }
     Ok(Decoded {
         object,
         unknown_fields,
     })
 }
 
-/// Copies `input`, dropping keys that `typed` (its typed re-encoding) lacks; records the paths of
-/// the dropped keys that carried a value.
-fn prune_unknown(
-    input: &Value,
-    typed: &Value,
-    path: &mut String,
-    unknown: &mut Vec<String>,
-) -> Value {
-    match (input, typed) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in a {
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(k);
-                match b.get(k) {
-                    Some(bv) => {
-                        out.insert(k.clone(), prune_unknown(v, bv, path, unknown));
-                    }
-                    // An empty value the type omits on re-encoding is known but unset (Go's
-                    // `omitempty`): keep it as sent.
-                    None if is_empty_value(v) => {
-                        out.insert(k.clone(), v.clone());
-                    }
-                    None => unknown.push(path.clone()),
-                }
-                path.truncate(len);
-            }
-            Value::Object(out)
+/// One step of a path into a JSON value.
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps from the root to what `serde_ignored` reports.
+fn steps_of(path: &serde_ignored::Path) -> Vec<Step> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut steps = steps_of(parent);
+            steps.push(Step::Index(*index));
+            steps
         }
-        (Value::Array(a), Value::Array(b)) => a
-            .iter()
-            .enumerate()
-            .map(|(i, av)| match b.get(i) {
-                Some(bv) => {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    let kept = prune_unknown(av, bv, path, unknown);
-                    path.truncate(len);
-                    kept
-                }
-                None => av.clone(),
-            })
-            .collect(),
-        _ => input.clone(),
+        Path::Map { parent, key } => {
+            let mut steps = steps_of(parent);
+            steps.push(Step::Key(key.clone()));
+            steps
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => steps_of(parent),
     }
+}
+
+fn value_at<'v>(v: &'v Value, path: &[Step]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |v, step| match step {
+        Step::Key(k) => v.get(k.as_str()),
+        Step::Index(i) => v.get(*i),
+    })
+}
+
+/// Removes the key at the end of `path`.
+fn remove_at(v: &mut Value, path: &[Step]) {
+    let Some((Step::Key(last), parents)) = path.split_last() else {
+        return;
+    };
+    let parent = parents.iter().try_fold(v, |v, step| match step {
+        Step::Key(k) => v.get_mut(k.as_str()),
+        Step::Index(i) => v.get_mut(*i),
+    });
+    if let Some(Value::Object(m)) = parent {
+        m.remove(last);
+    }
+}
+
+/// `spec.containers[0].image`, as unknown fields are reported.
+fn path_string(path: &[Step]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
 }
 
 /// Values a type may legitimately omit on re-encoding (Go's `omitempty` equivalents).
@@ -103,7 +129,7 @@ fn is_empty_value(v: &Value) -> bool {
 }
 
 /// The typed round trip of one kind.
-type Roundtrip = fn(&Value) -> Result<Decoded, String>;
+type Roundtrip = fn(Value) -> Result<Decoded, String>;
 
 /// The round trip of (`group`, `kind`); `None` when we have no type for it.
 fn roundtrip_of(group: &str, kind: &str) -> Option<Roundtrip> {
@@ -155,10 +181,15 @@ fn roundtrip_of(group: &str, kind: &str) -> Option<Roundtrip> {
     })
 }
 
-/// Decodes `value` as the kind of (`group`, `kind`); `None` when we have no type for it (the
-/// value is then kept as sent).
-pub fn decode(group: &str, kind: &str, value: &Value) -> Option<Result<Decoded, String>> {
-    roundtrip_of(group, kind).map(|roundtrip| roundtrip(value))
+/// Decodes `value` as the kind of (`group`, `kind`); kept as sent when we have no type for it.
+pub fn decode(group: &str, kind: &str, value: Value) -> Result<Decoded, String> {
+    match roundtrip_of(group, kind) {
+        Some(roundtrip) => roundtrip(value),
+        None => Ok(Decoded {
+            object: value,
+            unknown_fields: Vec::new(),
+        }),
+    }
 }
 
 /// Where an update changed its object, as [`decode_update`] finds it.
@@ -200,7 +231,7 @@ fn decode_changes(
 ) -> Result<Decoded, String> {
     let (mut desired, current) = match (desired, current.as_object()) {
         (Value::Object(desired), Some(current)) => (desired, current),
-        (desired, _) => return roundtrip(&desired),
+        (desired, _) => return roundtrip(desired),
     };
     // The changed values move into the skeleton (no clone) and come back pruned.
     let mut skeleton = Map::new();
@@ -232,7 +263,7 @@ fn decode_changes(
             }
         }
     }
-    let decoded = roundtrip(&Value::Object(skeleton))?;
+    let decoded = roundtrip(Value::Object(skeleton))?;
     let Value::Object(mut pruned) = decoded.object else {
         return Err("the typed round trip did not return an object".into());
     };
@@ -286,9 +317,7 @@ mod tests {
             "data": {"k": "v"},
             "extra": {"deep": true},
         });
-        let decoded = decode("", "ConfigMap", &body)
-            .expect("known kind")
-            .expect("decodes");
+        let decoded = decode("", "ConfigMap", body).expect("decodes");
         assert_eq!(
             decoded.unknown_fields,
             vec!["extra".to_string(), "metadata.bogus".to_string()]
@@ -300,9 +329,7 @@ mod tests {
     #[test]
     fn type_errors_are_reported() {
         let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": "three"}});
-        let err = decode("apps", "Deployment", &body)
-            .expect("known kind")
-            .expect_err("bad type");
+        let err = decode("apps", "Deployment", body).expect_err("bad type");
         assert!(err.contains("invalid type"), "{err}");
     }
 
@@ -310,7 +337,7 @@ mod tests {
     fn nested_list_paths() {
         let body = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i", "imagePullPolicyy": "Always"}]}});
-        let decoded = decode("", "Pod", &body).expect("known").expect("decodes");
+        let decoded = decode("", "Pod", body).expect("decodes");
         assert_eq!(
             decoded.unknown_fields,
             vec!["spec.containers[0].imagePullPolicyy".to_string()]
@@ -334,7 +361,7 @@ mod tests {
 
     /// `decode_update` and a whole `decode` of the same object agree on everything.
     fn assert_same_as_whole_decode(name: &str, current: &Value, desired: &Value) {
-        let whole = decode("", "Pod", desired).expect("known kind");
+        let whole = decode("", "Pod", desired.clone());
         let partial = decode_update("", "Pod", current, desired.clone());
         match (whole, partial) {
             (Ok(w), Ok(p)) => {
@@ -467,8 +494,90 @@ mod tests {
 
         use crate::object::set_path;
 
+        /// The round trip as it was before it asked the decoder which fields it ignored:
+        /// decode, re-encode, and copy the input without the keys the re-encoding lacks.
+        fn reference_decode<T: DeserializeOwned + serde::Serialize>(
+            value: &Value,
+        ) -> Result<Decoded, String> {
+            fn prune(
+                input: &Value,
+                typed: &Value,
+                path: &mut String,
+                unknown: &mut Vec<String>,
+            ) -> Value {
+                match (input, typed) {
+                    (Value::Object(a), Value::Object(b)) => {
+                        let mut out = Map::new();
+                        for (k, v) in a {
+                            let len = path.len();
+                            if !path.is_empty() {
+                                path.push('.');
+                            }
+                            path.push_str(k);
+                            match b.get(k) {
+                                Some(bv) => {
+                                    out.insert(k.clone(), prune(v, bv, path, unknown));
+                                }
+                                None if is_empty_value(v) => {
+                                    out.insert(k.clone(), v.clone());
+                                }
+                                None => unknown.push(path.clone()),
+                            }
+                            path.truncate(len);
+                        }
+                        Value::Object(out)
+                    }
+                    (Value::Array(a), Value::Array(b)) => a
+                        .iter()
+                        .enumerate()
+                        .map(|(i, av)| match b.get(i) {
+                            Some(bv) => {
+                                let len = path.len();
+                                path.push_str(&format!("[{i}]"));
+                                let kept = prune(av, bv, path, unknown);
+                                path.truncate(len);
+                                kept
+                            }
+                            None => av.clone(),
+                        })
+                        .collect(),
+                    _ => input.clone(),
+                }
+            }
+            let typed = T::deserialize(value).map_err(|e| e.to_string())?;
+            let typed_json = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+            let mut unknown_fields = Vec::new();
+            let object = prune(value, &typed_json, &mut String::new(), &mut unknown_fields);
+            Ok(Decoded {
+                object,
+                unknown_fields,
+            })
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Asking the decoder for the fields it ignored gives what re-encoding and comparing
+            /// gave: the same object, unknown fields in the same order, the same error.
+            #[test]
+            fn decode_equals_the_reencoding_reference(
+                edits in proptest::collection::vec((0..PATHS.len(), any_value()), 0..6)
+            ) {
+                let mut desired = stored_pod();
+                for (path, value) in edits {
+                    set_path(&mut desired, PATHS[path], value);
+                }
+                let expected = reference_decode::<core::Pod>(&desired);
+                let got = decode("", "Pod", desired);
+                match (got, expected) {
+                    (Ok(g), Ok(e)) => {
+                        prop_assert_eq!(g.object, e.object);
+                        prop_assert_eq!(g.unknown_fields, e.unknown_fields);
+                    }
+                    (Err(g), Err(e)) => prop_assert_eq!(g, e),
+                    (g, e) => prop_assert!(false, "got {:?}, reference {:?}", g, e),
+                }
+            }
 
             /// Whatever an update writes, deciding on the changed parts only gives the whole
             /// decode's outcome (object, unknown fields in order, first error).

@@ -218,9 +218,7 @@ impl ApiServer {
         opts: &WriteOptions,
         warnings: &mut Vec<String>,
     ) -> Result<Value, ApiError> {
-        let Some(decoded) = typed::decode(info.group, info.kind, &obj) else {
-            return Ok(obj);
-        };
+        let decoded = typed::decode(info.group, info.kind, obj);
         Self::check_decoded(info, decoded, opts, warnings)
     }
 
