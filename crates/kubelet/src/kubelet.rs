@@ -415,6 +415,22 @@ struct PendingEvent {
     field_path: String,
 }
 
+/// A pod status kept as its JSON text (keys sorted, as `serde_json` writes a `Value`), so two
+/// texts are equal exactly when the statuses are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct StatusText(Box<str>);
+
+impl StatusText {
+    fn of(status: &Value) -> Self {
+        Self(serde_json::to_string(status).unwrap_or_default().into())
+    }
+
+    /// The status as a `Value` (`null` for a pod without one).
+    fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
 /// What the kubelet keeps of the latest API object of one of its pods: the identity its writes
 /// and events name, and the status it merges its own over. Not the object itself: holding the
 /// watch's decoded object kept one whole pod (spec, managedFields) alive per pod after the
@@ -426,7 +442,9 @@ struct SeenPod {
     uid: String,
     resource_version: String,
     generation: Option<i64>,
-    status: Value,
+    /// The status, as JSON text: read only when this kubelet writes a status, and a decoded
+    /// `Value` costs several times the text's memory (a map per JSON object), for every pod.
+    status: StatusText,
 }
 
 impl SeenPod {
@@ -439,7 +457,7 @@ impl SeenPod {
             uid: text(&meta["uid"]),
             resource_version: text(&meta["resourceVersion"]),
             generation: meta["generation"].as_i64(),
-            status: object["status"].clone(),
+            status: StatusText::of(&object["status"]),
         }
     }
 
@@ -466,7 +484,7 @@ struct PodEntry {
     seen: SeenPod,
     sim: Option<PodSim>,
     /// The status last written by this kubelet.
-    last_written: Option<Value>,
+    last_written: Option<StatusText>,
     /// The resourceVersion our last status write produced.
     last_written_rv: i64,
     /// A rejection status waiting to be written.
@@ -1416,7 +1434,7 @@ impl Runner {
                 && entry
                     .last_written
                     .as_ref()
-                    .is_some_and(|w| conditions_diverge(&object["status"], w));
+                    .is_some_and(|w| conditions_diverge(&object["status"], &w.value()));
             entry.seen = SeenPod::of(&object);
             if diverged && let Some(sim) = entry.sim.as_mut() {
                 entry.last_written = None;
@@ -1593,16 +1611,18 @@ impl Runner {
         // Status first.
         let status = if let Some(sim) = entry.sim.as_ref().filter(|s| s.dirty) {
             let generation = entry.seen.generation;
-            let current = merged_current(&entry.seen.status, entry.last_written.as_ref());
+            let last_written = entry.last_written.as_ref().map(StatusText::value);
+            let current = merged_current(entry.seen.status.value(), last_written.as_ref());
             Some(sim.render_status(&current, generation, now, &self.rt.host_ips))
         } else if let (Some(r), false) = (entry.rejection.as_ref(), entry.rejection_written) {
+            let seen = entry.seen.status.value();
             let mut s = json!({
                 "phase": "Failed",
                 "reason": r.reason,
                 "message": r.status_message(),
-                "startTime": entry.seen.status.get("startTime").filter(|v| !v.is_null()).cloned().unwrap_or_else(|| json!(format_time(now))),
+                "startTime": seen.get("startTime").filter(|v| !v.is_null()).cloned().unwrap_or_else(|| json!(format_time(now))),
             });
-            if let Some(q) = entry.seen.status.get("qosClass").filter(|v| !v.is_null()) {
+            if let Some(q) = seen.get("qosClass").filter(|v| !v.is_null()) {
                 s["qosClass"] = q.clone();
             }
             Some(s)
@@ -1611,7 +1631,8 @@ impl Runner {
         };
         let mut status_ok = true;
         if let Some(status) = status {
-            let unchanged = entry.last_written.as_ref() == Some(&status);
+            let status_text = StatusText::of(&status);
+            let unchanged = entry.last_written.as_ref() == Some(&status_text);
             let mut written = unchanged;
             if !unchanged {
                 let patch = json!({"status": status});
@@ -1648,7 +1669,7 @@ impl Runner {
             if let Some(entry) = self.pods.get_mut(uid)
                 && written
             {
-                entry.last_written = Some(status);
+                entry.last_written = Some(status_text);
                 if let Some(sim) = entry.sim.as_mut() {
                     sim.dirty = false;
                     if sim.delete_requested {
@@ -1804,8 +1825,8 @@ fn conditions_diverge(api_status: &Value, last_written: &Value) -> bool {
 
 /// The pod's status as the kubelet last wrote it over what the API shows: kubelet-owned
 /// conditions keep their transition times even before our own write comes back on the watch.
-fn merged_current(api_status: &Value, last_written: Option<&Value>) -> Value {
-    let mut current = api_status.clone();
+fn merged_current(api_status: Value, last_written: Option<&Value>) -> Value {
+    let mut current = api_status;
     if !current.is_object() {
         current = json!({});
     }
@@ -1827,4 +1848,31 @@ fn merged_current(api_status: &Value, last_written: Option<&Value>) -> Value {
         current["startTime"] = lw["startTime"].clone();
     }
     current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text form keeps what the kubelet compares and merges: equal statuses have equal
+    /// texts, different ones different texts, and the text reads back as the same value.
+    #[test]
+    fn status_text_is_as_good_as_the_value() {
+        let running = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+            "startTime": "2026-01-01T00:00:00Z", "containerStatuses": [{"restartCount": 0, "ready": true}]});
+        let reordered = json!({"startTime": "2026-01-01T00:00:00Z", "phase": "Running",
+            "containerStatuses": [{"ready": true, "restartCount": 0}],
+            "conditions": [{"status": "True", "type": "Ready"}]});
+        let mut not_ready = running.clone();
+        not_ready["conditions"][0]["status"] = json!("False");
+        let mut float = running.clone();
+        float["containerStatuses"][0]["restartCount"] = json!(0.0);
+        assert_eq!(StatusText::of(&running), StatusText::of(&reordered));
+        assert_ne!(StatusText::of(&running), StatusText::of(&not_ready));
+        assert_ne!(StatusText::of(&running), StatusText::of(&float));
+        for status in [&running, &not_ready, &float, &Value::Null, &json!({})] {
+            assert_eq!(&StatusText::of(status).value(), status);
+        }
+        assert_eq!(StatusText::default().value(), Value::Null);
+    }
 }
