@@ -218,6 +218,9 @@ struct Entries {
     by_id: BTreeMap<(i64, Bytes), Cached>,
     /// The ids of the changes every watch delivered, oldest first: dropped first.
     consumed: BTreeSet<(i64, Bytes)>,
+    /// Key → the revision of its newest consumed change kept. An older consumed change of the
+    /// same key is dropped: every watch has delivered both, and writes read only the newest.
+    newest_consumed: BTreeMap<Bytes, i64>,
     /// How many consumed changes are kept, and how many changes at most (`None`:
     /// [`DECODED_CACHE_CAPACITY`] and [`DECODED_CACHE_IN_FLIGHT_CAPACITY`]; tests set less).
     capacity: Option<(usize, usize)>,
@@ -262,16 +265,16 @@ impl Entries {
             return Arc::clone(&found.object);
         }
         let object = Arc::new(SharedObject::new(object));
-        if pending == 0 {
-            self.consumed.insert(id.clone());
-        }
         self.by_id.insert(
-            id,
+            id.clone(),
             Cached {
                 object: Arc::clone(&object),
                 pending,
             },
         );
+        if pending == 0 {
+            self.consume(id);
+        }
         let (consumed_capacity, capacity) = self
             .capacity
             .unwrap_or((DECODED_CACHE_CAPACITY, DECODED_CACHE_IN_FLIGHT_CAPACITY));
@@ -279,6 +282,9 @@ impl Entries {
             match self.consumed.pop_first() {
                 Some(oldest) => {
                     self.by_id.remove(&oldest);
+                    if self.newest_consumed.get(&oldest.1) == Some(&oldest.0) {
+                        self.newest_consumed.remove(&oldest.1);
+                    }
                 }
                 None if self.by_id.len() > capacity => {
                     self.by_id.pop_first();
@@ -296,9 +302,29 @@ impl Entries {
         {
             cached.pending -= 1;
             if cached.pending == 0 {
-                self.consumed.insert(id.clone());
+                self.consume(id.clone());
             }
         }
+    }
+
+    /// Every watch delivered the kept change `id`: it joins the consumed changes, and of two
+    /// consumed changes of one key only the newer stays.
+    fn consume(&mut self, id: (i64, Bytes)) {
+        let (revision, key) = &id;
+        match self.newest_consumed.get(key).copied() {
+            Some(newer) if newer > *revision => {
+                self.by_id.remove(&id);
+                return;
+            }
+            Some(older) => {
+                let older = (older, key.clone());
+                self.by_id.remove(&older);
+                self.consumed.remove(&older);
+            }
+            None => {}
+        }
+        self.newest_consumed.insert(key.clone(), *revision);
+        self.consumed.insert(id);
     }
 }
 
@@ -1034,6 +1060,53 @@ mod tests {
             delivery(&storage, &mut slow).await,
         ];
         assert_eq!(slow_deliveries, [(0, 1), (1, 0), (1, 0), (1, 0), (1, 0)]);
+    }
+
+    /// Of two changes of one key that every watch delivered, only the newer stays: writes read
+    /// only the newest, so the older one would only take memory. One a watch has yet to deliver
+    /// stays, and so does the newest of each key.
+    #[tokio::test]
+    async fn an_older_delivered_change_of_a_key_goes_once_a_newer_one_is_delivered() {
+        let (storage, mut fast, mut slow) = fast_and_slow((16, 16));
+        let key = "/registry/configmaps/default/a";
+        let first = storage.create(key, &config_map("a")).await.expect("create");
+        let mut changed = config_map("a");
+        changed["data"]["k"] = json!("w");
+        let second = storage.update(key, &changed, first).await.expect("update");
+        create(&storage, "b").await;
+        let kept = |storage: &Storage| -> Vec<i64> {
+            let entries = storage.decoded.lock();
+            entries
+                .by_id
+                .keys()
+                .map(|(revision, _)| *revision)
+                .collect()
+        };
+        for _ in 0..3 {
+            delivery(&storage, &mut fast).await;
+        }
+        // The slow watch has yet to deliver all three: all stay.
+        assert_eq!(kept(&storage).len(), 3);
+        assert_eq!(delivery(&storage, &mut slow).await.1, 0, "found decoded");
+        // The first change of `a` is delivered everywhere, the second is not yet: both stay.
+        assert_eq!(kept(&storage).len(), 3);
+        assert_eq!(delivery(&storage, &mut slow).await.1, 0, "found decoded");
+        // Both changes of `a` delivered everywhere: only the second stays, with `b`.
+        let remaining = kept(&storage);
+        assert_eq!(remaining.len(), 2);
+        assert!(remaining.contains(&second) && !remaining.contains(&first));
+        assert_eq!(delivery(&storage, &mut slow).await.1, 0, "found decoded");
+        // A write reads the newest change of `a` from the cache, without decoding it.
+        let cached = storage
+            .decoded
+            .lock()
+            .by_id
+            .get(&(second, Bytes::from_static(key.as_bytes())))
+            .map(|c| Arc::clone(&c.object))
+            .expect("kept");
+        let (current, revision) = storage.get_shared(key).expect("get").expect("found");
+        assert_eq!(revision, second);
+        assert!(Arc::ptr_eq(&current, &cached));
     }
 
     #[tokio::test]
