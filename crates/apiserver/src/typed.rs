@@ -2,10 +2,11 @@
 //!
 //! The real apiserver decodes every body into its Go type, so unknown fields are dropped
 //! (reported under `fieldValidation=Strict|Warn`) and type errors are rejected with 400. We do
-//! the same with the `k8s-openapi` types: decode, re-encode, and compare. What gets stored is
-//! the body as sent minus the fields the type does not know (the typed re-encoding is used only
-//! to find them, since `k8s-openapi` fills defaults for required fields that were absent). Upstream: `apiserver/pkg/endpoints/handlers/create.go`
-//! (strict decoding), `apimachinery/pkg/runtime/serializer/json/json.go`.
+//! the same with the `k8s-openapi` types: decode, and note the keys the decoder ignores
+//! (`serde_ignored`). What gets stored is the body as sent minus those fields (the typed value
+//! is not stored, since `k8s-openapi` fills defaults for required fields that were absent).
+//! Upstream: `apiserver/pkg/endpoints/handlers/create.go` (strict decoding),
+//! `apimachinery/pkg/runtime/serializer/json/json.go`.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -116,7 +117,7 @@ fn path_string(path: &[Step]) -> String {
     s
 }
 
-/// Values a type may legitimately omit on re-encoding (Go's `omitempty` equivalents).
+/// Values a type may omit when it encodes (Go's `omitempty` equivalents).
 fn is_empty_value(v: &Value) -> bool {
     match v {
         Value::Null => true,
