@@ -1087,20 +1087,17 @@ impl DeploymentController {
     }
 
     /// `FindNewReplicaSet`: the oldest ReplicaSet whose template equals the deployment's.
-    fn find_new(d: &Deployment, rs_list: &[ReplicaSet]) -> Option<ReplicaSet> {
+    fn find_new<'a>(d: &Deployment, rs_list: &'a [ReplicaSet]) -> Option<&'a ReplicaSet> {
         let default_template = PodTemplateSpec::default();
         let template = d.spec.as_ref().map_or(&default_template, |s| &s.template);
         let mut sorted: Vec<&ReplicaSet> = rs_list.iter().collect();
         sorted.sort_by(|a, b| by_creation(a, b));
-        sorted
-            .into_iter()
-            .find(|rs| {
-                rs.spec
-                    .as_ref()
-                    .and_then(|s| s.template.as_ref())
-                    .is_some_and(|t| equal_ignore_hash(t, template))
-            })
-            .cloned()
+        sorted.into_iter().find(|rs| {
+            rs.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .is_some_and(|t| equal_ignore_hash(t, template))
+        })
     }
 
     /// `getAllReplicaSetsAndSyncRevision`: the new ReplicaSet (created when asked) and all old
@@ -1130,7 +1127,7 @@ impl DeploymentController {
     async fn get_new_replica_set(
         &self,
         d: &mut Deployment,
-        existing: Option<ReplicaSet>,
+        existing: Option<&ReplicaSet>,
         old: &[ReplicaSet],
         create: bool,
     ) -> Result<Option<ReplicaSet>, SyncError> {
