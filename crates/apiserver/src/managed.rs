@@ -279,12 +279,7 @@ fn walk_value(
                 out.insert(path.clone());
                 path.pop();
             }
-            let ty = field.and_then(|f| f.ty);
-            for (k, child) in m {
-                path.push(format!("f:{k}"));
-                walk_value(child, ty.and_then(|t| t.field(k)), path, out);
-                path.pop();
-            }
+            walk_fields(m, field.and_then(|f| f.ty), path, out);
         }
         Value::Array(items) if !items.is_empty() => {
             let strategy = field.map(|f| f.strategy).unwrap_or("");
@@ -297,12 +292,7 @@ fn walk_value(
                     out.insert(path.clone());
                     path.pop();
                     if let Some(m) = item.as_object() {
-                        let ty = field.and_then(|f| f.ty);
-                        for (k, child) in m {
-                            path.push(format!("f:{k}"));
-                            walk_value(child, ty.and_then(|t| t.field(k)), path, out);
-                            path.pop();
-                        }
+                        walk_fields(m, field.and_then(|f| f.ty), path, out);
                     }
                     path.pop();
                 }
@@ -319,6 +309,20 @@ fn walk_value(
         _ => {
             out.insert(path.clone());
         }
+    }
+}
+
+/// [`walk_value`] over the fields of an object (or of a merge-list element) of type `ty`.
+fn walk_fields(
+    m: &Map<String, Value>,
+    ty: Option<&'static TypeSchema>,
+    path: &mut FieldPath,
+    out: &mut FieldSet,
+) {
+    for (k, child) in m {
+        path.push(format!("f:{k}"));
+        walk_value(child, ty.and_then(|t| t.field(k)), path, out);
+        path.pop();
     }
 }
 
@@ -365,14 +369,7 @@ fn walk_tree(
             if marks_itself(field) {
                 child_node(here, ".".into());
             }
-            let ty = field.and_then(|f| f.ty);
-            for (k, child) in m {
-                walk_tree(
-                    child,
-                    ty.and_then(|t| t.field(k)),
-                    child_node(here, format!("f:{k}")),
-                );
-            }
+            walk_tree_fields(m, field.and_then(|f| f.ty), here);
         }
         Value::Array(items) if !items.is_empty() => {
             let strategy = field.map(|f| f.strategy).unwrap_or("");
@@ -383,14 +380,7 @@ fn walk_tree(
                     let element_node = child_node(here, element);
                     child_node(element_node, ".".into());
                     if let Some(m) = item.as_object() {
-                        let ty = field.and_then(|f| f.ty);
-                        for (k, child) in m {
-                            walk_tree(
-                                child,
-                                ty.and_then(|t| t.field(k)),
-                                child_node(element_node, format!("f:{k}")),
-                            );
-                        }
+                        walk_tree_fields(m, field.and_then(|f| f.ty), element_node);
                     }
                 }
             } else if strategy.contains("merge") {
@@ -400,6 +390,21 @@ fn walk_tree(
             }
         }
         _ => {}
+    }
+}
+
+/// [`walk_tree`] over the fields of an object (or of a merge-list element) of type `ty`.
+fn walk_tree_fields(
+    m: &Map<String, Value>,
+    ty: Option<&'static TypeSchema>,
+    here: &mut Map<String, Value>,
+) {
+    for (k, child) in m {
+        walk_tree(
+            child,
+            ty.and_then(|t| t.field(k)),
+            child_node(here, format!("f:{k}")),
+        );
     }
 }
 
