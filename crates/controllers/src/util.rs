@@ -323,6 +323,8 @@ struct SpamRecord {
 #[derive(Debug, Default)]
 pub struct SpamFilter {
     records: BTreeMap<String, SpamRecord>,
+    /// Order of last use → key: the least recently used key is the first.
+    by_use: BTreeMap<u64, String>,
     uses: u64,
 }
 
@@ -331,22 +333,25 @@ impl SpamFilter {
     pub fn filter(&mut self, key: &str, now: Timestamp) -> bool {
         self.uses += 1;
         let uses = self.uses;
-        if !self.records.contains_key(key) && self.records.len() >= SPAM_CACHE_ENTRIES {
+        if !self.records.contains_key(key)
+            && self.records.len() >= SPAM_CACHE_ENTRIES
+            && let Some((_, oldest)) = self.by_use.pop_first()
+        {
             // The LRU cache forgets the least recently used key.
-            if let Some(oldest) = self
-                .records
-                .iter()
-                .min_by_key(|(_, r)| r.used)
-                .map(|(k, _)| k.clone())
-            {
-                self.records.remove(&oldest);
-            }
+            self.records.remove(&oldest);
         }
-        let record = self.records.entry(key.to_string()).or_insert(SpamRecord {
-            tokens: SPAM_BURST,
-            updated: now,
-            used: uses,
-        });
+        let record = match self.records.get_mut(key) {
+            Some(record) => {
+                self.by_use.remove(&record.used);
+                record
+            }
+            None => self.records.entry(key.to_string()).or_insert(SpamRecord {
+                tokens: SPAM_BURST,
+                updated: now,
+                used: uses,
+            }),
+        };
+        self.by_use.insert(uses, key.to_string());
         let elapsed = now.duration_since(record.updated).as_secs_f64().max(0.0);
         record.tokens = (record.tokens + elapsed * SPAM_QPS).min(SPAM_BURST);
         record.updated = now;
@@ -593,6 +598,33 @@ mod tests {
                 .expect("time");
             assert_eq!(!filter.filter(object, now), passes, "row {i}");
         }
+    }
+
+    /// The records are an LRU cache of 4,096 keys (`events_cache.go`: `maxLruCacheEntries`):
+    /// a new key beyond them forgets the least recently used one, whose bucket starts full
+    /// again when it comes back.
+    #[test]
+    fn spam_filter_forgets_the_least_recently_used_key() {
+        let now = Timestamp::from_second(1_735_689_600).expect("epoch");
+        let mut filter = SpamFilter::default();
+        for _ in 0..25 {
+            assert!(!filter.filter("drained", now));
+        }
+        assert!(filter.filter("drained", now), "the bucket is empty");
+        for i in 1..SPAM_CACHE_ENTRIES {
+            filter.filter(&format!("object-{i}"), now);
+        }
+        // "drained" is used again, so "object-1" is now the least recently used.
+        assert!(filter.filter("drained", now));
+        assert!(!filter.filter("newcomer", now));
+        assert_eq!(filter.records.len(), SPAM_CACHE_ENTRIES);
+        assert!(!filter.records.contains_key("object-1"));
+        assert!(filter.records.contains_key("object-2"));
+        // Another newcomer forgets "object-2", not the recently used "drained".
+        assert!(!filter.filter("second-newcomer", now));
+        assert!(filter.records.contains_key("drained"));
+        assert!(!filter.records.contains_key("object-2"));
+        assert_eq!(filter.by_use.len(), SPAM_CACHE_ENTRIES);
     }
 
     /// `getSpamKey`: source and involved object, not reason or message.
