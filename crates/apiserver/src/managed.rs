@@ -889,6 +889,29 @@ impl PathTree {
         node.member = true;
     }
 
+    /// Adds the members of `tree` below `path`.
+    fn graft(&mut self, path: &[String], tree: PathTree) {
+        let mut node = self;
+        for key in path {
+            node = node.children.entry(key.clone()).or_default();
+        }
+        node.merge(tree);
+    }
+
+    fn merge(&mut self, other: PathTree) {
+        self.member |= other.member;
+        for (key, child) in other.children {
+            match self.children.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(child);
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => {
+                    slot.get_mut().merge(child)
+                }
+            }
+        }
+    }
+
     fn contains(&self, path: &[String]) -> bool {
         let mut node = self;
         for key in path {
@@ -955,8 +978,9 @@ impl PathTree {
     }
 }
 
-/// The changed fields of an update, and those of them the new object sets (the writer's to
-/// own).
+/// The changed fields of an update below one path, and those of them the new object sets
+/// (the writer's to own), as trees relative to that path. The diff fills them while it
+/// recurses: a change costs its own node, not a walk from the root along its whole path.
 #[derive(Default)]
 struct Changes {
     /// Set differently, added, or removed.
@@ -966,24 +990,49 @@ struct Changes {
 }
 
 impl Changes {
-    /// A field the new object sets, with another value than before.
-    fn set(&mut self, path: &[String]) {
+    /// The field here is one the new object sets, with another value than before.
+    fn set(&mut self) {
+        self.all.member = true;
+        self.owned.member = true;
+    }
+
+    /// The field here is one the old object set and the new one does not.
+    fn removed(&mut self) {
+        self.all.member = true;
+    }
+
+    /// A field below, by its path relative to here (from a walk of the values).
+    fn set_below(&mut self, path: &[String]) {
         self.all.insert(path);
         self.owned.insert(path);
     }
 
-    /// A field the old object set and the new one does not.
-    fn removed(&mut self, path: &[String]) {
+    fn removed_below(&mut self, path: &[String]) {
         self.all.insert(path);
+    }
+
+    /// Collects the changes below the segment `key` with `diff`, and keeps them (spelling
+    /// the segment) only when there are some.
+    fn below(&mut self, key: impl FnOnce() -> String, diff: impl FnOnce(&mut Changes)) {
+        let mut child = Changes::default();
+        diff(&mut child);
+        if child.all.is_empty() {
+            return;
+        }
+        let key = key();
+        if !child.owned.is_empty() {
+            self.owned.graft(std::slice::from_ref(&key), child.owned);
+        }
+        self.all.graft(std::slice::from_ref(&key), child.all);
     }
 }
 
-/// Adds to `changed` the changed fields under `path`, whose values are `old` and `new`: the
-/// fields of `new` whose values differ between the objects ([`value_at`]), and the fields of
-/// `old` that `new` lacks.
+/// Adds to `here` the changed fields below the path it stands for, whose values are `old`
+/// and `new`: the fields of `new` whose values differ between the objects ([`value_at`]), and
+/// the fields of `old` that `new` lacks.
 ///
-/// `old` and `new` must be what [`value_at`] finds at `path` in each object, and the only
-/// values whose walk gives fields under `path` (true of object fields, and of list elements
+/// `old` and `new` must be what [`value_at`] finds at that path in each object, and the only
+/// values whose walk gives fields under it (true of object fields, and of list elements
 /// whose merge keys are all present and distinct). Equal values change nothing; two objects
 /// are compared field by field, two such lists element by element; anything else is walked
 /// whole and compared field by field.
@@ -991,19 +1040,18 @@ fn diff_node(
     old: Option<&Value>,
     new: Option<&Value>,
     field: Option<&'static kubetwin_patch::FieldSchema>,
-    path: &mut FieldPath,
-    changed: &mut Changes,
+    here: &mut Changes,
 ) {
     if old == new {
         return;
     }
-    // Values the walk owns whole (scalars, empty containers, atomic lists) own just `path`:
-    // no need to walk them for it.
+    // Values the walk owns whole (scalars, empty containers, atomic lists) own just their
+    // path: no need to walk them for it.
     if old.is_none_or(|v| owned_whole(v, field)) && new.is_none_or(|v| owned_whole(v, field)) {
         if new.is_some() {
-            changed.set(path);
+            here.set();
         } else {
-            changed.removed(path);
+            here.removed();
         }
         return;
     }
@@ -1011,11 +1059,9 @@ fn diff_node(
         (Some(Value::Object(a)), Some(Value::Object(b))) if !a.is_empty() && !b.is_empty() => {
             // The map itself (`walk_value` owns it on both sides): its value changed.
             if marks_itself(field) {
-                path.push(".".into());
-                changed.set(path);
-                path.pop();
+                here.below(|| ".".into(), Changes::set);
             }
-            diff_fields(a, b, field.and_then(|f| f.ty), path, changed);
+            diff_fields(a, b, field.and_then(|f| f.ty), here);
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) if !a.is_empty() && !b.is_empty() => {
             let keyed = field.and_then(|f| {
@@ -1028,7 +1074,7 @@ fn diff_node(
                 ))
             });
             let Some((old_items, new_items)) = keyed else {
-                diff_whole(old, new, field, path, changed);
+                diff_whole(old, new, field, here);
                 return;
             };
             let ty = field.and_then(|f| f.ty);
@@ -1042,22 +1088,28 @@ fn diff_node(
                 if before == after {
                     continue;
                 }
-                path.push(key.clone());
-                // The element itself: added, removed, or set to another value.
-                path.push(".".into());
-                if after.is_some() {
-                    changed.set(path);
-                } else {
-                    changed.removed(path);
-                }
-                path.pop();
-                let a = before.and_then(Value::as_object).unwrap_or(&empty);
-                let b = after.and_then(Value::as_object).unwrap_or(&empty);
-                diff_fields(a, b, ty, path, changed);
-                path.pop();
+                here.below(
+                    || key.clone(),
+                    |element| {
+                        // The element itself: added, removed, or set to another value.
+                        element.below(
+                            || ".".into(),
+                            |itself| {
+                                if after.is_some() {
+                                    itself.set();
+                                } else {
+                                    itself.removed();
+                                }
+                            },
+                        );
+                        let a = before.and_then(Value::as_object).unwrap_or(&empty);
+                        let b = after.and_then(Value::as_object).unwrap_or(&empty);
+                        diff_fields(a, b, ty, element);
+                    },
+                );
             }
         }
-        _ => diff_whole(old, new, field, path, changed),
+        _ => diff_whole(old, new, field, here),
     }
 }
 
@@ -1078,17 +1130,17 @@ fn diff_fields(
     a: &Map<String, Value>,
     b: &Map<String, Value>,
     ty: Option<&'static TypeSchema>,
-    path: &mut FieldPath,
-    changed: &mut Changes,
+    here: &mut Changes,
 ) {
     for k in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
         let (before, after) = (a.get(k), b.get(k));
         if before == after {
             continue;
         }
-        path.push(format!("f:{k}"));
-        diff_node(before, after, ty.and_then(|t| t.field(k)), path, changed);
-        path.pop();
+        here.below(
+            || format!("f:{k}"),
+            |child| diff_node(before, after, ty.and_then(|t| t.field(k)), child),
+        );
     }
 }
 
@@ -1105,32 +1157,31 @@ fn keyed_elements<'a>(items: &'a [Value], merge_key: &str) -> Option<BTreeMap<St
     Some(out)
 }
 
-/// [`diff_node`] the long way: both values walked whole, every field of `new` compared.
+/// [`diff_node`] the long way: both values walked whole (from here), every field of `new`
+/// compared.
 fn diff_whole(
     old: Option<&Value>,
     new: Option<&Value>,
     field: Option<&'static kubetwin_patch::FieldSchema>,
-    path: &mut FieldPath,
-    changed: &mut Changes,
+    here: &mut Changes,
 ) {
-    let depth = path.len();
+    let mut path = FieldPath::new();
     let mut old_fields = FieldSet::new();
     if let Some(v) = old {
-        walk_value(v, field, path, &mut old_fields);
+        walk_value(v, field, &mut path, &mut old_fields);
     }
     let mut new_fields = FieldSet::new();
     if let Some(v) = new {
-        walk_value(v, field, path, &mut new_fields);
+        walk_value(v, field, &mut path, &mut new_fields);
     }
     for p in &old_fields {
         if !new_fields.contains(p) {
-            changed.removed(p);
+            here.removed_below(p);
         }
     }
     for p in &new_fields {
-        let rest = p.get(depth..).unwrap_or_default();
-        if old.and_then(|v| value_at(v, rest)) != new.and_then(|v| value_at(v, rest)) {
-            changed.set(p);
+        if old.and_then(|v| value_at(v, p)) != new.and_then(|v| value_at(v, p)) {
+            here.set_below(p);
         }
     }
 }
@@ -1156,14 +1207,19 @@ impl<'a> UpdateDiff<'a> {
             let before = old_segments.get(prefix);
             let after = new_segments.get(prefix);
             let field = after.or(before).and_then(|s| s.field);
-            let mut path = prefix.clone();
+            let mut found = Changes::default();
             diff_node(
                 before.map(|s| s.value),
                 after.map(|s| s.value),
                 field,
-                &mut path,
-                &mut changes,
+                &mut found,
             );
+            if !found.owned.is_empty() {
+                changes.owned.graft(prefix, found.owned);
+            }
+            if !found.all.is_empty() {
+                changes.all.graft(prefix, found.all);
+            }
         }
         Self {
             changed: changes.all,
