@@ -673,6 +673,22 @@ pub fn track_update(
     api_version: &str,
     now: &str,
 ) {
+    track_update_known(old, new, manager, schema, part, api_version, now, false);
+}
+
+/// [`track_update`] when the caller knows whether `new` carries `old`'s `managedFields`
+/// unchanged (`entries_as_stored`), so they are not compared again.
+#[allow(clippy::too_many_arguments)]
+pub fn track_update_known(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    schema: Option<&'static TypeSchema>,
+    part: Part,
+    api_version: &str,
+    now: &str,
+    entries_as_stored: bool,
+) {
     let subresource = if part == Part::Status { "status" } else { "" };
     let Some(old) = old else {
         // Create: the manager owns everything it set, built as the `fieldsV1` tree directly.
@@ -699,7 +715,8 @@ pub fn track_update(
         }
         return;
     };
-    if new["metadata"]["managedFields"] != old["metadata"]["managedFields"]
+    if !entries_as_stored
+        && new["metadata"]["managedFields"] != old["metadata"]["managedFields"]
         && !new["metadata"]["managedFields"].is_null()
     {
         return;

@@ -216,8 +216,20 @@ pub fn decode_update(
     current: &Value,
     desired: Value,
 ) -> Result<Decoded, String> {
+    decode_update_within(group, kind, current, desired, None)
+}
+
+/// [`decode_update`] when the caller knows that `desired` equals `current` but for the
+/// top-level key `only`: the other keys are not compared again.
+pub fn decode_update_within(
+    group: &str,
+    kind: &str,
+    current: &Value,
+    desired: Value,
+    only: Option<&str>,
+) -> Result<Decoded, String> {
     match roundtrip_of(group, kind) {
-        Some(roundtrip) => decode_changes(roundtrip, current, desired),
+        Some(roundtrip) => decode_changes(roundtrip, current, desired, only),
         None => Ok(Decoded {
             object: desired,
             unknown_fields: Vec::new(),
@@ -229,6 +241,7 @@ fn decode_changes(
     roundtrip: Roundtrip,
     current: &Value,
     desired: Value,
+    only: Option<&str>,
 ) -> Result<Decoded, String> {
     let (mut desired, current) = match (desired, current.as_object()) {
         (Value::Object(desired), Some(current)) => (desired, current),
@@ -240,6 +253,10 @@ fn decode_changes(
     for (key, value) in desired.iter_mut() {
         if key == "apiVersion" || key == "kind" {
             skeleton.insert(key.clone(), value.clone());
+            continue;
+        }
+        if only.is_some_and(|only| only != key) {
+            // Equal to the stored value: unchanged, as the comparison below would find.
             continue;
         }
         match (current.get(key), value) {
@@ -371,6 +388,24 @@ mod tests {
             }
             (Err(w), Err(p)) => assert_eq!(w, p, "{name}: error"),
             (w, p) => panic!("{name}: whole {w:?} but partial {p:?}"),
+        }
+        // Told that only `status` may differ, it skips the rest and still agrees.
+        let but_status = |v: &Value| {
+            let mut v = v.clone();
+            v.as_object_mut().map(|m| m.remove("status"));
+            v
+        };
+        if but_status(current) == but_status(desired) {
+            let told = decode_update_within("", "Pod", current, desired.clone(), Some("status"));
+            let partial = decode_update("", "Pod", current, desired.clone());
+            match (told, partial) {
+                (Ok(t), Ok(p)) => {
+                    assert_eq!(t.object, p.object, "{name}: object, status only");
+                    assert_eq!(t.unknown_fields, p.unknown_fields, "{name}: status only");
+                }
+                (Err(t), Err(p)) => assert_eq!(t, p, "{name}: error, status only"),
+                (t, p) => panic!("{name}: told {t:?} but partial {p:?}"),
+            }
         }
     }
 

@@ -229,10 +229,12 @@ impl ApiServer {
         info: &ResourceInfo,
         current: &Value,
         obj: Value,
+        same_outside_status: bool,
         opts: &WriteOptions,
         warnings: &mut Vec<String>,
     ) -> Result<Value, ApiError> {
-        let decoded = typed::decode_update(info.group, info.kind, current, obj);
+        let only = same_outside_status.then_some("status");
+        let decoded = typed::decode_update_within(info.group, info.kind, current, obj, only);
         Self::check_decoded(info, decoded, opts, warnings)
     }
 
@@ -649,7 +651,19 @@ impl ApiServer {
             let current: &Value = &shared;
             let mut desired = mutate(current)?;
             self.check_kind(info, &mut desired)?;
-            let desired = self.decode_typed_update(info, current, desired, opts, &mut warnings)?;
+            // A status write (the kubelet's, a controller's) usually leaves all but `status`
+            // as stored. Found out once here, that spares the typed decode, `prepare_update`
+            // and the field manager comparing the rest again, each on its own.
+            let same_outside_status =
+                subresource == "status" && equal_but_status(&desired, current);
+            let desired = self.decode_typed_update(
+                info,
+                current,
+                desired,
+                same_outside_status,
+                opts,
+                &mut warnings,
+            )?;
             let desired = keep_stored_managed_fields(desired, current);
             // A resourceVersion in the new object is a precondition.
             let pinned = object::meta_str(&desired, "resourceVersion").to_string();
@@ -674,7 +688,9 @@ impl ApiServer {
                     object::name(&desired)
                 )));
             }
-            let Some(mut next) = self.prepare_update(info, subresource, current, desired)? else {
+            let Some(mut next) =
+                self.prepare_update(info, subresource, current, desired, same_outside_status)?
+            else {
                 // A no-op write stores nothing and keeps the resourceVersion.
                 return Ok(WriteOutcome {
                     object: Arc::clone(&shared),
@@ -684,7 +700,7 @@ impl ApiServer {
             };
             let schema = kubetwin_patch::schema_for(info.group, info.version, info.kind);
             let now = self.now_string();
-            managed::track_update(
+            managed::track_update_known(
                 Some(current),
                 &mut next,
                 opts.manager(),
@@ -692,6 +708,7 @@ impl ApiServer {
                 part_of(info, subresource),
                 &info.api_version(),
                 &now,
+                same_outside_status,
             );
             self.admit_update(info, subresource, current, &next, opts.dry_run)
                 .await?;
@@ -743,18 +760,23 @@ impl ApiServer {
     ///
     /// What is kept from `current` is copied only where `desired` differs from it: a status
     /// write's body usually carries the stored metadata (managedFields and all) and spec.
+    /// `same_outside_status`: `desired` is known to equal `current` on every top-level key
+    /// but `status`, so those are not compared again.
     fn prepare_update(
         &self,
         info: &ResourceInfo,
         subresource: &str,
         current: &Value,
         desired: Value,
+        same_outside_status: bool,
     ) -> Result<Option<Value>, ApiError> {
         let mut next = desired;
         if !next.is_object() {
             next = json!({});
         }
-        if subresource == "status" && keeps_metadata_on_status_update(info) {
+        if same_outside_status {
+            // What the branches below would copy from `current` is there already.
+        } else if subresource == "status" && keeps_metadata_on_status_update(info) {
             // Upstream: pkg/registry/apps/deployment/strategy.go (`deploymentStatusStrategy.
             // PrepareForUpdate`): only spec and labels are reset, so the controller's status
             // update also carries its annotations (revision, desired/max replicas).
@@ -819,6 +841,19 @@ impl ApiServer {
         if subresource != "status" {
             defaults::apply_defaults(info, &mut next);
             self.validate(info, &next)?;
+        }
+        if same_outside_status {
+            // Only the status or the metadata's server fields can differ: no spec change,
+            // and a no-op when neither does.
+            if next.get("status").is_some_and(Value::is_null) {
+                next.as_object_mut().map(|m| m.remove("status"));
+            }
+            if next.get("status") == current.get("status")
+                && same_keys_but_resource_version(&next, current)
+            {
+                return Ok(None);
+            }
+            return Ok(Some(next));
         }
         if defaults::tracks_generation(info) && spec_parts_differ(&next, current) {
             let generation = object::generation(current) + 1;
@@ -1408,6 +1443,32 @@ fn equal_but_resource_version(next: &Value, current: &Value) -> bool {
     let is_rv = |k: &str| k == "resourceVersion";
     entries_but(Some(next), is_meta).eq(entries_but(Some(current), is_meta))
         && entries_but(next.get("metadata"), is_rv).eq(entries_but(current.get("metadata"), is_rv))
+}
+
+/// Whether two objects are equal on every top-level key but `status` (compared in place).
+fn equal_but_status(a: &Value, b: &Value) -> bool {
+    let is_status = |k: &str| k == "status";
+    a.is_object()
+        && b.is_object()
+        && entries_but(Some(a), is_status).eq(entries_but(Some(b), is_status))
+}
+
+/// For a `next` made from `current` (equal values under the keys both have): whether their
+/// metadata holds the same keys but `resourceVersion`, i.e. whether the metadata is equal
+/// but for it.
+fn same_keys_but_resource_version(next: &Value, current: &Value) -> bool {
+    let keys = |v: &Value| -> Vec<String> {
+        v.get("metadata")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.keys()
+                    .filter(|k| *k != "resourceVersion")
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    keys(next) == keys(current)
 }
 
 /// Whether a `/status` update keeps the body's metadata (all but labels), as the resource's
