@@ -419,9 +419,24 @@ fn element_segment(item: &Value, merge_key: &str, index: usize) -> String {
 
 /// `k:{"<merge key>":<value>}`, as `fieldsV1` names an element by its merge key.
 fn key_segment(merge_key: &str, key: &Value) -> String {
-    let mut k = Map::new();
-    k.insert(merge_key.to_string(), key.clone());
-    format!("k:{}", Value::Object(k))
+    // The JSON text of `{merge key: value}`, written straight into the segment.
+    let mut out = Vec::with_capacity(merge_key.len() + 24);
+    out.extend_from_slice(b"k:{");
+    let written = serde_json::to_writer(&mut out, merge_key)
+        .and_then(|()| {
+            out.push(b':');
+            serde_json::to_writer(&mut out, key)
+        })
+        .is_ok();
+    out.push(b'}');
+    match String::from_utf8(out) {
+        Ok(segment) if written => segment,
+        _ => {
+            let mut k = Map::new();
+            k.insert(merge_key.to_string(), key.clone());
+            format!("k:{}", Value::Object(k))
+        }
+    }
 }
 
 /// Whether a non-empty object of `field` owns a `.` entry of its own besides its fields: a
@@ -1099,6 +1114,7 @@ fn diff_node(
             let keys = old_items
                 .keys()
                 .chain(new_items.keys().filter(|k| !old_items.contains_key(*k)));
+            let merge_key = field.map_or("", |f| f.merge_key);
             for key in keys {
                 let before = old_items.get(key).copied();
                 let after = new_items.get(key).copied();
@@ -1106,7 +1122,10 @@ fn diff_node(
                     continue;
                 }
                 here.below(
-                    || key.clone(),
+                    || {
+                        let element = after.or(before).and_then(|e| e.get(merge_key));
+                        key_segment(merge_key, element.unwrap_or(&Value::Null))
+                    },
                     |element| {
                         // The element itself: added, removed, or set to another value.
                         element.below(
@@ -1161,17 +1180,38 @@ fn diff_fields(
     }
 }
 
-/// The elements of a merge list by their `k:` key, when every element has the merge key and
-/// no two share it (the `k:` strings are those `walk_value` writes).
-fn keyed_elements<'a>(items: &'a [Value], merge_key: &str) -> Option<BTreeMap<String, &'a Value>> {
+/// The elements of a merge list by their merge key, when every element has it and no two
+/// share it. The `k:` segment is spelled only for the elements that changed.
+fn keyed_elements<'a>(
+    items: &'a [Value],
+    merge_key: &str,
+) -> Option<BTreeMap<ElementKey<'a>, &'a Value>> {
     let mut out = BTreeMap::new();
     for item in items {
         let key = item.get(merge_key).filter(|k| !k.is_null())?;
-        if out.insert(key_segment(merge_key, key), item).is_some() {
+        if out.insert(ElementKey::of(key), item).is_some() {
             return None;
         }
     }
     Some(out)
+}
+
+/// A merge key's value, ordered without spelling it when it is a string (the usual case).
+/// Two keys are equal exactly when their `k:` segments are.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum ElementKey<'a> {
+    Text(&'a str),
+    /// Another JSON value, as JSON text.
+    Other(String),
+}
+
+impl<'a> ElementKey<'a> {
+    fn of(key: &'a Value) -> Self {
+        match key {
+            Value::String(text) => Self::Text(text),
+            other => Self::Other(other.to_string()),
+        }
+    }
 }
 
 /// [`diff_node`] the long way: both values walked whole (from here), every field of `new`
@@ -1468,6 +1508,25 @@ mod tests {
 
     fn cm_schema() -> Option<&'static TypeSchema> {
         kubetwin_patch::schema_for("", "v1", "ConfigMap")
+    }
+
+    /// A `k:` segment is the JSON text of the one-key object, escapes and all.
+    #[test]
+    fn key_segments_spell_the_merge_key_object() {
+        for (merge_key, key) in [
+            ("type", json!("Ready")),
+            ("name", json!("a \"quoted\" \u{e9}\\ name")),
+            ("containerPort", json!(8080)),
+            ("port", json!(-1.5)),
+            ("odd\"key", json!({"b": [1, null], "a": true})),
+        ] {
+            let mut object = Map::new();
+            object.insert(merge_key.to_string(), key.clone());
+            assert_eq!(
+                key_segment(merge_key, &key),
+                format!("k:{}", Value::Object(object))
+            );
+        }
     }
 
     #[test]
