@@ -1457,18 +1457,14 @@ fn equal_but_status(a: &Value, b: &Value) -> bool {
 /// metadata holds the same keys but `resourceVersion`, i.e. whether the metadata is equal
 /// but for it.
 fn same_keys_but_resource_version(next: &Value, current: &Value) -> bool {
-    let keys = |v: &Value| -> Vec<String> {
+    fn keys(v: &Value) -> impl Iterator<Item = &String> {
         v.get("metadata")
             .and_then(Value::as_object)
-            .map(|m| {
-                m.keys()
-                    .filter(|k| *k != "resourceVersion")
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    keys(next) == keys(current)
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| *k != "resourceVersion")
+    }
+    keys(next).eq(keys(current))
 }
 
 /// Whether a `/status` update keeps the body's metadata (all but labels), as the resource's
@@ -1794,6 +1790,66 @@ mod tests {
                 &options(validation, "kubelet"),
             )
             .await
+    }
+
+    /// Status writes that leave the rest as stored (the kubelet's merge patch of `status`) and
+    /// one that also sends other changes: the first is stored with the kubelet's managedFields
+    /// entry and no new generation, the same status again is a no-op that keeps the
+    /// resourceVersion, and the other changes of the last are dropped as upstream's status
+    /// strategy drops them (`ResetObjectMetaForStatus`, spec from the stored object).
+    #[tokio::test]
+    async fn status_writes_with_and_without_other_changes() {
+        let (server, pods, created) = pod_server().await;
+        let running = json!({"status": {"phase": "Running", "podIP": "10.0.0.5"}});
+        let first = patch_status(&server, pods, &running, FieldValidation::Strict)
+            .await
+            .expect("status");
+        let stored = server.get(pods, Some("default"), "p").expect("get");
+        assert_eq!(stored, **first.object);
+        assert_eq!(stored["status"]["phase"], "Running");
+        assert_eq!(stored["spec"], created["spec"]);
+        assert_eq!(
+            stored["metadata"]["generation"],
+            created["metadata"]["generation"]
+        );
+        assert_ne!(
+            stored["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"]
+        );
+        let kubelet_entry = stored["metadata"]["managedFields"]
+            .as_array()
+            .expect("managed")
+            .iter()
+            .find(|e| e["manager"] == "kubelet")
+            .expect("kubelet's entry");
+        assert_eq!(kubelet_entry["subresource"], "status");
+        assert_eq!(
+            kubelet_entry["fieldsV1"],
+            json!({"f:status": {"f:phase": {}, "f:podIP": {}}})
+        );
+
+        let again = patch_status(&server, pods, &running, FieldValidation::Strict)
+            .await
+            .expect("same status");
+        assert_eq!(
+            again.object["metadata"]["resourceVersion"],
+            stored["metadata"]["resourceVersion"]
+        );
+        assert_eq!(server.get(pods, Some("default"), "p").expect("get"), stored);
+
+        let mixed = json!({"metadata": {"labels": {"tier": "x"}},
+            "spec": {"activeDeadlineSeconds": 30}, "status": {"phase": "Succeeded"}});
+        patch_status(&server, pods, &mixed, FieldValidation::Strict)
+            .await
+            .expect("mixed");
+        let after = server.get(pods, Some("default"), "p").expect("get");
+        assert_eq!(after["status"]["phase"], "Succeeded");
+        assert_eq!(after["spec"], created["spec"]);
+        assert_eq!(after["metadata"]["labels"], created["metadata"]["labels"]);
+        assert_eq!(
+            after["metadata"]["generation"],
+            created["metadata"]["generation"]
+        );
     }
 
     /// A kubelet-style status patch carrying unknown fields, at the top of `status` and inside
