@@ -377,18 +377,24 @@ mod tests {
                     "lastTransitionTime": "2025-01-01T00:00:00Z"}]}})
     }
 
+    /// Two decodes of the same object agree: both succeed with the same object and unknown
+    /// fields, or both fail with the same error.
+    fn assert_same_decoding(name: &str, a: Result<Decoded, String>, b: Result<Decoded, String>) {
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.object, b.object, "{name}: object");
+                assert_eq!(a.unknown_fields, b.unknown_fields, "{name}: unknown fields");
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "{name}: error"),
+            (a, b) => panic!("{name}: {a:?} but {b:?}"),
+        }
+    }
+
     /// `decode_update` and a whole `decode` of the same object agree on everything.
     fn assert_same_as_whole_decode(name: &str, current: &Value, desired: &Value) {
         let whole = decode("", "Pod", desired.clone());
         let partial = decode_update("", "Pod", current, desired.clone());
-        match (whole, partial) {
-            (Ok(w), Ok(p)) => {
-                assert_eq!(w.object, p.object, "{name}: object");
-                assert_eq!(w.unknown_fields, p.unknown_fields, "{name}: unknown fields");
-            }
-            (Err(w), Err(p)) => assert_eq!(w, p, "{name}: error"),
-            (w, p) => panic!("{name}: whole {w:?} but partial {p:?}"),
-        }
+        assert_same_decoding(name, whole, partial);
         // Told that only `status` may differ, it skips the rest and still agrees.
         let but_status = |v: &Value| {
             let mut v = v.clone();
@@ -398,14 +404,7 @@ mod tests {
         if but_status(current) == but_status(desired) {
             let told = decode_update_within("", "Pod", current, desired.clone(), Some("status"));
             let partial = decode_update("", "Pod", current, desired.clone());
-            match (told, partial) {
-                (Ok(t), Ok(p)) => {
-                    assert_eq!(t.object, p.object, "{name}: object, status only");
-                    assert_eq!(t.unknown_fields, p.unknown_fields, "{name}: status only");
-                }
-                (Err(t), Err(p)) => assert_eq!(t, p, "{name}: error, status only"),
-                (t, p) => panic!("{name}: told {t:?} but partial {p:?}"),
-            }
+            assert_same_decoding(&format!("{name}, status only"), told, partial);
         }
     }
 
