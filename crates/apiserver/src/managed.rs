@@ -419,24 +419,15 @@ fn element_segment(item: &Value, merge_key: &str, index: usize) -> String {
 
 /// `k:{"<merge key>":<value>}`, as `fieldsV1` names an element by its merge key.
 fn key_segment(merge_key: &str, key: &Value) -> String {
-    // The JSON text of `{merge key: value}`, written straight into the segment.
+    // The JSON text of `{merge key: value}`, written straight into the segment: writing JSON
+    // into a `Vec` cannot fail, and what serde_json writes is UTF-8.
     let mut out = Vec::with_capacity(merge_key.len() + 24);
     out.extend_from_slice(b"k:{");
-    let written = serde_json::to_writer(&mut out, merge_key)
-        .and_then(|()| {
-            out.push(b':');
-            serde_json::to_writer(&mut out, key)
-        })
-        .is_ok();
+    let _ = serde_json::to_writer(&mut out, merge_key);
+    out.push(b':');
+    let _ = serde_json::to_writer(&mut out, key);
     out.push(b'}');
-    match String::from_utf8(out) {
-        Ok(segment) if written => segment,
-        _ => {
-            let mut k = Map::new();
-            k.insert(merge_key.to_string(), key.clone());
-            format!("k:{}", Value::Object(k))
-        }
-    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Whether a non-empty object of `field` owns a `.` entry of its own besides its fields: a
