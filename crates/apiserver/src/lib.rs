@@ -23,6 +23,7 @@ pub mod local;
 pub mod managed;
 pub mod node_index;
 pub mod object;
+pub mod offload;
 pub mod openapi;
 pub mod registry;
 pub mod request;

@@ -432,11 +432,18 @@ impl DecodedCache {
         value: Value,
         pending: usize,
     ) -> Arc<SharedObject> {
-        self.lock().keep(
+        let object = self.lock().keep(
             (revision, Bytes::copy_from_slice(key.as_bytes())),
             as_read(value, revision),
             pending,
-        )
+        );
+        // The scheduler, the controllers and the kubelets each read a pod change as a `Pod`.
+        if key.starts_with(node_index::POD_PREFIX) {
+            crate::offload::decode_soon(Arc::clone(&object), |pod| {
+                let _ = pod.typed::<k8s_openapi::api::core::v1::Pod>();
+            });
+        }
+        object
     }
 
     /// `kv`'s value at `revision` if a watch decoded it already (counted as neither hit nor

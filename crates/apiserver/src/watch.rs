@@ -9,7 +9,7 @@
 
 use std::any::{Any, TypeId};
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -36,14 +36,23 @@ pub type Render = Box<dyn FnMut(&Value, bool) -> Value + Send>;
 #[derive(Default)]
 pub struct SharedObject {
     value: Value,
-    typed: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+    /// The first typed form asked for (`None` if the object did not decode as it): the only
+    /// one, nearly always. Whoever asks while another thread decodes it waits for that decode
+    /// ([`crate::offload`] decodes written pods ahead of their readers).
+    first_typed: OnceLock<(TypeId, Option<AnyTyped>)>,
+    /// Other typed forms.
+    typed: Mutex<Vec<(TypeId, AnyTyped)>>,
 }
+
+/// A typed form of a [`SharedObject`].
+type AnyTyped = Arc<dyn Any + Send + Sync>;
 
 impl SharedObject {
     /// Wraps a decoded object.
     pub fn new(value: Value) -> Self {
         Self {
             value,
+            first_typed: OnceLock::new(),
             typed: Mutex::default(),
         }
     }
@@ -55,15 +64,27 @@ impl SharedObject {
         &self,
     ) -> Result<Arc<K>, serde_json::Error> {
         let id = TypeId::of::<K>();
+        let decode = || crate::trim::decode_trimmed::<K>(&self.value);
+        let (first_id, first) = self.first_typed.get_or_init(|| {
+            let typed = decode().ok().map(|k| Arc::new(k) as AnyTyped);
+            (id, typed)
+        });
+        if *first_id == id {
+            return match first.as_ref().map(|k| Arc::clone(k).downcast::<K>()) {
+                Some(Ok(typed)) => Ok(typed),
+                // It did not decode: decode again for the error.
+                _ => decode().map(Arc::new),
+            };
+        }
         if let Some(found) = self.cached(id)
             && let Ok(typed) = found.downcast::<K>()
         {
             return Ok(typed);
         }
-        let typed = Arc::new(crate::trim::decode_trimmed::<K>(&self.value)?);
+        let typed = Arc::new(decode()?);
         let mut cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
         if !cache.iter().any(|(k, _)| *k == id) {
-            cache.push((id, Arc::clone(&typed) as Arc<dyn Any + Send + Sync>));
+            cache.push((id, Arc::clone(&typed) as AnyTyped));
         }
         Ok(typed)
     }
@@ -72,17 +93,30 @@ impl SharedObject {
     /// watched the change), a copy otherwise.
     pub fn into_value(this: Arc<Self>) -> Value {
         match Arc::try_unwrap(this) {
-            Ok(only) => only.value,
+            Ok(mut only) => std::mem::take(&mut only.value),
             Err(shared) => shared.value.clone(),
         }
     }
 
-    fn cached(&self, id: TypeId) -> Option<Arc<dyn Any + Send + Sync>> {
+    fn cached(&self, id: TypeId) -> Option<AnyTyped> {
         let cache = self.typed.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .iter()
             .find(|(k, _)| *k == id)
             .map(|(_, v)| Arc::clone(v))
+    }
+}
+
+impl Drop for SharedObject {
+    /// A decoded object is a tree of maps (a pod's, about fifty): freed on the offload
+    /// thread, with its typed forms ([`crate::offload`]).
+    fn drop(&mut self) {
+        let first = self.first_typed.take();
+        let typed = std::mem::take(self.typed.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if self.value.is_object() || first.is_some() || !typed.is_empty() {
+            let value = std::mem::take(&mut self.value);
+            crate::offload::drop_later(Box::new((value, first, typed)));
+        }
     }
 }
 
