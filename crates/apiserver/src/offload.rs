@@ -27,6 +27,9 @@ type Decode = (Arc<SharedObject>, fn(&SharedObject));
 struct Jobs {
     decodes: VecDeque<Decode>,
     drops: VecDeque<Garbage>,
+    /// The thread waits for work: only then does a push wake it (a wake is a system call,
+    /// which cost the pushing thread more than a small drop).
+    idle: bool,
 }
 
 #[derive(Default)]
@@ -48,8 +51,11 @@ impl Queue {
             return Some(job);
         }
         list.push_back(job);
+        let wake = std::mem::take(&mut jobs.idle);
         drop(jobs);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         None
     }
 
@@ -65,6 +71,8 @@ impl Queue {
                 drop(jobs);
                 drop(garbage);
             } else {
+                jobs.idle = true;
+                // A spurious wake finds no job and waits again.
                 jobs = self.ready.wait(jobs).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
