@@ -496,6 +496,18 @@ struct PodEntry {
     delete_pending: bool,
 }
 
+impl PodEntry {
+    /// Something waits to be written: a status, a rejection, events or the final delete.
+    fn has_writes(&self) -> bool {
+        self.sim
+            .as_ref()
+            .is_some_and(|s| s.dirty || s.delete_requested)
+            || (self.rejection.is_some() && !self.rejection_written)
+            || !self.events.is_empty()
+            || self.delete_pending
+    }
+}
+
 struct Runner {
     client: LocalClient,
     time: SimTime,
@@ -1584,7 +1596,13 @@ impl Runner {
     }
 
     async fn flush(&mut self, now: Timestamp) {
-        let uids: Vec<String> = self.pods.keys().cloned().collect();
+        // Only pods with something to write (a flush runs at every tick of the node).
+        let uids: Vec<String> = self
+            .pods
+            .iter()
+            .filter(|(_, entry)| entry.has_writes())
+            .map(|(uid, _)| uid.clone())
+            .collect();
         for uid in uids {
             self.flush_pod(&uid, now).await;
         }
@@ -1594,14 +1612,7 @@ impl Runner {
         let Some(entry) = self.pods.get_mut(uid) else {
             return;
         };
-        let has_work = entry
-            .sim
-            .as_ref()
-            .is_some_and(|s| s.dirty || s.delete_requested)
-            || (entry.rejection.is_some() && !entry.rejection_written)
-            || !entry.events.is_empty()
-            || entry.delete_pending;
-        if !has_work {
+        if !entry.has_writes() {
             return;
         }
         let namespace = entry.seen.namespace.clone();

@@ -233,22 +233,21 @@ impl ContainerSim {
         matches!(&self.state, State::Waiting { until: None, reason, .. } if reason.is_empty())
     }
 
-    fn wakeups(&self) -> Vec<Timestamp> {
-        let mut out = Vec::new();
+    /// The earliest instant this container has something to do (called for every pod at
+    /// every kubelet tick, so it allocates nothing).
+    fn next_wakeup(&self) -> Option<Timestamp> {
         match &self.state {
-            State::Waiting { until: Some(t), .. } => out.push(*t),
-            State::Pulling { until, .. } => out.push(*until),
-            State::Creating { running_at } => out.push(*running_at),
-            State::Running { .. } => {
-                out.extend(self.run_ends_at);
-                for run in [&self.startup_run, &self.readiness_run, &self.liveness_run] {
-                    out.extend(run.next_at);
-                }
-            }
-            State::Stopping { done_at, .. } => out.push(*done_at),
-            _ => {}
+            State::Waiting { until: Some(t), .. } => Some(*t),
+            State::Pulling { until, .. } => Some(*until),
+            State::Creating { running_at } => Some(*running_at),
+            State::Running { .. } => [&self.startup_run, &self.readiness_run, &self.liveness_run]
+                .into_iter()
+                .filter_map(|run| run.next_at)
+                .chain(self.run_ends_at)
+                .min(),
+            State::Stopping { done_at, .. } => Some(*done_at),
+            _ => None,
         }
-        out
     }
 }
 
@@ -377,18 +376,15 @@ impl PodSim {
         if self.delete_requested {
             return None;
         }
-        let mut times: Vec<Timestamp> = Vec::new();
-        if let Some(t) = self.sandbox_ready_at
-            && self.ips.is_empty()
-            && !self.finished
-            && self.termination.is_none()
-        {
-            times.push(self.ip_retry_at.unwrap_or(t));
-        }
-        for c in &self.containers {
-            times.extend(c.wakeups());
-        }
-        times.into_iter().min()
+        let sandbox = self
+            .sandbox_ready_at
+            .filter(|_| self.ips.is_empty() && !self.finished && self.termination.is_none())
+            .map(|t| self.ip_retry_at.unwrap_or(t));
+        self.containers
+            .iter()
+            .filter_map(ContainerSim::next_wakeup)
+            .chain(sandbox)
+            .min()
     }
 
     /// Whether the pod still uses node resources (for admission of other pods).
