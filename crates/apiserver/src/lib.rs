@@ -16,6 +16,7 @@ pub mod convert;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
+pub mod event_ttl;
 pub mod heartbeat;
 pub mod http;
 pub mod list;
@@ -52,6 +53,8 @@ pub struct ApiServerConfig {
     pub server_address: String,
     /// Largest accepted request body; upstream's limit is 3 MiB (`maxRequestBodyBytes`).
     pub max_body_bytes: usize,
+    /// How long an Event lives after its last write (`--event-ttl`, [`event_ttl`]).
+    pub event_ttl: std::time::Duration,
 }
 
 impl Default for ApiServerConfig {
@@ -60,6 +63,7 @@ impl Default for ApiServerConfig {
             minor: 32,
             server_address: "127.0.0.1:6443".into(),
             max_body_bytes: 3 * 1024 * 1024,
+            event_ttl: event_ttl::EVENT_TTL,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct ApiServer {
     /// create checks its namespace, and decoding the namespace each time cost more than the
     /// check.
     namespace_states: std::sync::Mutex<std::collections::BTreeMap<String, (i64, bool)>>,
+    /// The leases Events are written with ([`event_ttl`]).
+    pub event_leases: event_ttl::EventLeases,
 }
 
 impl ApiServer {
@@ -98,6 +104,7 @@ impl ApiServer {
             config,
             heartbeats: Arc::default(),
             namespace_states: std::sync::Mutex::default(),
+            event_leases: event_ttl::EventLeases::default(),
         })
     }
 

@@ -835,6 +835,33 @@ impl Storage {
         Ok(revision)
     }
 
+    /// Deletes those of `keys` that exist, in one transaction (an etcd lease's expiry);
+    /// returns its revision, or `None` when none existed.
+    pub async fn delete_existing(&self, keys: &[String]) -> Result<Option<i64>, StorageError> {
+        let txn = kubetwin_store::Txn {
+            compares: Vec::new(),
+            success: keys.iter().map(kubetwin_store::Op::delete).collect(),
+            failure: Vec::new(),
+        };
+        let response = self.store.txn(txn).await?;
+        let deleted = response.responses.iter().any(|r| {
+            matches!(
+                r,
+                kubetwin_store::OpResponse::Delete {
+                    prev_kv: Some(_),
+                    ..
+                }
+            )
+        });
+        if !deleted {
+            return Ok(None);
+        }
+        for key in keys {
+            self.pods_by_node.deleted(key, response.revision);
+        }
+        Ok(Some(response.revision))
+    }
+
     /// A write of `key` at `revision` took it off the node `left` (see `node_index`).
     fn after_write(&self, key: &str, left: Option<String>, revision: i64) {
         if let Some(node) = left {

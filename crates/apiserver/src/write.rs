@@ -430,6 +430,8 @@ impl ApiServer {
                 .await
             {
                 Ok((_, stored)) => {
+                    self.event_leases
+                        .written(&key, self.clock.now(), self.config.event_ttl);
                     return Ok(WriteOutcome {
                         object: convert::to_view_shared(info, stored),
                         warnings,
@@ -739,6 +741,10 @@ impl ApiServer {
             };
             match written {
                 Ok(object) => {
+                    if !finished {
+                        self.event_leases
+                            .written(&key, self.clock.now(), self.config.event_ttl);
+                    }
                     return Ok(WriteOutcome {
                         object,
                         warnings,

@@ -129,6 +129,24 @@ pub fn spawn_compactor(server: &Arc<ApiServer>, time: &SimTime) {
     });
 }
 
+/// Event expiry as etcd does it for kube-apiserver's Event leases (`apiserver::event_ttl`):
+/// at each lease's expiry, the Events still attached to it are deleted. With no lease, no
+/// Event can expire before a TTL from now.
+pub fn spawn_event_expiry(server: &Arc<ApiServer>, time: &SimTime) {
+    let server = server.clone();
+    let time = time.clone();
+    server.adopt_stored_events();
+    tokio::spawn(async move {
+        loop {
+            match server.event_leases.next_expiry() {
+                Some(at) => time.sleep_until(at).await,
+                None => time.sleep(server.config.event_ttl).await,
+            }
+            server.expire_events().await;
+        }
+    });
+}
+
 /// The control plane: the controllers and the scheduler, in process, on the shared time.
 /// Returns the scheduler's store of last decisions.
 pub fn spawn_control_plane(
@@ -230,7 +248,7 @@ pub fn spawn_kubelets(
     spawn_kubelets_with_feed(server, time, cluster, seed).1
 }
 
-/// Starts everything around `server`: compaction always; with a cluster, the control plane,
+/// Starts everything around `server`: compaction and Event expiry always; with a cluster, the control plane,
 /// its kubelets and the cloud node lifecycle controller too (without one, the API server runs
 /// alone).
 pub fn start(
@@ -240,6 +258,7 @@ pub fn start(
     seed: u64,
 ) -> Result<Twin, StartError> {
     spawn_compactor(server, time);
+    spawn_event_expiry(server, time);
     let Some(cluster) = cluster else {
         return Ok(Twin::default());
     };
@@ -337,5 +356,84 @@ pools:
         time.sleep(Duration::from_secs(5)).await;
         assert_eq!(ready(&client, "a-us-east-1a-2"), Some(true));
         assert!(twin.kubelet("a-us-east-1a-2").is_some());
+    }
+
+    /// Events live an hour after their last write, and go together with the events of the
+    /// same minute (`apiserver::event_ttl`); other objects stay.
+    #[tokio::test(start_paused = true)]
+    async fn events_expire_an_hour_after_their_last_write() {
+        let time = SimTime::new(jiff::Timestamp::UNIX_EPOCH, 1.0);
+        let server = ApiServer::new(
+            Storage::new(Store::memory()),
+            Arc::new(time.clone()),
+            1,
+            ApiServerConfig::default(),
+        );
+        server.bootstrap().await.expect("bootstrap");
+        start(&server, &time, None, 1).expect("start");
+        let client = LocalClient::new(server.clone(), "test");
+        let events = registry::lookup("", "v1", "events").expect("events");
+        let config_maps = registry::lookup("", "v1", "configmaps").expect("configmaps");
+        let event = |name: &str| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+                "reason": "Test", "message": "m", "type": "Normal",
+            })
+        };
+        let exists = |name: &str| client.get(events, Some("default"), name).is_ok();
+        for name in ["first", "updated"] {
+            client
+                .create(events, Some("default"), event(name))
+                .await
+                .expect("create");
+        }
+        let config_map = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "stays", "namespace": "default"},
+        });
+        client
+            .create(config_maps, Some("default"), config_map)
+            .await
+            .expect("create");
+        time.sleep(Duration::from_secs(30)).await;
+        client
+            .create(events, Some("default"), event("same-minute"))
+            .await
+            .expect("create");
+        time.sleep(Duration::from_secs(30 * 60)).await;
+        // A write half an hour in moves `updated` to a later lease.
+        client
+            .merge_patch(
+                events,
+                Some("default"),
+                "updated",
+                "",
+                &serde_json::json!({"count": 2}),
+            )
+            .await
+            .expect("patch");
+        // The first lease lasts an hour and a minute from the first write.
+        time.sleep(Duration::from_secs(30 * 60)).await;
+        assert!(exists("first") && exists("same-minute"), "one hour in");
+        time.sleep(Duration::from_secs(31)).await;
+        assert!(
+            !exists("first") && !exists("same-minute"),
+            "one lease, both gone"
+        );
+        assert!(exists("updated"), "rewritten half an hour in");
+        // Its write at 1,830 s got a lease to 1,830 + 3,660 s; it is 3,661 s now.
+        time.sleep(Duration::from_secs(1_828)).await;
+        assert!(exists("updated"), "until its own lease expires");
+        time.sleep(Duration::from_secs(2)).await;
+        assert!(
+            !exists("updated"),
+            "an hour and a minute after its last write"
+        );
+        assert!(
+            client.get(config_maps, Some("default"), "stays").is_ok(),
+            "other objects stay"
+        );
     }
 }
