@@ -139,12 +139,13 @@ impl EventLeases {
     }
 
     /// Attaches `key`, written at `now`, to a lease of `ttl`; does nothing for keys other
-    /// than Events'.
+    /// than Events', nor for a TTL under a second (the etcd3 store writes without a lease
+    /// when the TTL, in whole seconds, is 0).
     pub fn written(&self, key: &str, now: Timestamp, ttl: Duration) {
-        if !key.starts_with(EVENTS_PREFIX) {
+        let ttl_seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        if ttl_seconds == 0 || !key.starts_with(EVENTS_PREFIX) {
             return;
         }
-        let ttl_seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let mut state = self.lock();
         let (grant, _) = state.manager.get_lease(now, ttl_seconds);
         state
@@ -288,6 +289,14 @@ mod tests {
                 "write at {now} s"
             );
         }
+    }
+
+    #[test]
+    fn a_zero_ttl_writes_without_a_lease() {
+        let leases = EventLeases::default();
+        leases.written("/registry/events/default/a", at(0), Duration::ZERO);
+        assert_eq!(leases.next_expiry(), None);
+        assert!(leases.expire(at(1_000_000)).is_empty());
     }
 
     #[test]

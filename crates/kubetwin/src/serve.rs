@@ -48,6 +48,18 @@ pub struct ServeArgs {
     /// Run the simulated cluster N times faster than the wall clock.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// How long Events are kept after their last write (kube-apiserver's `--event-ttl`; Go
+    /// duration syntax; `0s` keeps them for ever).
+    #[arg(long, default_value = "1h", value_parser = parse_event_ttl)]
+    pub event_ttl: std::time::Duration,
+}
+
+/// A non-negative Go duration, as kube-apiserver's `--event-ttl`.
+fn parse_event_ttl(text: &str) -> Result<std::time::Duration, String> {
+    let nanos = kubetwin_cluster::parse_go_duration(text).map_err(|e| e.to_string())?;
+    u64::try_from(nanos)
+        .map(std::time::Duration::from_nanos)
+        .map_err(|_| format!("must not be negative: {text}"))
 }
 
 /// The wall clock: only the binary may read it.
@@ -122,6 +134,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ApiServerConfig {
         minor: args.kube_minor,
         server_address: local.to_string(),
+        event_ttl: args.event_ttl,
         ..Default::default()
     };
     let server = ApiServer::new(Storage::new(store), clock, seed, config);

@@ -133,6 +133,10 @@ pub fn spawn_compactor(server: &Arc<ApiServer>, time: &SimTime) {
 /// at each lease's expiry, the Events still attached to it are deleted. With no lease, no
 /// Event can expire before a TTL from now.
 pub fn spawn_event_expiry(server: &Arc<ApiServer>, time: &SimTime) {
+    if server.config.event_ttl.as_secs() == 0 {
+        // Events are written without a lease and kept.
+        return;
+    }
     let server = server.clone();
     let time = time.clone();
     server.adopt_stored_events();
