@@ -1,7 +1,8 @@
 //! Durability of `kubetwin serve --store redb` under SIGKILL: concurrent clients create
 //! ConfigMaps through HTTP; the server is killed mid-stream; after a restart on the same data
 //! directory every create that was acknowledged (201) is there, intact, with the same uid,
-//! and no request that was in flight left a half-written object behind.
+//! and no request that was in flight left a half-written object behind. Events stored before
+//! a restart still expire (`--event-ttl`).
 
 #[allow(dead_code)]
 mod support;
@@ -238,4 +239,37 @@ fn restart_keeps_objects_and_resource_versions() {
         .expect("rv");
     let old_rv: u64 = rv.as_str().and_then(|rv| rv.parse().ok()).expect("rv");
     assert!(new_rv > old_rv);
+}
+
+/// Events written before a restart are put on a lease from the restart (their leases were in
+/// memory) and expire one `--event-ttl` later, read through the real kubectl; other objects stay.
+#[test]
+fn events_stored_before_a_restart_expire_a_ttl_after_it() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let event = "apiVersion: v1\nkind: Event\nmetadata: {name: before-restart, namespace: default}\ninvolvedObject: {kind: Pod, name: p, namespace: default}\nreason: Test\nmessage: hello\ntype: Normal\n";
+    let config_map =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: default}\n";
+    {
+        let server = OwnedServer::start(data_dir.path(), &redb());
+        let kubectl = support::kubectl::Kubectl::new(server.endpoint.clone(), "default");
+        kubectl.apply(event);
+        kubectl.apply(config_map);
+    }
+    let options = ServeOptions {
+        extra_args: &["--event-ttl", "8s"],
+        ..redb()
+    };
+    let server = OwnedServer::start(data_dir.path(), &options);
+    let kubectl = support::kubectl::Kubectl::new(server.endpoint.clone(), "default");
+    assert!(
+        kubectl.exists("event", "before-restart"),
+        "kept over the restart, until its TTL"
+    );
+    let mut polls = 0;
+    while kubectl.exists("event", "before-restart") {
+        polls += 1;
+        assert!(polls < 120, "the event did not expire");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(kubectl.exists("configmap", "stays"));
 }
