@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference,
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_apiserver::write::DeleteOptions;
 use kubetwin_core::clock::Clock;
-use kubetwin_core::labels::Selector;
+use kubetwin_core::labels::{Requirement, Selector};
 use kubetwin_runtime::informer::{Event, Informer, meta_key};
 use kubetwin_runtime::{SimTime, WorkQueue};
 
@@ -510,25 +510,14 @@ impl ReplicaSetController {
             return Vec::new();
         };
         let ns = rs.metadata.namespace.as_deref().unwrap_or("");
-        let pods = self.pods.list_namespace(ns);
-        let mut seen = BTreeSet::new();
-        let mut related = Vec::new();
-        for other in self.replica_sets.list_namespace(ns) {
-            if controller_of(&other.metadata).map(|r| &r.uid) != Some(&owner.uid) {
-                continue;
-            }
-            let Ok(selector) = selector_of(other.spec.as_ref().map(|s| &s.selector)) else {
-                continue;
-            };
-            for pod in &pods {
-                if selector.matches(labels_of(&pod.metadata))
-                    && seen.insert(pod.metadata.uid.clone().unwrap_or_default())
-                {
-                    related.push(Arc::clone(pod));
-                }
-            }
-        }
-        related
+        let selectors: Vec<Selector> = self
+            .replica_sets
+            .list_namespace(ns)
+            .iter()
+            .filter(|other| controller_of(&other.metadata).map(|r| &r.uid) == Some(&owner.uid))
+            .filter_map(|other| selector_of(other.spec.as_ref().map(|s| &s.selector)).ok())
+            .collect();
+        pods_matching_any(&selectors, self.pods.list_namespace(ns))
     }
 
     /// `updateReplicaSetStatus`: writes only when something changed.
@@ -1009,6 +998,37 @@ pub fn ranked_less(x: &Pod, rx: usize, y: &Pod, ry: usize, now: Timestamp) -> bo
     }
 }
 
+/// The pods any of `selectors` matches, selector by selector, each pod once, in `pods`' order
+/// within a selector (`getIndirectlyRelatedPods`' loop over the related ReplicaSets).
+fn pods_matching_any(selectors: &[Selector], mut pods: Vec<Arc<Pod>>) -> Vec<Arc<Pod>> {
+    // A requirement every selector has (a Deployment's ReplicaSets all carry its own
+    // selector): a pod that fails it matches none of them, so one pass over the namespace
+    // narrows the candidates for all of them.
+    let shared: Vec<&Requirement> = selectors.first().map_or_else(Vec::new, |first| {
+        first
+            .requirements()
+            .iter()
+            .filter(|r| selectors.iter().all(|s| s.requirements().contains(r)))
+            .collect()
+    });
+    pods.retain(|pod| {
+        let labels = labels_of(&pod.metadata);
+        shared.iter().all(|r| r.matches(labels))
+    });
+    let mut seen = BTreeSet::new();
+    let mut related = Vec::new();
+    for selector in selectors {
+        for pod in &pods {
+            if selector.matches(labels_of(&pod.metadata))
+                && seen.insert(pod.metadata.uid.clone().unwrap_or_default())
+            {
+                related.push(Arc::clone(pod));
+            }
+        }
+    }
+    related
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1411,5 +1431,121 @@ mod tests {
             t.metadata = None;
         }
         assert!(pod_from_template(&no_labels).is_err());
+    }
+
+    fn labelled(name: &str, labels: &[(&str, &str)]) -> Arc<Pod> {
+        Arc::new(Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                uid: Some(format!("uid-{name}")),
+                labels: Some(
+                    labels
+                        .iter()
+                        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                        .collect(),
+                ),
+                ..ObjectMeta::default()
+            },
+            ..Pod::default()
+        })
+    }
+
+    fn names(pods: &[Arc<Pod>]) -> Vec<String> {
+        pods.iter()
+            .map(|p| p.metadata.name.clone().unwrap_or_default())
+            .collect()
+    }
+
+    /// Upstream `replica_set_test.go` `TestGetIndirectlyRelatedPods` (the related
+    /// ReplicaSets' selectors; the unrelated one is not among them), plus a selector that
+    /// shares nothing with the others and one that matches nothing.
+    #[test]
+    fn pods_matching_any_follows_get_indirectly_related_pods() {
+        let pods = vec![
+            labelled("pod1", &[("foo", "bar")]),
+            labelled("pod2", &[("foo", "bar")]),
+            labelled("pod3", &[("foo", "baz")]),
+            labelled("pod4", &[("foo", "unrelated")]),
+        ];
+        let sel = |s: &str| Selector::parse(s).expect("selector");
+        let cases: Vec<(&str, Vec<Selector>, Vec<&str>)> = vec![
+            ("no related ReplicaSets", vec![], vec![]),
+            ("own pods", vec![sel("foo=bar")], vec!["pod1", "pod2"]),
+            (
+                "own pods and the related ReplicaSet's, not the unrelated one's",
+                vec![sel("foo=bar"), sel("foo=baz")],
+                vec!["pod1", "pod2", "pod3"],
+            ),
+            (
+                "a shared requirement narrows, order stays selector by selector",
+                vec![sel("app=a,foo=baz"), sel("app=a,foo=bar")],
+                vec![],
+            ),
+            (
+                "an empty selector matches all",
+                vec![sel("foo=baz"), sel("")],
+                vec!["pod3", "pod1", "pod2", "pod4"],
+            ),
+            (
+                "nothing matches nothing",
+                vec![Selector::nothing(), sel("foo=bar")],
+                vec!["pod1", "pod2"],
+            ),
+        ];
+        for (name, selectors, want) in cases {
+            assert_eq!(
+                names(&pods_matching_any(&selectors, pods.clone())),
+                want,
+                "{name}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Narrowing by the shared requirements changes nothing: the same pods in the same
+        /// order as testing every selector against every pod.
+        #[test]
+        fn pods_matching_any_equals_the_plain_loop(
+            pod_labels in proptest::collection::vec((0..3u8, 0..3u8, proptest::bool::ANY), 0..12),
+            selector_specs in proptest::collection::vec((proptest::option::of(0..3u8), proptest::option::of(0..3u8)), 0..4),
+        ) {
+            let pods: Vec<Arc<Pod>> = pod_labels
+                .iter()
+                .enumerate()
+                .map(|(i, (app, hash, extra))| {
+                    let (app, hash) = (format!("a{app}"), format!("h{hash}"));
+                    let mut labels = vec![("app", app.as_str()), ("hash", hash.as_str())];
+                    if *extra {
+                        labels.push(("x", "y"));
+                    }
+                    labelled(&format!("p{i}"), &labels)
+                })
+                .collect();
+            let selectors: Vec<Selector> = selector_specs
+                .iter()
+                .map(|(app, hash)| {
+                    let mut parts = Vec::new();
+                    if let Some(app) = app {
+                        parts.push(format!("app=a{app}"));
+                    }
+                    if let Some(hash) = hash {
+                        parts.push(format!("hash=h{hash}"));
+                    }
+                    Selector::parse(&parts.join(",")).expect("selector")
+                })
+                .collect();
+            let mut seen = BTreeSet::new();
+            let mut plain = Vec::new();
+            for selector in &selectors {
+                for pod in &pods {
+                    if selector.matches(labels_of(&pod.metadata))
+                        && seen.insert(pod.metadata.uid.clone())
+                    {
+                        plain.push(Arc::clone(pod));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(names(&pods_matching_any(&selectors, pods.clone())), names(&plain));
+        }
     }
 }
