@@ -80,7 +80,7 @@ struct LeaseManager {
 
 impl LeaseManager {
     /// `GetLease`: the previous lease if it can be reused, else a new one.
-    fn get_lease(&mut self, now: Timestamp, ttl_seconds: i64) -> (LeaseGrant, bool) {
+    fn get_lease(&mut self, now: Timestamp, ttl_seconds: i64) -> LeaseGrant {
         let reuse = self.settings.reuse_window(ttl_seconds);
         // Every call counts, as upstream's (one object per call).
         self.attached_count += 1;
@@ -91,7 +91,7 @@ impl LeaseManager {
             // lease granted then is exactly long enough for them.
             let sufficient = after(now, ttl_seconds + reuse) >= previous.expires;
             if valid && sufficient && self.attached_count <= self.settings.max_objects {
-                return (previous, false);
+                return previous;
             }
         }
         self.next_id += 1;
@@ -101,7 +101,7 @@ impl LeaseManager {
         };
         self.previous = Some(grant);
         self.attached_count = 1;
-        (grant, true)
+        grant
     }
 }
 
@@ -142,12 +142,16 @@ impl EventLeases {
     /// than Events', nor for a TTL under a second (the etcd3 store writes without a lease
     /// when the TTL, in whole seconds, is 0).
     pub fn written(&self, key: &str, now: Timestamp, ttl: Duration) {
+        // Called for every write: the key is checked first.
+        if !key.starts_with(EVENTS_PREFIX) {
+            return;
+        }
         let ttl_seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        if ttl_seconds == 0 || !key.starts_with(EVENTS_PREFIX) {
+        if ttl_seconds == 0 {
             return;
         }
         let mut state = self.lock();
-        let (grant, _) = state.manager.get_lease(now, ttl_seconds);
+        let grant = state.manager.get_lease(now, ttl_seconds);
         state
             .leases
             .entry(grant.id)
@@ -211,17 +215,13 @@ impl crate::ApiServer {
     }
 
     /// Deletes the Events whose leases expired by now, a transaction per lease as etcd's
-    /// revocation does; returns how many keys were still on the expired leases. `kubetwin_sim` calls it at each expiry.
-    pub async fn expire_events(&self) -> usize {
-        let mut deleted = 0;
+    /// revocation does. `kubetwin_sim` calls it at each expiry.
+    pub async fn expire_events(&self) {
         for keys in self.event_leases.expire(self.clock.now()) {
-            match self.storage.delete_existing(&keys).await {
-                Ok(Some(_)) => deleted += keys.len(),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "expiring events failed"),
+            if let Err(e) = self.storage.delete_existing(&keys).await {
+                tracing::warn!(error = %e, "expiring events failed");
             }
         }
-        deleted
     }
 }
 
@@ -279,7 +279,7 @@ mod tests {
         ];
         let mut manager = LeaseManager::default();
         for (now, id, expires) in cases {
-            let (grant, _) = manager.get_lease(at(now), 3600);
+            let grant = manager.get_lease(at(now), 3600);
             assert_eq!(
                 grant,
                 LeaseGrant {

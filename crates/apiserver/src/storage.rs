@@ -835,31 +835,23 @@ impl Storage {
         Ok(revision)
     }
 
-    /// Deletes those of `keys` that exist, in one transaction (an etcd lease's expiry);
-    /// returns its revision, or `None` when none existed.
-    pub async fn delete_existing(&self, keys: &[String]) -> Result<Option<i64>, StorageError> {
+    /// Deletes those of `keys` that exist, in one transaction (an etcd lease's expiry).
+    pub async fn delete_existing(&self, keys: &[String]) -> Result<(), StorageError> {
         let txn = kubetwin_store::Txn {
             compares: Vec::new(),
             success: keys.iter().map(kubetwin_store::Op::delete).collect(),
             failure: Vec::new(),
         };
         let response = self.store.txn(txn).await?;
-        let deleted = response.responses.iter().any(|r| {
-            matches!(
-                r,
-                kubetwin_store::OpResponse::Delete {
-                    prev_kv: Some(_),
-                    ..
-                }
-            )
-        });
-        if !deleted {
-            return Ok(None);
+        for (key, outcome) in keys.iter().zip(&response.responses) {
+            if let kubetwin_store::OpResponse::Delete {
+                prev_kv: Some(_), ..
+            } = outcome
+            {
+                self.pods_by_node.deleted(key, response.revision);
+            }
         }
-        for key in keys {
-            self.pods_by_node.deleted(key, response.revision);
-        }
-        Ok(Some(response.revision))
+        Ok(())
     }
 
     /// A write of `key` at `revision` took it off the node `left` (see `node_index`).

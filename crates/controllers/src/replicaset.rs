@@ -1457,8 +1457,8 @@ mod tests {
     }
 
     /// Upstream `replica_set_test.go` `TestGetIndirectlyRelatedPods` (the related
-    /// ReplicaSets' selectors; the unrelated one is not among them), plus a selector that
-    /// shares nothing with the others and one that matches nothing.
+    /// ReplicaSets' selectors; the unrelated one is not among them), plus selectors sharing a
+    /// requirement, an empty one and one that matches nothing.
     #[test]
     fn pods_matching_any_follows_get_indirectly_related_pods() {
         let pods = vec![
@@ -1478,8 +1478,8 @@ mod tests {
             ),
             (
                 "a shared requirement narrows, order stays selector by selector",
-                vec![sel("app=a,foo=baz"), sel("app=a,foo=bar")],
-                vec![],
+                vec![sel("foo!=unrelated,foo=baz"), sel("foo!=unrelated,foo=bar")],
+                vec!["pod3", "pod1", "pod2"],
             ),
             (
                 "an empty selector matches all",

@@ -310,8 +310,8 @@ pools:
             .map(|n| cloud::node_is_ready(&n))
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn terminated_nodes_are_deleted_once_not_ready_and_added_nodes_register() {
+    /// A bootstrapped in-memory API server on virtual time from the epoch.
+    async fn bootstrapped_server() -> (SimTime, Arc<ApiServer>) {
         let time = SimTime::new(jiff::Timestamp::UNIX_EPOCH, 1.0);
         let server = ApiServer::new(
             Storage::new(Store::memory()),
@@ -320,6 +320,12 @@ pools:
             ApiServerConfig::default(),
         );
         server.bootstrap().await.expect("bootstrap");
+        (time, server)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn terminated_nodes_are_deleted_once_not_ready_and_added_nodes_register() {
+        let (time, server) = bootstrapped_server().await;
         let cluster = Cluster::from_yaml(CLUSTER).expect("cluster");
         let mut twin = start(&server, &time, Some(&cluster), 1).expect("start");
         let client = LocalClient::new(server.clone(), "test");
@@ -366,14 +372,7 @@ pools:
     /// same minute (`apiserver::event_ttl`); other objects stay.
     #[tokio::test(start_paused = true)]
     async fn events_expire_an_hour_after_their_last_write() {
-        let time = SimTime::new(jiff::Timestamp::UNIX_EPOCH, 1.0);
-        let server = ApiServer::new(
-            Storage::new(Store::memory()),
-            Arc::new(time.clone()),
-            1,
-            ApiServerConfig::default(),
-        );
-        server.bootstrap().await.expect("bootstrap");
+        let (time, server) = bootstrapped_server().await;
         start(&server, &time, None, 1).expect("start");
         let client = LocalClient::new(server.clone(), "test");
         let events = registry::lookup("", "v1", "events").expect("events");
