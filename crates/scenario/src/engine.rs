@@ -182,6 +182,8 @@ fn tracked_workloads(scenario: &Scenario) -> BTreeSet<String> {
 /// Runs the scenario under virtual time and returns its report. Deterministic: the same
 /// scenario and seed give the same report.
 pub fn run(scenario: &Scenario, mut options: RunOptions<'_>) -> Result<Report, RunError> {
+    // Everything runs on this thread: the offload thread's spin takes the idle core.
+    kubetwin_apiserver::offload::spin_before_sleeping();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
