@@ -167,7 +167,7 @@ fn decode_event(
             event
                 .prev_kv
                 .as_ref()
-                .map(|kv| decoded.get(kv, revision, None))
+                .map(|kv| decoded.get_deleted(kv, revision))
                 .transpose()?,
         ),
     };
@@ -355,6 +355,31 @@ impl DecodedCache {
             object::set_resource_version(&mut value, revision);
         }
         Ok(self.lock().keep(id, value, 0))
+    }
+
+    /// The object `kv` (its last version) as a delete at `revision` reports it: a copy of that
+    /// version if it is decoded already, with the delete's resourceVersion. Every pod's delete
+    /// was parsed from its stored bytes, though its last version (the kubelet's final status)
+    /// was almost always decoded still, and a copy costs less than a parse.
+    fn get_deleted(&self, kv: &KeyValue, revision: i64) -> Result<Arc<SharedObject>, StorageError> {
+        let last = {
+            let entries = self.lock();
+            if let Some(found) = entries.by_id.get(&(revision, kv.key.clone())) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(Arc::clone(&found.object));
+            }
+            entries
+                .by_id
+                .get(&(kv.mod_revision, kv.key.clone()))
+                .map(|found| Arc::clone(&found.object))
+        };
+        let Some(last) = last else {
+            return self.get(kv, revision, None);
+        };
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        let mut value = Value::clone(&last);
+        object::set_resource_version(&mut value, revision);
+        Ok(self.lock().keep((revision, kv.key.clone()), value, 0))
     }
 
     /// Keeps what was just written at `key`, as decoding its stored bytes would give it, so
@@ -1133,6 +1158,47 @@ mod tests {
         let (current, revision) = storage.get_shared(key).expect("get").expect("found");
         assert_eq!(revision, second);
         assert!(Arc::ptr_eq(&current, &cached));
+    }
+
+    /// A delete is reported with the object's last version at the delete's revision: copied
+    /// from the decoded last version when there is one, parsed from its bytes when not, the
+    /// same object either way; later watches share the first one's.
+    #[tokio::test]
+    async fn a_delete_reports_the_last_version_copied_when_decoded() {
+        for last_decoded in [true, false] {
+            let (storage, mut fast, mut slow) = fast_and_slow((16, 16));
+            let key = "/registry/configmaps/default/a";
+            let first = storage.create(key, &config_map("a")).await.expect("create");
+            let mut changed = config_map("a");
+            changed["data"]["k"] = json!("w");
+            let last = storage.update(key, &changed, first).await.expect("update");
+            let deleted = storage.delete(key, last).await.expect("delete");
+            for watch in [&mut fast, &mut slow] {
+                let _created = watch.next().await;
+                let _updated = watch.next().await;
+            }
+            if !last_decoded {
+                storage.decoded.lock().by_id.clear();
+            }
+            let (hits, decodes) = delivery(&storage, &mut fast).await;
+            assert_eq!((hits, decodes), if last_decoded { (1, 0) } else { (0, 1) });
+            let (hits, decodes) = delivery(&storage, &mut slow).await;
+            assert_eq!(
+                (hits, decodes),
+                (1, 0),
+                "the second watch shares the first's"
+            );
+            let object = storage
+                .decoded
+                .lock()
+                .by_id
+                .get(&(deleted, Bytes::from_static(key.as_bytes())))
+                .map(|c| Value::clone(&c.object))
+                .expect("kept for the delete");
+            let mut expected = changed.clone();
+            expected["metadata"]["resourceVersion"] = json!(deleted.to_string());
+            assert_eq!(object, expected, "last_decoded: {last_decoded}");
+        }
     }
 
     #[tokio::test]
