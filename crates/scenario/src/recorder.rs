@@ -167,8 +167,9 @@ impl PodRec {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct NodeRec {
     zone: String,
-    region: String,
     provider: String,
+    /// `provider/region/zone`, the key of the node's zone in a [`Sample`].
+    zone_key: String,
     pool: String,
     price: f64,
     ready: bool,
@@ -501,10 +502,11 @@ impl Recording {
         let labels = &node["metadata"]["labels"];
         let label = |key: &str| labels[key].as_str().unwrap_or("").to_string();
         let ready = condition(node, "Ready").is_some_and(|c| c["status"] == "True");
+        let (zone, provider) = (label(LABEL_ZONE), label(LABEL_PROVIDER));
         let rec = NodeRec {
-            zone: label(LABEL_ZONE),
-            region: label(LABEL_REGION),
-            provider: label(LABEL_PROVIDER),
+            zone_key: format!("{provider}/{}/{zone}", label(LABEL_REGION)),
+            zone,
+            provider,
             pool: label(LABEL_POOL),
             price: node["metadata"]["annotations"][ANNOTATION_HOURLY_PRICE]
                 .as_str()
@@ -605,18 +607,16 @@ impl Recording {
             sample.ready_nodes += u64::from(node.ready);
             sample.cordoned_nodes += u64::from(node.cordoned);
             for (map, key) in [
-                (
-                    &mut sample.zones,
-                    format!("{}/{}/{}", node.provider, node.region, node.zone),
-                ),
-                (&mut sample.providers, node.provider.clone()),
+                (&mut sample.zones, &node.zone_key),
+                (&mut sample.providers, &node.provider),
             ] {
-                let c = map.entry(key).or_default();
-                c.nodes += 1;
-                c.ready_nodes += u64::from(node.ready);
-                c.cpu_allocatable_millis += node.cpu_millis;
-                c.memory_allocatable_bytes += node.memory_bytes;
-                c.hourly_cost = ((c.hourly_cost + node.price) * 1e6).round() / 1e6;
+                add_to(map, key, |c| {
+                    c.nodes += 1;
+                    c.ready_nodes += u64::from(node.ready);
+                    c.cpu_allocatable_millis += node.cpu_millis;
+                    c.memory_allocatable_bytes += node.memory_bytes;
+                    c.hourly_cost = ((c.hourly_cost + node.price) * 1e6).round() / 1e6;
+                });
             }
         }
         for pod in self.pods.values() {
@@ -642,15 +642,13 @@ impl Recording {
             }
             if let Some(node) = self.nodes.get(&pod.node) {
                 for (map, key) in [
-                    (
-                        &mut sample.zones,
-                        format!("{}/{}/{}", node.provider, node.region, node.zone),
-                    ),
-                    (&mut sample.providers, node.provider.clone()),
+                    (&mut sample.zones, &node.zone_key),
+                    (&mut sample.providers, &node.provider),
                 ] {
-                    let c = map.entry(key).or_default();
-                    c.cpu_requested_millis += pod.cpu_millis;
-                    c.memory_requested_bytes += pod.memory_bytes;
+                    add_to(map, key, |c| {
+                        c.cpu_requested_millis += pod.cpu_millis;
+                        c.memory_requested_bytes += pod.memory_bytes;
+                    });
                 }
             }
         }
@@ -831,6 +829,19 @@ fn apply(rec: &mut Recording, t: i64, kind: &str, event_type: &str, obj: &Value)
         "Pod" => rec.on_pod(t, event_type, obj),
         "Node" => rec.on_node(t, event_type, obj),
         other => rec.on_workload(other, event_type, obj),
+    }
+}
+
+/// Changes the aggregate under `key` (added empty if missing) with `change`; the key is copied
+/// only when added (a sample visits every pod).
+fn add_to(map: &mut BTreeMap<String, Capacity>, key: &str, change: impl FnOnce(&mut Capacity)) {
+    match map.get_mut(key) {
+        Some(capacity) => change(capacity),
+        None => {
+            let mut capacity = Capacity::default();
+            change(&mut capacity);
+            map.insert(key.to_string(), capacity);
+        }
     }
 }
 
