@@ -6,12 +6,17 @@ use kubetwin_core::rng::DetRng;
 
 /// FNV-1a over the parts, separated so that `("ab","c")` and `("a","bc")` differ.
 pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for part in parts {
-        for b in part.bytes().chain(std::iter::once(0xff)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+    parts.iter().fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, part| {
+        extend_hash(h, part.as_bytes())
+    })
+}
+
+/// [`stable_hash`] of some parts continued with one more: `extend_hash(stable_hash(seed, a), b)`
+/// is `stable_hash` of `a` followed by `b`.
+fn extend_hash(mut h: u64, part: &[u8]) -> u64 {
+    for &b in part.iter().chain(std::iter::once(&0xff)) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
@@ -26,7 +31,30 @@ pub fn hex_id(seed: u64, parts: &[&str], words: usize) -> String {
 
 /// A uniform draw in `[0, 1)` for one named event.
 pub fn unit_draw(seed: u64, parts: &[&str]) -> f64 {
-    let bits = DetRng::new(stable_hash(seed, parts)).next_u64() >> 11;
+    unit_of(stable_hash(seed, parts))
+}
+
+/// [`unit_draw`] of some parts followed by `n` in decimal, given `prefix`, the
+/// [`stable_hash`] of those parts: the same draw without hashing them again or spelling `n`
+/// (a node's status loop draws one per tick, 10,000 per node per virtual day).
+pub fn unit_draw_after(prefix: u64, n: u64) -> f64 {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        // A digit: `rest % 10` < 10.
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    unit_of(extend_hash(prefix, &digits[start..]))
+}
+
+fn unit_of(hash: u64) -> f64 {
+    let bits = DetRng::new(hash).next_u64() >> 11;
     bits as f64 / (1u64 << 53) as f64
 }
 
@@ -113,6 +141,18 @@ pub fn synthetic_log_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A draw continued from a prefix's hash is the draw of all the parts.
+        #[test]
+        fn draws_after_a_prefix_equal_whole_draws(
+            seed: u64, node in "[a-z0-9.-]{0,30}", name in "[a-z]{0,8}", n: u64,
+        ) {
+            let whole = unit_draw(seed, &[&node, &name, &n.to_string()]);
+            let after = unit_draw_after(stable_hash(seed, &[&node, &name]), n);
+            proptest::prop_assert_eq!(whole.to_bits(), after.to_bits());
+        }
+    }
 
     #[test]
     fn normalizes_like_containerd() {

@@ -352,12 +352,30 @@ async fn recv(
     }
 }
 
-/// The gap after status sync number `n`: `period` plus up to 4% deterministic jitter, on the
-/// timer's millisecond grid (upstream: `wait.JitterUntil(syncNodeStatus,
-/// nodeStatusUpdateFrequency, 0.04, …)` in `pkg/kubelet/kubelet.go` `Run`).
-fn status_gap(seed: u64, node: &str, period: Duration, n: u64) -> Duration {
-    let draw = ids::unit_draw(seed, &[node, "status", &n.to_string()]);
-    ceil_ms(period + period.mul_f64(JITTER * draw))
+/// One of a node's periodic loops (status sync, Lease renewal): the gap after its tick number
+/// `n` is `period` plus up to 4% deterministic jitter drawn for the node, the loop and `n`, on
+/// the timer's millisecond grid (upstream, the status loop: `wait.JitterUntil(syncNodeStatus,
+/// nodeStatusUpdateFrequency, 0.04, …)` in `pkg/kubelet/kubelet.go` `Run`). The names are
+/// hashed once: a report schedule walks thirty status ticks per report.
+#[derive(Debug, Clone, Copy)]
+struct JitteredLoop {
+    /// The hash of the node's and the loop's names.
+    names: u64,
+    period: Duration,
+}
+
+impl JitteredLoop {
+    fn new(seed: u64, node: &str, name: &str, period: Duration) -> Self {
+        Self {
+            names: ids::stable_hash(seed, &[node, name]),
+            period,
+        }
+    }
+
+    fn gap(&self, n: u64) -> Duration {
+        let draw = ids::unit_draw_after(self.names, n);
+        ceil_ms(self.period + self.period.mul_f64(JITTER * draw))
+    }
 }
 
 /// Walks a status tick chain from its next tick (offset zero; that tick's sync will be number
@@ -623,13 +641,13 @@ impl Runner {
     /// The gap after Lease renewal number `n`: a quarter of the lease duration plus up to 4%
     /// deterministic jitter, on the timer's millisecond grid.
     fn lease_step(&self) -> impl Fn(u64) -> Duration + Send + Sync + 'static {
-        let seed = self.seed;
-        let node = self.node_name.clone();
-        let interval = lease_interval(self.knobs.lease_duration_seconds);
-        move |n| {
-            let draw = ids::unit_draw(seed, &[&node, "lease", &n.to_string()]);
-            ceil_ms(interval + interval.mul_f64(JITTER * draw))
-        }
+        let lease = JitteredLoop::new(
+            self.seed,
+            &self.node_name,
+            "lease",
+            lease_interval(self.knobs.lease_duration_seconds),
+        );
+        move |n| lease.gap(n)
     }
 
     fn lease_schedule(&self, anchor: Renewal) -> LeaseSchedule {
@@ -770,13 +788,17 @@ impl Runner {
         })
     }
 
-    fn status_gap(&self, tick_number: u64) -> Duration {
-        status_gap(
+    fn status_loop(&self) -> JitteredLoop {
+        JitteredLoop::new(
             self.seed,
             &self.node_name,
+            "status",
             self.knobs.node_status_update_frequency,
-            tick_number,
         )
+    }
+
+    fn status_gap(&self, tick_number: u64) -> Duration {
+        self.status_loop().gap(tick_number)
     }
 
     /// The first report of the status loop's tick chain (its tick and its sync number): the
@@ -786,7 +808,8 @@ impl Runner {
         let last = self.last_status_report;
         let frequency = self.knobs.node_status_report_frequency;
         // The first tick is due when no report was made yet.
-        let (offset, number) = first_report(self.status_ticks, &|n| self.status_gap(n), |o| {
+        let status = self.status_loop();
+        let (offset, number) = first_report(self.status_ticks, &|n| status.gap(n), |o| {
             last.is_none_or(|l| add(tick, o).duration_since(l).unsigned_abs() >= frequency)
         })?;
         Some(Renewal {
@@ -797,14 +820,11 @@ impl Runner {
 
     /// The gap from a report at sync number `n` to the next report, and its number.
     fn report_step(&self) -> impl Fn(u64) -> (Duration, u64) + Send + Sync + 'static {
-        let seed = self.seed;
-        let node = self.node_name.clone();
-        let period = self.knobs.node_status_update_frequency;
+        let status = self.status_loop();
         let frequency = self.knobs.node_status_report_frequency;
         move |n| {
-            let gap = |k| status_gap(seed, &node, period, k);
-            let first = gap(n);
-            first_report(n, &|k| gap(k), |offset| first + offset >= frequency)
+            let first = status.gap(n);
+            first_report(n, &|k| status.gap(k), |offset| first + offset >= frequency)
                 .map(|(offset, number)| (first + offset, number))
                 .unwrap_or((Duration::MAX, n))
         }
