@@ -36,7 +36,7 @@ pub fn unit_draw(seed: u64, parts: &[&str]) -> f64 {
 
 /// [`unit_draw`] of some parts followed by `n` in decimal, given `prefix`, the
 /// [`stable_hash`] of those parts: the same draw without hashing them again or spelling `n`
-/// (a node's status loop draws one per tick, 10,000 per node per virtual day).
+/// (a node's status loop ticks 8,640 times a virtual day, and report steps draw each again).
 pub fn unit_draw_after(prefix: u64, n: u64) -> f64 {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
