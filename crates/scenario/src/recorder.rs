@@ -194,6 +194,8 @@ pub struct Recording {
     pub start: Option<Timestamp>,
     instant: i64,
     pods: BTreeMap<String, PodRec>,
+    /// How many of `pods` are unscheduled, kept as they change (counted at every instant).
+    unscheduled_pods: u64,
     nodes: BTreeMap<String, NodeRec>,
     workloads: BTreeMap<String, WorkloadRec>,
     replica_set_owner: BTreeMap<String, String>,
@@ -353,7 +355,7 @@ impl Recording {
     /// Records the series at the current instant.
     pub fn commit(&mut self) {
         let t = self.instant;
-        let unscheduled = self.pods.values().filter(|p| p.unscheduled()).count() as u64;
+        let unscheduled = self.unscheduled_pods;
         self.unscheduled.push(t, unscheduled);
         let healthy = unscheduled == 0
             && self
@@ -437,15 +439,20 @@ impl Recording {
         });
     }
 
-    fn on_pod(&mut self, t: i64, event_type: &str, pod: &Value) {
-        let key = key_of(pod);
+    /// A pod's change; `key` is its `namespace/name`.
+    fn on_pod(&mut self, t: i64, event_type: &str, pod: &Value, key: String) {
         if event_type == "DELETED" {
-            self.pods.remove(&key);
+            if let Some(gone) = self.pods.remove(&key) {
+                self.unscheduled_pods = self
+                    .unscheduled_pods
+                    .saturating_sub(u64::from(gone.unscheduled()));
+            }
             return;
         }
         let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
-        let previous_node = self.pods.get(&key).map(|p| p.node.clone());
-        let (cpu_millis, memory_bytes) = match self.pods.get(&key) {
+        let previous = self.pods.get(&key);
+        let previous_node = previous.map(|p| p.node.clone());
+        let (cpu_millis, memory_bytes) = match previous {
             Some(p) if p.uid == pod["metadata"]["uid"].as_str().unwrap_or("") => {
                 (p.cpu_millis, p.memory_bytes)
             }
@@ -483,7 +490,12 @@ impl Recording {
                 .to_string();
             self.push_eviction(t, pod, &reason);
         }
-        self.pods.insert(key, rec);
+        self.unscheduled_pods += u64::from(rec.unscheduled());
+        if let Some(replaced) = self.pods.insert(key, rec) {
+            self.unscheduled_pods = self
+                .unscheduled_pods
+                .saturating_sub(u64::from(replaced.unscheduled()));
+        }
     }
 
     fn on_node(&mut self, t: i64, event_type: &str, node: &Value) {
@@ -762,7 +774,7 @@ pub async fn run(client: LocalClient, time: SimTime, shared: Shared, interval: D
                 let mut rec = shared.lock();
                 rec.advance_to(t);
                 for (event_type, obj) in changes {
-                    apply(&mut rec, t, kind, event_type, &obj);
+                    apply(&mut rec, t, kind, event_type, &obj, key_of(&obj));
                 }
             }
         }
@@ -801,17 +813,17 @@ pub async fn run(client: LocalClient, time: SimTime, shared: Shared, interval: D
         let stream = streams.iter_mut().find(|s| s.kind == kind);
         match event {
             Some(e) if e.event_type != "ERROR" && e.event_type != "BOOKMARK" => {
+                let key = key_of(&e.object);
                 if let Some(stream) = stream {
-                    let key = key_of(&e.object);
                     if e.event_type == "DELETED" {
                         stream.known.remove(&key);
-                    } else {
-                        stream.known.insert(key);
+                    } else if !stream.known.contains(&key) {
+                        stream.known.insert(key.clone());
                     }
                 }
                 let mut rec = shared.lock();
                 rec.advance_to(t);
-                apply(&mut rec, t, kind, e.event_type, &e.object);
+                apply(&mut rec, t, kind, e.event_type, &e.object, key);
             }
             Some(e) if e.event_type == "BOOKMARK" => {}
             _ => {
@@ -824,9 +836,10 @@ pub async fn run(client: LocalClient, time: SimTime, shared: Shared, interval: D
     }
 }
 
-fn apply(rec: &mut Recording, t: i64, kind: &str, event_type: &str, obj: &Value) {
+/// Records a change of `obj`, whose [`key_of`] is `key`.
+fn apply(rec: &mut Recording, t: i64, kind: &str, event_type: &str, obj: &Value, key: String) {
     match kind {
-        "Pod" => rec.on_pod(t, event_type, obj),
+        "Pod" => rec.on_pod(t, event_type, obj, key),
         "Node" => rec.on_node(t, event_type, obj),
         other => rec.on_workload(other, event_type, obj),
     }
@@ -928,17 +941,22 @@ mod tests {
         let bound = json!({"metadata": {"name": "p", "namespace": "d", "uid": "u"}, "spec": {"nodeName": "n"}, "status": {"phase": "Pending"}});
         // Created and bound within the same instant: never counted.
         rec.advance_to(1000);
-        rec.on_pod(1000, "ADDED", &pending);
-        rec.on_pod(1000, "MODIFIED", &bound);
+        rec.on_pod(1000, "ADDED", &pending, key_of(&pending));
+        rec.on_pod(1000, "MODIFIED", &bound, key_of(&bound));
         rec.advance_to(2000);
         assert_eq!(
             rec.unscheduled.points.iter().map(|(_, v)| *v).max(),
             Some(0)
         );
         let other = json!({"metadata": {"name": "q", "namespace": "d", "uid": "v"}, "spec": {}, "status": {"phase": "Pending"}});
-        rec.on_pod(2000, "ADDED", &other);
+        rec.on_pod(2000, "ADDED", &other, key_of(&other));
         rec.advance_to(3000);
         assert_eq!(rec.unscheduled.at(2500), Some(&1));
         assert_eq!(rec.bindings.len(), 1);
+        // The count follows deletes too.
+        rec.on_pod(3000, "DELETED", &other, key_of(&other));
+        rec.on_pod(3000, "DELETED", &bound, key_of(&bound));
+        rec.advance_to(4000);
+        assert_eq!(rec.unscheduled.at(3500), Some(&0));
     }
 }
