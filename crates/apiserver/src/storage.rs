@@ -935,6 +935,16 @@ mod tests {
         (storage, fast, slow)
     }
 
+    /// The decoded change `(revision, key)` the cache holds, if it does.
+    fn cached_at(storage: &Storage, revision: i64, key: &str) -> Option<Arc<SharedObject>> {
+        storage
+            .decoded
+            .lock()
+            .by_id
+            .get(&(revision, Bytes::copy_from_slice(key.as_bytes())))
+            .map(|c| Arc::clone(&c.object))
+    }
+
     /// (hits, decodes) of the next event of `watch`.
     async fn delivery(storage: &Storage, watch: &mut ObjectWatch) -> (u64, u64) {
         let before = storage.watch_decodes();
@@ -1148,13 +1158,7 @@ mod tests {
         assert!(remaining.contains(&second) && !remaining.contains(&first));
         assert_eq!(delivery(&storage, &mut slow).await.1, 0, "found decoded");
         // A write reads the newest change of `a` from the cache, without decoding it.
-        let cached = storage
-            .decoded
-            .lock()
-            .by_id
-            .get(&(second, Bytes::from_static(key.as_bytes())))
-            .map(|c| Arc::clone(&c.object))
-            .expect("kept");
+        let cached = cached_at(&storage, second, key).expect("kept");
         let (current, revision) = storage.get_shared(key).expect("get").expect("found");
         assert_eq!(revision, second);
         assert!(Arc::ptr_eq(&current, &cached));
@@ -1188,16 +1192,10 @@ mod tests {
                 (1, 0),
                 "the second watch shares the first's"
             );
-            let object = storage
-                .decoded
-                .lock()
-                .by_id
-                .get(&(deleted, Bytes::from_static(key.as_bytes())))
-                .map(|c| Value::clone(&c.object))
-                .expect("kept for the delete");
+            let object = cached_at(&storage, deleted, key).expect("kept for the delete");
             let mut expected = changed.clone();
             expected["metadata"]["resourceVersion"] = json!(deleted.to_string());
-            assert_eq!(object, expected, "last_decoded: {last_decoded}");
+            assert_eq!(**object, expected, "last_decoded: {last_decoded}");
         }
     }
 

@@ -442,16 +442,12 @@ impl Recording {
     /// A pod's change; `key` is its `namespace/name`.
     fn on_pod(&mut self, t: i64, event_type: &str, pod: &Value, key: String) {
         if event_type == "DELETED" {
-            if let Some(gone) = self.pods.remove(&key) {
-                self.unscheduled_pods = self
-                    .unscheduled_pods
-                    .saturating_sub(u64::from(gone.unscheduled()));
-            }
+            self.set_pod(key, None);
             return;
         }
         let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
         let previous = self.pods.get(&key);
-        let previous_node = previous.map(|p| p.node.clone());
+        let was_unbound = previous.is_none_or(|p| p.node.is_empty());
         let (cpu_millis, memory_bytes) = match previous {
             Some(p) if p.uid == pod["metadata"]["uid"].as_str().unwrap_or("") => {
                 (p.cpu_millis, p.memory_bytes)
@@ -472,7 +468,7 @@ impl Recording {
             owner: controller_owner(pod),
             unscheduled_message,
         };
-        if !node.is_empty() && previous_node.is_none_or(|p| p.is_empty()) {
+        if !node.is_empty() && was_unbound {
             let zone = self
                 .nodes
                 .get(&node)
@@ -490,12 +486,20 @@ impl Recording {
                 .to_string();
             self.push_eviction(t, pod, &reason);
         }
-        self.unscheduled_pods += u64::from(rec.unscheduled());
-        if let Some(replaced) = self.pods.insert(key, rec) {
-            self.unscheduled_pods = self
-                .unscheduled_pods
-                .saturating_sub(u64::from(replaced.unscheduled()));
-        }
+        self.set_pod(key, Some(rec));
+    }
+
+    /// Replaces the record of the pod `key` (`None`: removes it), keeping the count of
+    /// unscheduled pods in step.
+    fn set_pod(&mut self, key: String, rec: Option<PodRec>) {
+        let added = rec.as_ref().is_some_and(PodRec::unscheduled);
+        let replaced = match rec {
+            Some(rec) => self.pods.insert(key, rec),
+            None => self.pods.remove(&key),
+        };
+        let removed = replaced.as_ref().is_some_and(PodRec::unscheduled);
+        self.unscheduled_pods =
+            (self.unscheduled_pods + u64::from(added)).saturating_sub(u64::from(removed));
     }
 
     fn on_node(&mut self, t: i64, event_type: &str, node: &Value) {
