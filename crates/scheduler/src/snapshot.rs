@@ -13,6 +13,7 @@ use jiff::Timestamp;
 
 use crate::topology::{PodCounts, TopologyDomains};
 use crate::types::{NodeData, NodeInfo, PodInfo};
+use crate::schedule::NodeName;
 
 /// The zone key of a node's labels: `region + ":\x00:" + zone`, preferring the beta
 /// failure-domain labels, "" when neither is set (`GetZoneKey`).
@@ -196,6 +197,8 @@ pub struct Snapshot {
     /// Node names in list order, shared with per-cycle status maps (built on first use after
     /// the node set changes).
     names: OnceLock<Arc<[Arc<str>]>>,
+    /// The same names interned, for explanations (built on first use, like `names`).
+    interned_names: OnceLock<Arc<[NodeName]>>,
     images: BTreeMap<String, ImageState>,
     pod_nodes: BTreeMap<String, usize>,
     pvc_users: BTreeMap<String, usize>,
@@ -226,6 +229,7 @@ impl Clone for Snapshot {
             tree: self.tree.clone(),
             order: self.order.clone(),
             names: self.names.clone(),
+            interned_names: self.interned_names.clone(),
             images: self.images.clone(),
             pod_nodes: self.pod_nodes.clone(),
             pvc_users: self.pvc_users.clone(),
@@ -291,6 +295,18 @@ impl Snapshot {
     /// The node named `name`.
     pub fn get(&self, name: &str) -> Option<&NodeInfo> {
         self.by_name.get(name).map(|&i| &self.infos[i])
+    }
+
+    /// The interned node names in list order: an explanation names each examined node from
+    /// this one array instead of reading every node's own record, which a Filter verdict
+    /// taken from the cache never touched (a cache miss per node otherwise).
+    pub fn list_interned_names(&self) -> &Arc<[NodeName]> {
+        self.interned_names.get_or_init(|| {
+            self.order
+                .iter()
+                .map(|&i| self.infos[i].interned_name())
+                .collect()
+        })
     }
 
     /// Whether some pod on some node uses the PVC `namespace/name` (`IsPVCUsedByPods`).
@@ -763,6 +779,7 @@ impl Snapshot {
             self.infos[i].list_position = pos;
         }
         self.names = OnceLock::new();
+        self.interned_names = OnceLock::new();
     }
 
     /// Adds a pod to the node named in `pod.node_name`.

@@ -16,6 +16,7 @@ use kubetwin_core::labels::Selector;
 use crate::error::InputError;
 use crate::helpers::nodeaffinity::RequiredNodeAffinity;
 use crate::resource::{self, PodResource, Resource};
+use crate::schedule::NodeName;
 
 /// The key of the pod in `namespace/name` form.
 pub fn pod_key(namespace: &str, name: &str) -> String {
@@ -409,6 +410,8 @@ pub struct NodeData {
     pub name: String,
     /// The name, shared (status maps key on it without copying).
     pub shared_name: Arc<str>,
+    /// The name, interned (explanations record it per node without reference counting).
+    pub interned_name: NodeName,
     /// Labels.
     pub labels: BTreeMap<String, String>,
     /// `spec.taints`.
@@ -442,6 +445,7 @@ impl NodeData {
         let name = node.metadata.name.clone().unwrap_or_default();
         Ok(Self {
             shared_name: Arc::from(name.as_str()),
+            interned_name: NodeName::intern(&name),
             name,
             labels: node.metadata.labels.clone().unwrap_or_default(),
             taints: node
@@ -494,6 +498,7 @@ pub struct NodeInfo {
 /// See [`NodeInfo::hot`].
 #[derive(Debug, Clone)]
 struct NodeHot {
+    name: NodeName,
     unschedulable: bool,
     has_taints: bool,
     has_images: bool,
@@ -503,6 +508,7 @@ struct NodeHot {
 impl NodeHot {
     fn of(node: &NodeData) -> Self {
         Self {
+            name: node.interned_name,
             unschedulable: node.unschedulable,
             has_taints: !node.taints.is_empty(),
             has_images: !node.images.is_empty(),
@@ -532,6 +538,11 @@ impl NodeInfo {
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.node.name
+    }
+
+    /// The node's name, interned.
+    pub fn interned_name(&self) -> NodeName {
+        self.hot.name
     }
 
     /// The node's allocatable resources.

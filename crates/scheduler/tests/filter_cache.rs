@@ -58,7 +58,8 @@ fn pod(name: &str, shape: u8, priority: u8) -> PodInfo {
 
 /// Runs the scenario; returns every outcome (with retries after preemption, as upstream would
 /// after the victims are gone).
-fn run(steps: &[Step], nodes: usize, cache: bool) -> Vec<CycleOutcome> {
+/// `explain`: record every decision's explanation (names each examined node).
+fn run(steps: &[Step], nodes: usize, cache: bool, explain: bool) -> Vec<CycleOutcome> {
     let mut s = Scheduler::new(default_frameworks().expect("profile"), 7);
     s.set_filter_cache_enabled(cache);
     for i in 0..nodes {
@@ -70,14 +71,14 @@ fn run(steps: &[Step], nodes: usize, cache: bool) -> Vec<CycleOutcome> {
         match step {
             Step::Pod(shape, prio) => {
                 let p = Arc::new(pod(&format!("p{k}"), *shape, *prio));
-                let mut o = s.schedule_one(&p, false);
+                let mut o = s.schedule_one(&p, explain);
                 if o.node.is_none()
                     && let Some(n) = o.nominated_node.clone()
                 {
                     let mut retry = (*p).clone();
                     retry.nominated_node_name = n;
                     out.push(o);
-                    o = s.schedule_one(&Arc::new(retry), false);
+                    o = s.schedule_one(&Arc::new(retry), explain);
                 }
                 if o.node.is_some() {
                     placed.push(o.pod.clone());
@@ -121,7 +122,17 @@ proptest! {
         steps in prop::collection::vec(step(), 1..60),
         nodes in 1usize..12,
     ) {
-        prop_assert_eq!(run(&steps, nodes, true), run(&steps, nodes, false));
+        prop_assert_eq!(run(&steps, nodes, true, false), run(&steps, nodes, false, false));
+    }
+
+    /// Explanations too (each examined node named from the snapshot's list of names, checked
+    /// against the node itself in debug builds, through node churn that reorders the list).
+    #[test]
+    fn same_explanations_with_and_without_the_cache(
+        steps in prop::collection::vec(step(), 1..60),
+        nodes in 1usize..12,
+    ) {
+        prop_assert_eq!(run(&steps, nodes, true, true), run(&steps, nodes, false, true));
     }
 }
 
@@ -131,7 +142,7 @@ fn preemption_storm_is_identical() {
     let steps: Vec<Step> = (0..40)
         .map(|i| Step::Pod(if i < 20 { 2 } else { 2 | 4 }, if i < 20 { 0 } else { 2 }))
         .collect();
-    let with = run(&steps, 6, true);
-    assert_eq!(with, run(&steps, 6, false));
+    let with = run(&steps, 6, true, false);
+    assert_eq!(with, run(&steps, 6, false, false));
     assert!(with.iter().any(|o| !o.preempted.is_empty()));
 }
