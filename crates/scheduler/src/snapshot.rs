@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jiff::Timestamp;
 
+use crate::schedule::NodeName;
 use crate::topology::{PodCounts, TopologyDomains};
 use crate::types::{NodeData, NodeInfo, PodInfo};
-use crate::schedule::NodeName;
 
 /// The zone key of a node's labels: `region + ":\x00:" + zone`, preferring the beta
 /// failure-domain labels, "" when neither is set (`GetZoneKey`).
