@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
+use kubetwin_apiserver::error::ApiError;
 use kubetwin_apiserver::local::{LocalClient, resource_of};
 use kubetwin_apiserver::watch::WatchEvent;
 use kubetwin_apiserver::write::DeleteOptions;
@@ -32,8 +33,8 @@ use kubetwin_scheduler::schedule::{CycleOutcome, Scheduler};
 use kubetwin_scheduler::status::Code;
 use kubetwin_scheduler::types::{NodeData, PodInfo};
 use serde_json::json;
-use tokio::sync::mpsc::Receiver;
 use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver, UnboundedSender};
 
 pub use explain::{Decision, Explanations};
 
@@ -53,6 +54,16 @@ pub struct SchedulerDriver {
     explanations: Explanations,
     /// Per node, what a node update must change to requeue unschedulable pods.
     node_properties: BTreeMap<String, NodeProperties>,
+    /// Bindings that failed in their own task (see [`SchedulerDriver::bind`]).
+    bind_failures: (UnboundedSender<BindFailure>, UnboundedReceiver<BindFailure>),
+}
+
+/// A binding that failed after the scheduler moved on: the pod as assumed and the error.
+#[derive(Debug)]
+struct BindFailure {
+    queued: QueuedPodInfo,
+    assumed: Arc<PodInfo>,
+    error: ApiError,
 }
 
 /// What upstream compares to decide whether a node update can make pods schedulable
@@ -125,6 +136,7 @@ impl SchedulerDriver {
             bound: BTreeMap::new(),
             explanations: Explanations::default(),
             node_properties: BTreeMap::new(),
+            bind_failures: tokio::sync::mpsc::unbounded_channel(),
         })
     }
 
@@ -160,6 +172,9 @@ impl SchedulerDriver {
             {
                 return;
             }
+            while let Ok(failure) = self.bind_failures.1.try_recv() {
+                self.on_bind_failure(failure);
+            }
             let now = self.now_nanos();
             self.queue.flush_backoff_completed(now);
             if let Some(queued) = self.queue.pop() {
@@ -179,6 +194,7 @@ impl SchedulerDriver {
                     None => return,
                 },
                 Some((kind, event)) = object_events.recv() => self.on_object(kind, event),
+                Some(failure) = self.bind_failures.1.recv() => self.on_bind_failure(failure),
                 _ = async move {
                     match wake {
                         Some(at) => {
@@ -337,22 +353,69 @@ impl SchedulerDriver {
         }
     }
 
-    /// Assumes the pod on `node` in the cache, then binds it (`schedule_one.go` `assume`, `bind`).
+    /// Assumes the pod on `node` in the cache, then binds it (`schedule_one.go` `assume`, then
+    /// the binding cycle).
+    ///
+    /// Upstream runs the binding cycle in a goroutine of its own and the scheduling loop goes
+    /// on with the pod assumed; a failed binding forgets the assumed pod and requeues it
+    /// (`handleBindingCycleError`). On a multi-threaded runtime (`serve`) the binding is a
+    /// task of its own likewise: the write, and the watchers it wakes, then run on whichever
+    /// worker is free instead of queueing behind the scheduling loop, which keeps its worker
+    /// busy while pods wait. Under virtual time (one thread) the binding is awaited in place:
+    /// a task would only run later on the same thread and reorder the run's writes.
     async fn bind(&mut self, queued: QueuedPodInfo, node: String) {
         let pod = &queued.pod;
         let assumed = Arc::new(pod.assumed_on(&node));
         let _ = self.scheduler.snapshot.add_pod(assumed.clone());
-        self.bound.insert(pod.key.clone(), assumed);
-        if let Err(e) = self.client.bind(&pod.namespace, &pod.name, &node).await {
-            tracing::debug!(pod = %pod.key, error = %e, "scheduler: binding failed");
-            if let Some(a) = self.bound.remove(&pod.key) {
-                let _ = self.scheduler.snapshot.remove_pod(&a.key);
-            }
-            if e.code != 404 && e.code != 409 {
-                let now = self.now_nanos();
-                self.queue
-                    .add_unschedulable(queued, now, Default::default(), true, true);
-            }
+        self.bound.insert(pod.key.clone(), assumed.clone());
+        let multi_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_threaded {
+            let client = self.client.clone();
+            let failures = self.bind_failures.0.clone();
+            tokio::spawn(async move {
+                let pod = &queued.pod;
+                if let Err(error) = client.bind(&pod.namespace, &pod.name, &node).await {
+                    let _ = failures.send(BindFailure {
+                        queued,
+                        assumed,
+                        error,
+                    });
+                }
+            });
+            return;
+        }
+        if let Err(error) = self.client.bind(&pod.namespace, &pod.name, &node).await {
+            self.on_bind_failure(BindFailure {
+                queued,
+                assumed,
+                error,
+            });
+        }
+    }
+
+    /// Forgets the assumed pod (unless a watch event replaced it since) and requeues it unless
+    /// it is gone or bound already (404, 409).
+    fn on_bind_failure(&mut self, failure: BindFailure) {
+        let BindFailure {
+            queued,
+            assumed,
+            error,
+        } = failure;
+        let key = &queued.pod.key;
+        tracing::debug!(pod = %key, error = %error, "scheduler: binding failed");
+        if self
+            .bound
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(current, &assumed))
+        {
+            self.bound.remove(key);
+            let _ = self.scheduler.snapshot.remove_pod(&assumed.key);
+        }
+        if error.code != 404 && error.code != 409 {
+            let now = self.now_nanos();
+            self.queue
+                .add_unschedulable(queued, now, Default::default(), true, true);
         }
     }
 

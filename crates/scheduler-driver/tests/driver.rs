@@ -133,6 +133,62 @@ async fn binds_pods_and_reports_the_exact_fit_error() {
     );
 }
 
+/// On a multi-threaded runtime (`serve`) bindings run in tasks of their own while the loop
+/// goes on with the pods assumed: the assumed pods still count, so exactly the pods that fit
+/// are bound and the rest get the exact fit error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bindings_in_their_own_tasks_keep_assumed_pods_counted() {
+    let (client, _time) = start().await;
+    let pods = lookup("", "v1", "pods").expect("pods");
+    for i in 0..5 {
+        client
+            .create(pods, Some("default"), pod(&format!("p{i}"), "900m"))
+            .await
+            .expect("pod");
+    }
+    // Waits for the outcome, not for a duration: each pod is either bound or marked
+    // unschedulable (real time, at most a minute).
+    let mut listed = Vec::new();
+    for _ in 0..600 {
+        listed = client
+            .list(pods, Some("default"), None, None)
+            .expect("pods")
+            .items;
+        let decided = listed.iter().filter(|p| {
+            p["spec"]["nodeName"].is_string()
+                || p["status"]["conditions"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["reason"] == "Unschedulable"))
+        });
+        if decided.count() == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let on = |node: &str| {
+        listed
+            .iter()
+            .filter(|p| p["spec"]["nodeName"] == node)
+            .count()
+    };
+    assert_eq!((on("n1"), on("n2")), (2, 2), "{listed:?}");
+    let pending: Vec<&Value> = listed
+        .iter()
+        .filter(|p| p["spec"]["nodeName"].is_null())
+        .collect();
+    assert_eq!(pending.len(), 1);
+    let condition = pending[0]["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "PodScheduled").cloned())
+        .expect("PodScheduled condition");
+    assert!(
+        condition["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("0/2 nodes are available: 2 Insufficient cpu.")),
+        "{condition}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_new_node_lets_a_pending_pod_schedule() {
     let (client, time) = start().await;
