@@ -54,8 +54,12 @@ pub struct SchedulerDriver {
     explanations: Explanations,
     /// Per node, what a node update must change to requeue unschedulable pods.
     node_properties: BTreeMap<String, NodeProperties>,
-    /// Bindings that failed in their own task (see [`SchedulerDriver::bind`]).
-    bind_failures: (UnboundedSender<BindFailure>, UnboundedReceiver<BindFailure>),
+    /// Whether bindings run in tasks of their own (see [`SchedulerDriver::bind`]); set by
+    /// [`SchedulerDriver::run`] from its runtime.
+    bind_in_tasks: bool,
+    /// Where those tasks report failed bindings, and where the loop reads them.
+    bind_failure_sender: UnboundedSender<BindFailure>,
+    bind_failure_receiver: UnboundedReceiver<BindFailure>,
 }
 
 /// A binding that failed after the scheduler moved on: the pod as assumed and the error.
@@ -125,6 +129,7 @@ impl SchedulerDriver {
             .build_frameworks()
             .map_err(|e| e.to_string())?;
         let mut scheduler = Scheduler::new(frameworks, seed);
+        let (bind_failure_sender, bind_failure_receiver) = tokio::sync::mpsc::unbounded_channel();
         // Thousands of kept decisions: count the unexamined nodes, do not name them.
         scheduler.explain_count_only_unevaluated = true;
         Ok(Self {
@@ -136,7 +141,9 @@ impl SchedulerDriver {
             bound: BTreeMap::new(),
             explanations: Explanations::default(),
             node_properties: BTreeMap::new(),
-            bind_failures: tokio::sync::mpsc::unbounded_channel(),
+            bind_in_tasks: false,
+            bind_failure_sender,
+            bind_failure_receiver,
         })
     }
 
@@ -154,6 +161,8 @@ impl SchedulerDriver {
         let (Ok(nodes), Ok(pods)) = (resource_of::<Node>(), resource_of::<Pod>()) else {
             return;
         };
+        self.bind_in_tasks = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
         let (Ok(mut node_events), Ok(mut pod_events)) = (
             self.client.watch(nodes, None, 0, None, None),
             self.client.watch(pods, None, 0, None, None),
@@ -172,7 +181,7 @@ impl SchedulerDriver {
             {
                 return;
             }
-            while let Ok(failure) = self.bind_failures.1.try_recv() {
+            while let Ok(failure) = self.bind_failure_receiver.try_recv() {
                 self.on_bind_failure(failure);
             }
             let now = self.now_nanos();
@@ -194,7 +203,7 @@ impl SchedulerDriver {
                     None => return,
                 },
                 Some((kind, event)) = object_events.recv() => self.on_object(kind, event),
-                Some(failure) = self.bind_failures.1.recv() => self.on_bind_failure(failure),
+                Some(failure) = self.bind_failure_receiver.recv() => self.on_bind_failure(failure),
                 _ = async move {
                     match wake {
                         Some(at) => {
@@ -368,11 +377,9 @@ impl SchedulerDriver {
         let assumed = Arc::new(pod.assumed_on(&node));
         let _ = self.scheduler.snapshot.add_pod(assumed.clone());
         self.bound.insert(pod.key.clone(), assumed.clone());
-        let multi_threaded = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if multi_threaded {
+        if self.bind_in_tasks {
             let client = self.client.clone();
-            let failures = self.bind_failures.0.clone();
+            let failures = self.bind_failure_sender.clone();
             tokio::spawn(async move {
                 let pod = &queued.pod;
                 if let Err(error) = client.bind(&pod.namespace, &pod.name, &node).await {
