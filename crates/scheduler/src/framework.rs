@@ -1386,6 +1386,7 @@ impl Framework {
         pod: &PodInfo,
         nodes: &[&NodeInfo],
     ) -> Status {
+        NodeInfo::warm(nodes);
         let mut skip = BTreeSet::new();
         let mut mask = 0u64;
         for (p, bit) in self.pre_score.iter().zip(&self.pre_score_bits) {
@@ -1482,7 +1483,7 @@ impl Framework {
             b.normalized.reserve_exact(plugins.len() * nodes.len());
         }
         let mut list: Vec<NodeScore<'_>> = Vec::with_capacity(nodes.len());
-        // Read once per cycle, not once per plugin: each name is behind the node object.
+        // Read once per cycle, not once per plugin.
         let names: Vec<&str> = nodes.iter().map(|n| n.name()).collect();
         for w in &plugins {
             let Some(sp) = w.plugin.as_score() else {
