@@ -1130,8 +1130,9 @@ impl Runner {
             }
         }
         self.rt.host_ips = node::host_ips(node_obj);
+        // Without managedFields, as informers keep objects (the admission view never reads them).
         if let Ok(typed) =
-            serde_json::from_value::<k8s_openapi::api::core::v1::Node>(node_obj.clone())
+            kubetwin_apiserver::trim::decode_trimmed::<k8s_openapi::api::core::v1::Node>(node_obj)
             && let Ok(data) = NodeData::new(typed)
         {
             let mut info = NodeInfo::new(Arc::new(data));

@@ -226,8 +226,8 @@ impl SchedulerDriver {
     }
 
     fn on_node(&mut self, event: WatchEvent) {
-        // Shared with the other receivers of the change; the snapshot keeps its own copy.
-        let Ok(node) = event.object.typed::<Node>().map(Arc::unwrap_or_clone) else {
+        // Shared with the other receivers of the change, and kept so by the snapshot.
+        let Ok(node) = event.object.typed::<Node>() else {
             return;
         };
         let name = node.metadata.name.clone().unwrap_or_default();
