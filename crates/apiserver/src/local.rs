@@ -290,6 +290,16 @@ impl LocalClient {
         &self,
         obj: &K,
     ) -> Result<K, ApiError> {
+        let created = self.create_typed_shared(obj).await?;
+        K::deserialize(&**created).map_err(ApiError::internal)
+    }
+
+    /// [`LocalClient::create_typed`] for a caller that does not read the stored object back
+    /// (an event recorder): it comes back shared, not decoded.
+    pub async fn create_typed_shared<K: Resource + Serialize>(
+        &self,
+        obj: &K,
+    ) -> Result<Arc<SharedObject>, ApiError> {
         let value = to_value(obj)?;
         let ns = object::namespace(&value).to_string();
         let info = resource_of::<K>()?;
@@ -298,8 +308,7 @@ impl LocalClient {
         } else {
             None
         };
-        let created = self.create_shared(info, ns, value).await?;
-        K::deserialize(&**created).map_err(ApiError::internal)
+        self.create_shared(info, ns, value).await
     }
 }
 

@@ -476,7 +476,7 @@ impl EventRecorder {
         // Recorders of different components share virtual instants: on a name clash, take the
         // next name (upstream's names are unix nanoseconds, unique in practice).
         for attempt in 1..=8u64 {
-            match self.client.create_typed(&event).await {
+            match self.client.create_typed_shared(&event).await {
                 Err(e) if e.code == 409 && attempt < 8 => {
                     event.metadata.name = Some(format!(
                         "{}.{:x}",

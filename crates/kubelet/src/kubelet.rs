@@ -743,7 +743,7 @@ impl Runner {
                     &renew,
                 );
                 self.client
-                    .create(self.resources.leases, ns, lease)
+                    .create_shared(self.resources.leases, ns, lease)
                     .await
                     .is_ok()
             }
@@ -1786,7 +1786,7 @@ impl Runner {
         let event = self.event_object(&name, &namespace, involved, type_, reason, message, now);
         if let Err(e) = self
             .client
-            .create(self.resources.events, Some(&namespace), event)
+            .create_shared(self.resources.events, Some(&namespace), event)
             .await
         {
             tracing::debug!(error = %e, "kubelet: event dropped");
@@ -1803,7 +1803,7 @@ impl Runner {
         let event = self.event_object(&name, "default", involved, type_, reason, message, now);
         if let Err(e) = self
             .client
-            .create(self.resources.events, Some("default"), event)
+            .create_shared(self.resources.events, Some("default"), event)
             .await
         {
             tracing::debug!(error = %e, "kubelet: event dropped");

@@ -516,7 +516,7 @@ impl SchedulerDriver {
         });
         let _ = self
             .client
-            .create(events, Some(&pod.namespace), event)
+            .create_shared(events, Some(&pod.namespace), event)
             .await;
     }
 }
