@@ -464,7 +464,7 @@ impl MvccState {
         start: &[u8],
         end: &[u8],
         max_revisions: usize,
-        out: &mut Vec<Event>,
+        out: &mut impl Extend<Event>,
     ) -> Result<i64, i64> {
         if from <= self.compacted {
             return Err(self.compacted);
@@ -477,7 +477,7 @@ impl MvccState {
             if let Some(changes) = self.log.get(idx) {
                 for change in changes {
                     if key_in_range(&change.key, start, end) {
-                        out.push(self.event(change));
+                        out.extend(std::iter::once(self.event(change)));
                     }
                 }
             }
