@@ -204,17 +204,25 @@ impl GarbageCollector {
         let owners = meta.owner_references.clone().unwrap_or_default();
         let terminating = meta.deletion_timestamp.is_some();
         let deleting_dependents = terminating && has_finalizer(meta, FOREGROUND);
-        let previous = graph.nodes.get(&item.uid).cloned();
-        // Owners dropped from the references may be waiting for this dependent.
-        if let Some(prev) = &previous {
-            for o in &prev.owners {
-                if !owners.iter().any(|n| n.uid == o.uid)
-                    && let Some(owner) = graph.nodes.get(&o.uid)
-                    && owner.deleting_dependents
-                {
-                    self.attempt_to_delete.add(owner.item.clone());
+        // Owners dropped from the references may be waiting for this dependent. Most updates
+        // (a pod's status) keep the references: the node is then updated in place.
+        let mut waiting_owners = Vec::new();
+        let same_node = match graph.nodes.get(&item.uid) {
+            Some(prev) => {
+                for o in &prev.owners {
+                    if !owners.iter().any(|n| n.uid == o.uid)
+                        && let Some(owner) = graph.nodes.get(&o.uid)
+                        && owner.deleting_dependents
+                    {
+                        waiting_owners.push(owner.item.clone());
+                    }
                 }
+                prev.item == item && prev.owners == owners
             }
+            None => false,
+        };
+        for owner in waiting_owners {
+            self.attempt_to_delete.add(owner);
         }
         for o in &owners {
             match graph.nodes.get(&o.uid) {
@@ -234,11 +242,14 @@ impl GarbageCollector {
                 self.attempt_to_delete.add(dep.item);
             }
         }
-        graph.insert(Node {
-            item,
-            owners,
-            deleting_dependents,
-        });
+        match graph.nodes.get_mut(&item.uid) {
+            Some(node) if same_node => node.deleting_dependents = deleting_dependents,
+            _ => graph.insert(Node {
+                item,
+                owners,
+                deleting_dependents,
+            }),
+        }
     }
 
     /// Starts the informers and runs both workers until the queues shut down.
