@@ -637,10 +637,6 @@ fn service_selector(service: &Service) -> Option<Selector> {
     spec.selector.as_ref().map(Selector::from_set)
 }
 
-fn pod_labels(pod: &Pod) -> BTreeMap<String, String> {
-    pod.metadata.labels.clone().unwrap_or_default()
-}
-
 /// Per Service key: slice name → resourceVersion written (None: deleted).
 type WrittenSlices = BTreeMap<String, BTreeMap<String, Option<u64>>>;
 
@@ -716,9 +712,9 @@ impl EndpointsController {
             let mut keys = BTreeSet::new();
             for pod in &pods {
                 let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-                let labels = pod_labels(pod);
+                let labels = crate::util::labels_of(&pod.metadata);
                 for svc in services.list_namespace(ns) {
-                    if service_selector(&svc).is_some_and(|s| s.matches(&labels)) {
+                    if service_selector(&svc).is_some_and(|s| s.matches(labels)) {
                         keys.insert(kubetwin_runtime::informer::meta_key(&svc.metadata));
                     }
                 }
@@ -791,7 +787,7 @@ impl EndpointsController {
         self.pods
             .list_namespace(ns)
             .into_iter()
-            .filter(|p| selector.matches(&pod_labels(p)))
+            .filter(|p| selector.matches(crate::util::labels_of(&p.metadata)))
             .collect()
     }
 
