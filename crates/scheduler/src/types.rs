@@ -473,9 +473,9 @@ impl NodeData {
 /// Laid out in declaration order (`repr(C)`), the fields a scheduling cycle reads of every
 /// feasible node first: PreScore and Score visit hundreds of nodes in list order, which is not
 /// their storage order, and with the other core churning the shared cache each distinct cache
-/// line is a miss (the first read of `list_position` was 72 % of PodTopologySpread's PreScore
-/// in `cluster_bench`). Aligned to a line, these fields span four lines instead of being spread
-/// over the whole record.
+/// line is a miss (the first read of `list_position` was about 70 % of PodTopologySpread's
+/// PreScore in `cluster_bench`). Aligned to a line, these fields span four lines instead of
+/// being spread over the whole record.
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 pub struct NodeInfo {
@@ -547,10 +547,10 @@ impl NodeInfo {
 
     /// Reads, from every node of `nodes`, the fields PreScore and Score read, before they do.
     /// The loads do not depend on each other, so the processor overlaps their cache misses;
-    /// read one node at a time between the plugins' work, each waited out on its own. In
-    /// `cluster_bench` the first read of a feasible node was 70 % of PodTopologySpread's
-    /// PreScore: the other core's writes keep evicting the 5,000 node records from the shared
-    /// cache.
+    /// read by the plugins one node at a time between their other work, each miss was waited
+    /// out on its own. In `cluster_bench` the first read of a feasible node was about 70 % of
+    /// PodTopologySpread's PreScore: the other core's writes keep evicting the 5,000 node
+    /// records from the shared cache.
     pub fn warm(nodes: &[&NodeInfo]) {
         let mut sum = 0i64;
         for n in nodes {
