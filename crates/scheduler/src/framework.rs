@@ -145,7 +145,7 @@ pub struct NodeToStatus {
     /// Distinct statuses (a new one is compared with the last stored).
     statuses: Vec<Status>,
     /// The names of the snapshot the positions refer to, in list order.
-    names: Option<Arc<[Arc<str>]>>,
+    names: Option<Arc<[NodeName]>>,
     /// List position → status index + 1 (0: not set).
     by_position: Vec<u32>,
     /// Nodes set by name only, with their status index.
@@ -215,7 +215,7 @@ impl NodeToStatus {
                 .names
                 .as_ref()
                 .and_then(|n| n.get(p as usize))
-                .map_or("", |n| n.as_ref()),
+                .map_or("", NodeName::as_str),
             EntryRef::Named(i) => self.named.get(i as usize).map_or("", |(n, _)| n.as_ref()),
         }
     }
@@ -276,7 +276,7 @@ impl NodeToStatus {
         let pos = node.list_position;
         names
             .get(pos)
-            .is_some_and(|n| Arc::ptr_eq(n, &node.node.shared_name))
+            .is_some_and(|n| std::ptr::eq(n.as_str(), node.interned_name().as_str()))
             .then_some(pos)
     }
 

@@ -437,9 +437,9 @@ fn find_nodes_that_pass_filters<'s>(
     }
     let chain = fw.filter_chain(state);
     let h = &cx.handle;
-    // Names for the explanation, by list position (see `Snapshot::list_interned_names`).
+    // Names for the explanation, by list position (see `Snapshot::list_names`).
     let names_in_list_order: &[NodeName] = match explain {
-        Some(_) => h.snapshot.list_interned_names(),
+        Some(_) => h.snapshot.list_names(),
         None => &[],
     };
     let name_of = |node: &NodeInfo, position: Option<usize>| {

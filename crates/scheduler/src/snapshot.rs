@@ -194,11 +194,9 @@ pub struct Snapshot {
     zones: Vec<String>,
     tree: BTreeMap<String, Vec<usize>>,
     order: Vec<usize>,
-    /// Node names in list order, shared with per-cycle status maps (built on first use after
-    /// the node set changes).
-    names: OnceLock<Arc<[Arc<str>]>>,
-    /// The same names interned, for explanations (built on first use, like `names`).
-    interned_names: OnceLock<Arc<[NodeName]>>,
+    /// Node names (interned) in list order, shared with per-cycle status maps and read by
+    /// explanations (built on first use after the node set changes).
+    names: OnceLock<Arc<[NodeName]>>,
     images: BTreeMap<String, ImageState>,
     pod_nodes: BTreeMap<String, usize>,
     pvc_users: BTreeMap<String, usize>,
@@ -229,7 +227,6 @@ impl Clone for Snapshot {
             tree: self.tree.clone(),
             order: self.order.clone(),
             names: self.names.clone(),
-            interned_names: self.interned_names.clone(),
             images: self.images.clone(),
             pod_nodes: self.pod_nodes.clone(),
             pvc_users: self.pvc_users.clone(),
@@ -268,12 +265,15 @@ impl Snapshot {
         self.order.iter().map(move |&i| &self.infos[i])
     }
 
-    /// The node names in list order (a new list whenever nodes are added or removed).
-    pub fn list_names(&self) -> &Arc<[Arc<str>]> {
+    /// The node names, interned, in list order (a new list whenever nodes are added or
+    /// removed). Status maps record snapshot nodes by position against it; an explanation
+    /// names each examined node from it instead of reading every node's own record, which a
+    /// Filter verdict taken from the cache never touched (a cache miss per node otherwise).
+    pub fn list_names(&self) -> &Arc<[NodeName]> {
         self.names.get_or_init(|| {
             self.order
                 .iter()
-                .map(|&i| self.infos[i].node.shared_name.clone())
+                .map(|&i| self.infos[i].interned_name())
                 .collect()
         })
     }
@@ -295,18 +295,6 @@ impl Snapshot {
     /// The node named `name`.
     pub fn get(&self, name: &str) -> Option<&NodeInfo> {
         self.by_name.get(name).map(|&i| &self.infos[i])
-    }
-
-    /// The interned node names in list order: an explanation names each examined node from
-    /// this one array instead of reading every node's own record, which a Filter verdict
-    /// taken from the cache never touched (a cache miss per node otherwise).
-    pub fn list_interned_names(&self) -> &Arc<[NodeName]> {
-        self.interned_names.get_or_init(|| {
-            self.order
-                .iter()
-                .map(|&i| self.infos[i].interned_name())
-                .collect()
-        })
     }
 
     /// Whether some pod on some node uses the PVC `namespace/name` (`IsPVCUsedByPods`).
@@ -779,7 +767,6 @@ impl Snapshot {
             self.infos[i].list_position = pos;
         }
         self.names = OnceLock::new();
-        self.interned_names = OnceLock::new();
     }
 
     /// Adds a pod to the node named in `pod.node_name`.

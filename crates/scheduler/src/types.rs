@@ -408,9 +408,8 @@ pub struct NodeData {
     pub node: Arc<Node>,
     /// Name.
     pub name: String,
-    /// The name, shared (status maps key on it without copying).
-    pub shared_name: Arc<str>,
-    /// The name, interned (explanations record it per node without reference counting).
+    /// The name, interned (explanations and status maps record it per node without copying
+    /// or reference counting).
     pub interned_name: NodeName,
     /// Labels.
     pub labels: BTreeMap<String, String>,
@@ -446,7 +445,6 @@ impl NodeData {
             .collect();
         let name = node.metadata.name.clone().unwrap_or_default();
         Ok(Self {
-            shared_name: Arc::from(name.as_str()),
             interned_name: NodeName::intern(&name),
             name,
             labels: node.metadata.labels.clone().unwrap_or_default(),
