@@ -1056,18 +1056,16 @@ impl Changes {
 ///
 /// `old` and `new` must be what [`value_at`] finds at that path in each object, and the only
 /// values whose walk gives fields under it (true of object fields, and of list elements
-/// whose merge keys are all present and distinct). Equal values change nothing; two objects
-/// are compared field by field, two such lists element by element; anything else is walked
-/// whole and compared field by field.
+/// whose merge keys are all present and distinct), and must differ (every caller has
+/// compared them already: comparing again would walk their equal leading fields twice). Two
+/// objects are compared field by field, two such lists element by element; anything else is
+/// walked whole and compared field by field.
 fn diff_node(
     old: Option<&Value>,
     new: Option<&Value>,
     field: Option<&'static kubetwin_patch::FieldSchema>,
     here: &mut Changes,
 ) {
-    if old == new {
-        return;
-    }
     // Values the walk owns whole (scalars, empty containers, atomic lists) own just their
     // path: no need to walk them for it.
     if old.is_none_or(|v| owned_whole(v, field)) && new.is_none_or(|v| owned_whole(v, field)) {
@@ -1255,6 +1253,9 @@ impl<'a> UpdateDiff<'a> {
             let before = old_segments.get(prefix);
             let after = new_segments.get(prefix);
             let field = after.or(before).and_then(|s| s.field);
+            if before.map(|s| s.value) == after.map(|s| s.value) {
+                continue;
+            }
             let mut found = Changes::default();
             diff_node(
                 before.map(|s| s.value),
