@@ -236,7 +236,7 @@ fn segments<'a>(
                     continue;
                 }
                 out.insert(
-                    vec![format!("f:{k}"), format!("f:{mk}")],
+                    vec![field_segment(k), field_segment(mk)],
                     Segment {
                         value: mv,
                         field: meta_type.and_then(|t| t.field(mk)),
@@ -245,7 +245,7 @@ fn segments<'a>(
             }
         } else {
             out.insert(
-                vec![format!("f:{k}")],
+                vec![field_segment(k)],
                 Segment {
                     value: v,
                     field: schema.and_then(|s| s.field(k)),
@@ -320,7 +320,7 @@ fn walk_fields(
     out: &mut FieldSet,
 ) {
     for (k, child) in m {
-        path.push(format!("f:{k}"));
+        path.push(field_segment(k));
         walk_value(child, ty.and_then(|t| t.field(k)), path, out);
         path.pop();
     }
@@ -355,6 +355,13 @@ fn child_node(node: &mut Map<String, Value>, key: String) -> &mut Map<String, Va
         Value::Object(map) => map,
         _ => unreachable!("made an object above"),
     }
+}
+
+/// `f:<name>`, the path segment of an object field. Spelled by copying rather than through
+/// `format!`, whose machinery cost several times the copy (these are spelled for every field a
+/// write's field manager walks: about 2 % of a virtual-time run's main thread went to it).
+fn field_segment(name: &str) -> String {
+    ["f:", name].concat()
 }
 
 /// [`walk_value`] into a `fieldsV1` tree: `here` is the node of the current path, which the
@@ -403,7 +410,7 @@ fn walk_tree_fields(
         walk_tree(
             child,
             ty.and_then(|t| t.field(k)),
-            child_node(here, format!("f:{k}")),
+            child_node(here, field_segment(k)),
         );
     }
 }
@@ -1163,7 +1170,7 @@ fn diff_fields(
             continue;
         }
         here.below(
-            || format!("f:{k}"),
+            || field_segment(k),
             |child| diff_node(before, after, ty.and_then(|t| t.field(k)), child),
         );
     }

@@ -119,15 +119,17 @@ impl ResourceInfo {
     /// The storage key prefix of every object of this resource (`/registry/<res>/`), per namespace
     /// when `namespace` is given.
     pub fn key_prefix(&self, namespace: Option<&str>) -> String {
-        match namespace {
-            Some(ns) if self.namespaced() => format!("/registry/{}/{}/", self.storage_resource, ns),
-            _ => format!("/registry/{}/", self.storage_resource),
-        }
+        self.key(namespace, "")
     }
 
-    /// The storage key of one object.
+    /// The storage key of one object (spelled by copying: every read and write spells one).
     pub fn key(&self, namespace: Option<&str>, name: &str) -> String {
-        format!("{}{}", self.key_prefix(namespace), name)
+        match namespace {
+            Some(ns) if self.namespaced() => {
+                ["/registry/", self.storage_resource, "/", ns, "/", name].concat()
+            }
+            _ => ["/registry/", self.storage_resource, "/", name].concat(),
+        }
     }
 }
 

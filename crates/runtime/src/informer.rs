@@ -66,7 +66,7 @@ impl HasMeta for MetaOnly {
 /// The cache key of an object: `namespace/name`, or `name` without a namespace.
 pub fn key_of(namespace: Option<&str>, name: &str) -> String {
     match namespace {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        Some(ns) if !ns.is_empty() => [ns, "/", name].concat(),
         _ => name.to_string(),
     }
 }
@@ -359,7 +359,7 @@ impl<K: DeserializeOwned + Send + Sync + 'static> Informer<K> {
 
     /// The cached objects of one namespace, in name order.
     pub fn list_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
-        let prefix = format!("{namespace}/");
+        let prefix = [namespace, "/"].concat();
         self.read()
             .objects
             .range(prefix.clone()..)
