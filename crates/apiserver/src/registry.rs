@@ -821,6 +821,12 @@ mod tests {
         assert!(deploy.has_status_subresource());
         let nodes = lookup_kind("v1", "Node").expect("nodes");
         assert_eq!(nodes.key(None, "n1"), "/registry/nodes/n1");
+        // Prefixes; a cluster-scoped resource ignores the namespace.
+        assert_eq!(pods.key_prefix(Some("default")), "/registry/pods/default/");
+        assert_eq!(pods.key_prefix(None), "/registry/pods/");
+        assert_eq!(pods.key(None, "web"), "/registry/pods/web");
+        assert_eq!(nodes.key(Some("x"), "n1"), "/registry/nodes/n1");
+        assert_eq!(nodes.key_prefix(Some("x")), "/registry/nodes/");
     }
 
     #[test]
