@@ -1259,10 +1259,10 @@ impl<'a> UpdateDiff<'a> {
         for prefix in prefixes {
             let before = old_segments.get(prefix);
             let after = new_segments.get(prefix);
-            let field = after.or(before).and_then(|s| s.field);
             if before.map(|s| s.value) == after.map(|s| s.value) {
                 continue;
             }
+            let field = after.or(before).and_then(|s| s.field);
             let mut found = Changes::default();
             diff_node(
                 before.map(|s| s.value),
