@@ -558,9 +558,7 @@ fn encode_exact(obj: &Value) -> Bytes {
     ENCODE_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
         Ok(mut buffer) => {
             buffer.clear();
-            if serde_json::to_writer(&mut *buffer, obj).is_err() {
-                buffer.clear();
-            }
+            kubetwin_core::json::write_value(obj, &mut buffer);
             let bytes = Bytes::copy_from_slice(&buffer);
             // Keep a typical object's worth of scratch space, not the largest ever seen.
             if buffer.capacity() > 1 << 20 {
@@ -568,7 +566,7 @@ fn encode_exact(obj: &Value) -> Bytes {
             }
             bytes
         }
-        Err(_) => Bytes::from(serde_json::to_vec(obj).unwrap_or_default()),
+        Err(_) => Bytes::from(kubetwin_core::json::to_vec(obj)),
     })
 }
 

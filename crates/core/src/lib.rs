@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod fields;
 pub mod gosort;
+pub mod json;
 pub mod labels;
 pub mod quantity;
 pub mod rng;

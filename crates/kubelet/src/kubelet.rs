@@ -440,7 +440,7 @@ struct StatusText(Box<str>);
 
 impl StatusText {
     fn of(status: &Value) -> Self {
-        Self(serde_json::to_string(status).unwrap_or_default().into())
+        Self(kubetwin_core::json::to_string(status).into())
     }
 
     /// The status as a `Value` (`null` for a pod without one).
