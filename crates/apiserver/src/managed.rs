@@ -479,23 +479,9 @@ fn walk_contains<S: AsRef<str>>(
                 };
                 let inner = inner.as_ref();
                 let ty = field.and_then(|f| f.ty);
-                // The segment names an element by its merge key (`k:{"name":"c"}`) or, for
-                // elements without one, by position (`i:3`), spelled as the walk spells it.
-                let key_spelling = segment
-                    .strip_prefix("k:{\"")
-                    .and_then(|rest| rest.strip_prefix(merge_key))
-                    .and_then(|rest| rest.strip_prefix("\":"))
-                    .and_then(|rest| rest.strip_suffix('}'));
-                let by_index: Option<usize> =
-                    segment.strip_prefix("i:").and_then(|i| i.parse().ok());
+                let naming = ElementNaming::of(segment, merge_key);
                 items.iter().enumerate().any(|(i, item)| {
-                    let named = match item.get(merge_key) {
-                        Some(key) if !key.is_null() => {
-                            key_spelling.is_some_and(|spelled| spells(spelled, key))
-                        }
-                        _ => by_index == Some(i) && format!("i:{i}") == segment,
-                    };
-                    if !named {
+                    if !naming.names(item, i) {
                         return false;
                     }
                     if inner == "." {
@@ -517,6 +503,42 @@ fn walk_contains<S: AsRef<str>>(
             }
         }
         _ => false,
+    }
+}
+
+/// Which elements of a merge list a path segment names: by its merge key (`k:{"name":"c"}`)
+/// or, for elements without one, by position (`i:3`), spelled as [`walk_value`] spells it.
+struct ElementNaming<'s> {
+    segment: &'s str,
+    merge_key: &'s str,
+    /// The spelling of the merge key's value, for a `k:` segment of this merge key.
+    key_spelling: Option<&'s str>,
+    /// The position, for an `i:` segment.
+    index: Option<usize>,
+}
+
+impl<'s> ElementNaming<'s> {
+    fn of(segment: &'s str, merge_key: &'s str) -> Self {
+        Self {
+            segment,
+            merge_key,
+            key_spelling: segment
+                .strip_prefix("k:{\"")
+                .and_then(|rest| rest.strip_prefix(merge_key))
+                .and_then(|rest| rest.strip_prefix("\":"))
+                .and_then(|rest| rest.strip_suffix('}')),
+            index: segment.strip_prefix("i:").and_then(|i| i.parse().ok()),
+        }
+    }
+
+    /// Whether the segment names `item`, the list's element at `index`.
+    fn names(&self, item: &Value, index: usize) -> bool {
+        match item.get(self.merge_key) {
+            Some(key) if !key.is_null() => self
+                .key_spelling
+                .is_some_and(|spelled| spells(spelled, key)),
+            _ => self.index == Some(index) && format!("i:{index}") == self.segment,
+        }
     }
 }
 
@@ -921,24 +943,36 @@ impl PathTree {
 
     /// Adds the members of `tree` below `path`.
     fn graft(&mut self, path: &[String], tree: PathTree) {
+        let Some((last, init)) = path.split_last() else {
+            self.merge(tree);
+            return;
+        };
         let mut node = self;
-        for key in path {
+        for key in init {
             node = node.children.entry(key.clone()).or_default();
         }
-        node.merge(tree);
+        node.adopt(last.clone(), tree);
+    }
+
+    /// Adds the members of `tree` below the child `key`: the tree itself when there is no
+    /// such child yet (the diff's usual case), rather than its members one by one.
+    fn adopt(&mut self, key: String, tree: PathTree) {
+        match self.children.entry(key) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(tree);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => slot.get_mut().merge(tree),
+        }
     }
 
     fn merge(&mut self, other: PathTree) {
         self.member |= other.member;
+        if self.children.is_empty() {
+            self.children = other.children;
+            return;
+        }
         for (key, child) in other.children {
-            match self.children.entry(key) {
-                std::collections::btree_map::Entry::Vacant(slot) => {
-                    slot.insert(child);
-                }
-                std::collections::btree_map::Entry::Occupied(mut slot) => {
-                    slot.get_mut().merge(child)
-                }
-            }
+            self.adopt(key, child);
         }
     }
 
@@ -1051,9 +1085,9 @@ impl Changes {
         }
         let key = key();
         if !child.owned.is_empty() {
-            self.owned.graft(std::slice::from_ref(&key), child.owned);
+            self.owned.adopt(key.clone(), child.owned);
         }
-        self.all.graft(std::slice::from_ref(&key), child.all);
+        self.all.adopt(key, child.all);
     }
 }
 
@@ -1312,38 +1346,34 @@ impl<'a> UpdateDiff<'a> {
 
     /// Keeps in a canonical `fieldsV1` tree only the leaves the new object sets (and the nodes
     /// that still lead to one): the tree of its set ∩ `fields_of(new)`.
+    ///
+    /// The tree and the new object are walked together, each node's value found once from its
+    /// parent's: asking [`Self::is_new_field`] of every leaf walked from the root each time.
     fn keep_new_fields(&self, tree: &mut Map<String, Value>) {
-        let mut dropped: Vec<FieldPath> = Vec::new();
-        let mut path: Vec<&str> = Vec::new();
-        self.find_dropped(tree, &mut path, &mut dropped);
-        for leaf in &dropped {
-            remove_leaf(tree, leaf);
-        }
-    }
-
-    /// The leaves under `path` that the new object does not set.
-    fn find_dropped<'t>(
-        &self,
-        tree: &'t Map<String, Value>,
-        path: &mut Vec<&'t str>,
-        dropped: &mut Vec<FieldPath>,
-    ) {
-        for (key, node) in tree {
-            path.push(key);
-            match node {
-                Value::Object(below) if !below.is_empty() => {
-                    self.find_dropped(below, path, dropped);
-                }
-                _ => {
-                    if !self.is_new_field(path) {
-                        dropped.push(path.iter().map(|k| k.to_string()).collect());
-                    }
-                }
+        tree.retain(|key, node| {
+            if key != "f:metadata" {
+                return self.keep_in_segment(&[key.as_str()], node);
             }
-            path.pop();
-        }
+            // The fields of `metadata` are segments of their own; `metadata` itself is no field.
+            match node {
+                Value::Object(fields) if !fields.is_empty() => {
+                    fields.retain(|field, below| {
+                        self.keep_in_segment(&[key.as_str(), field.as_str()], below)
+                    });
+                    !fields.is_empty()
+                }
+                _ => false,
+            }
+        });
     }
 
+    /// [`Self::keep_new_fields`] for the subtree of the segment `prefix`.
+    fn keep_in_segment(&self, prefix: &[&str], node: &mut Value) -> bool {
+        match self.segment_of(prefix) {
+            Some((segment, _)) => keep_set_fields(node, segment.value, segment.field),
+            None => false,
+        }
+    }
     /// Whether the stored entry `raw` owns a changed field.
     fn owned_by(&self, raw: &Value) -> bool {
         raw["fieldsV1"]
@@ -1352,21 +1382,112 @@ impl<'a> UpdateDiff<'a> {
     }
 }
 
-/// Removes the leaf at `path` from a `fieldsV1` tree, and the nodes it leaves empty.
-fn remove_leaf(tree: &mut Map<String, Value>, path: &[String]) {
-    let Some((key, below)) = path.split_first() else {
-        return;
+/// Keeps in the `fieldsV1` node `node` (whose path is that of `v`) the leaves [`walk_value`]
+/// from `v` gives (every leaf below for which [`walk_contains`] holds), and the nodes that
+/// still lead to one; says whether anything is left. Follows [`walk_contains`]' rules one
+/// level at a time.
+fn keep_set_fields(
+    node: &mut Value,
+    v: &Value,
+    field: Option<&'static kubetwin_patch::FieldSchema>,
+) -> bool {
+    let Value::Object(children) = node else {
+        return owned_whole(v, field);
     };
-    let emptied = match tree.get_mut(key) {
-        Some(Value::Object(node)) if !below.is_empty() => {
-            remove_leaf(node, below);
-            node.is_empty()
+    if children.is_empty() {
+        return owned_whole(v, field);
+    }
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            let ty = field.and_then(|f| f.ty);
+            children.retain(|key, child| {
+                if key == "." {
+                    return is_leaf(child) && marks_itself(field);
+                }
+                let Some(name) = key.strip_prefix("f:") else {
+                    return false;
+                };
+                m.get(name).is_some_and(|value| {
+                    keep_set_fields(child, value, ty.and_then(|t| t.field(name)))
+                })
+            });
         }
-        Some(_) => below.is_empty(),
-        None => false,
-    };
-    if emptied {
-        tree.remove(key);
+        Value::Array(items) if !items.is_empty() => {
+            let strategy = field.map(|f| f.strategy).unwrap_or("");
+            let merge_key = field.map(|f| f.merge_key).unwrap_or("");
+            if strategy.contains("merge") && !merge_key.is_empty() {
+                let ty = field.and_then(|f| f.ty);
+                children.retain(|segment, element| {
+                    let Value::Object(inner) = element else {
+                        return false;
+                    };
+                    let naming = ElementNaming::of(segment, merge_key);
+                    let named: Vec<&Value> = items
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, item)| naming.names(item, i))
+                        .map(|(_, item)| item)
+                        .collect();
+                    if named.is_empty() {
+                        return false;
+                    }
+                    inner.retain(|key, below| {
+                        if key == "." {
+                            return is_leaf(below);
+                        }
+                        let Some(name) = key.strip_prefix("f:") else {
+                            return false;
+                        };
+                        let field = ty.and_then(|t| t.field(name));
+                        match named.as_slice() {
+                            [item] => item
+                                .get(name)
+                                .is_some_and(|value| keep_set_fields(below, value, field)),
+                            // Elements sharing a name: a leaf stays if any of them sets it.
+                            _ => retain_leaves(below, &mut Vec::new(), &|rest| {
+                                named.iter().any(|item| {
+                                    item.get(name)
+                                        .is_some_and(|value| walk_contains(value, field, rest))
+                                })
+                            }),
+                        }
+                    });
+                    !inner.is_empty()
+                });
+            } else if strategy.contains("merge") {
+                children.retain(|segment, child| {
+                    is_leaf(child)
+                        && segment
+                            .strip_prefix("v:")
+                            .is_some_and(|spelled| items.iter().any(|item| spells(spelled, item)))
+                });
+            } else {
+                children.clear();
+            }
+        }
+        _ => children.clear(),
+    }
+    !children.is_empty()
+}
+
+/// Keeps the leaves of a `fieldsV1` node for which `keep` holds of their path below it, and
+/// the nodes that still lead to one; says whether anything is left.
+fn retain_leaves(
+    node: &mut Value,
+    path: &mut Vec<String>,
+    keep: &dyn Fn(&[String]) -> bool,
+) -> bool {
+    match node {
+        Value::Object(children) if !children.is_empty() => {
+            children.retain(|key, child| {
+                path.push(key.clone());
+                let kept = retain_leaves(child, path, keep);
+                path.pop();
+                kept
+            });
+            !children.is_empty()
+        }
+        _ => keep(path),
     }
 }
 
@@ -1507,6 +1628,93 @@ mod tests {
 
     fn cm_schema() -> Option<&'static TypeSchema> {
         kubetwin_patch::schema_for("", "v1", "ConfigMap")
+    }
+
+    /// Keeping a stored entry's fields that the new object still sets, walking the tree and the
+    /// object together: set lists, elements sharing a merge key, elements named by position,
+    /// map markers, `metadata` itself, and fields the object lacks.
+    #[test]
+    fn keep_new_fields_keeps_the_fields_the_object_sets() {
+        let schema = kubetwin_patch::schema_for("", "v1", "Pod");
+        let obj = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"app": "web"}, "finalizers": ["a", "b"]},
+            "spec": {
+                "containers": [{"name": "c", "image": "i"},
+                    {"name": "c", "image": "j", "ports": [{"containerPort": 80}]}],
+                "initContainers": [{"image": "x"}]}});
+        // (owned path, whether the object sets it)
+        let table: &[(&[&str], bool)] = &[
+            (&["f:metadata"], false),
+            (&["f:metadata", "f:finalizers", "v:\"a\""], true),
+            (&["f:metadata", "f:finalizers", "v:\"z\""], false),
+            (&["f:metadata", "f:finalizers", "v:\"b\"", "f:x"], false),
+            (&["f:metadata", "f:labels", "."], true),
+            (&["f:metadata", "f:labels", "f:app"], true),
+            (&["f:metadata", "f:labels", "f:gone"], false),
+            (&["f:spec", "f:containers", "k:{\"name\":\"c\"}", "."], true),
+            (
+                &["f:spec", "f:containers", "k:{\"name\":\"c\"}", "f:image"],
+                true,
+            ),
+            (
+                &["f:spec", "f:containers", "k:{\"name\":\"c\"}", "f:ports"],
+                false,
+            ),
+            (
+                &[
+                    "f:spec",
+                    "f:containers",
+                    "k:{\"name\":\"c\"}",
+                    "f:ports",
+                    "k:{\"containerPort\":80}",
+                    ".",
+                ],
+                true,
+            ),
+            (
+                &[
+                    "f:spec",
+                    "f:containers",
+                    "k:{\"name\":\"c\"}",
+                    "f:ports",
+                    "k:{\"containerPort\":81}",
+                    ".",
+                ],
+                false,
+            ),
+            (
+                &["f:spec", "f:containers", "k:{\"name\":\"d\"}", "."],
+                false,
+            ),
+            (&["f:spec", "f:initContainers", "i:0", "."], true),
+            (&["f:spec", "f:initContainers", "i:0", "f:image"], true),
+            (&["f:spec", "f:initContainers", "i:1", "."], false),
+            (&["f:spec", "f:nodeName"], false),
+            (&["f:data"], false),
+            (&["."], false),
+        ];
+        let path = |p: &[&str]| -> FieldPath { p.iter().map(|s| s.to_string()).collect() };
+        let owned: FieldSet = table.iter().map(|(p, _)| path(p)).collect();
+        let kept: FieldSet = table
+            .iter()
+            .filter(|(_, k)| *k)
+            .map(|(p, _)| path(p))
+            .collect();
+        let part = Part::Main {
+            status_is_subresource: true,
+        };
+        let fields = fields_of(&obj, schema, part);
+        let expected: FieldSet = owned
+            .iter()
+            .filter(|p| fields.contains(*p))
+            .cloned()
+            .collect();
+        assert_eq!(expected, kept);
+        let Value::Object(mut tree) = to_fields_v1(&owned) else {
+            panic!("a tree")
+        };
+        UpdateDiff::new(&json!({}), &obj, schema, part).keep_new_fields(&mut tree);
+        assert_eq!(Value::Object(tree), to_fields_v1(&expected));
     }
 
     /// A `k:` segment is the JSON text of the one-key object, escapes and all.
@@ -1898,7 +2106,7 @@ mod tests {
         }
 
         /// How many edits [`edit_pool`] holds.
-        const EDITS: usize = 36;
+        const EDITS: usize = 38;
 
         /// Edits an update may make.
         fn edit_pool() -> Vec<(&'static [&'static str], Value)> {
@@ -1998,6 +2206,9 @@ mod tests {
                     &["spec", "containers"][..],
                     json!([{"name": "d", "image": "x"}]),
                 ),
+                // A set (a merge list without a merge key).
+                (&["metadata", "finalizers"][..], json!(["a", "b"])),
+                (&["metadata", "finalizers"][..], json!(["b", {"c": 1}])),
             ]
         }
 
@@ -2113,6 +2324,19 @@ mod tests {
                     });
                     prop_assert_eq!(found, fields.contains(path), "{:?}", path);
                 }
+                // Keeping the fields the object sets in a tree of all those paths, walking
+                // both together, leaves the tree of those the object sets.
+                let mut tree = match to_fields_v1(&candidates) {
+                    Value::Object(tree) => tree,
+                    _ => Map::new(),
+                };
+                let diff = UpdateDiff::new(&other, &obj, schema, part);
+                diff.keep_new_fields(&mut tree);
+                let leaves: FieldSet = from_fields_v1(&to_fields_v1(&candidates))
+                    .into_iter()
+                    .filter(|p| fields.contains(p))
+                    .collect();
+                prop_assert_eq!(Value::Object(tree), to_fields_v1(&leaves));
             }
         }
     }
