@@ -1046,7 +1046,7 @@ impl Quantity {
         if precision >= 0 {
             scale = scale.wrapping_sub(sc.denom.len() as i32);
             if scale >= scale::NANO {
-                let shifted = format!("{}{}", sc.num, sc.denom);
+                let shifted = [sc.num, sc.denom].concat();
                 let value: i64 = shifted.parse().map_err(|_| QuantityError::Numeric)?;
                 if let Some(mut result) = int64_multiply(value, mantissa) {
                     if !sc.positive {

@@ -160,11 +160,20 @@ pub fn parse_list(
     list: Option<&BTreeMap<String, ApiQuantity>>,
     field: &str,
 ) -> Result<ResourceList, InputError> {
+    parse_list_of(list, &|| field.to_owned())
+}
+
+/// [`parse_list`] with the field spelled only for an error: a pod's requests are worked out
+/// several times per pod update, each container's field name a `format!` away.
+fn parse_list_of(
+    list: Option<&BTreeMap<String, ApiQuantity>>,
+    field: &dyn Fn() -> String,
+) -> Result<ResourceList, InputError> {
     let mut out = ResourceList::new();
     if let Some(list) = list {
         for (name, q) in list {
             let parsed = Quantity::parse(&q.0).map_err(|e| {
-                InputError::field(format!("{field}[{name}]"), format!("{e}: {:?}", q.0))
+                InputError::field(format!("{}[{name}]", field()), format!("{e}: {:?}", q.0))
             })?;
             out.insert(name.clone(), parsed);
         }
@@ -224,9 +233,9 @@ fn container_requests(
     pod: &Pod,
     container: &Container,
     status: Option<&ContainerStatus>,
-    field: &str,
+    field: &dyn Fn() -> String,
 ) -> Result<ResourceList, InputError> {
-    let spec_reqs = parse_list(
+    let spec_reqs = parse_list_of(
         container
             .resources
             .as_ref()
@@ -241,8 +250,8 @@ fn container_requests(
     };
     // Upstream: determineContainerReqs — the larger of spec, status and allocated resources,
     // or only status and allocated when the resize is infeasible.
-    let status_reqs = parse_list(status_resources.requests.as_ref(), field)?;
-    let allocated = parse_list(cs.allocated_resources.as_ref(), field)?;
+    let status_reqs = parse_list_of(status_resources.requests.as_ref(), field)?;
+    let allocated = parse_list_of(cs.allocated_resources.as_ref(), field)?;
     let mut out = if is_pod_resize_infeasible(pod) {
         status_reqs
     } else {
@@ -279,7 +288,7 @@ pub fn aggregate_container_requests(
         BTreeMap::new()
     };
     for (i, c) in spec.containers.iter().enumerate() {
-        let field = format!("spec.containers[{i}].resources.requests");
+        let field = || format!("spec.containers[{i}].resources.requests");
         let mut creqs = container_requests(pod, c, statuses.get(c.name.as_str()).copied(), &field)?;
         if let Some(nm) = opts.non_missing_container_requests {
             creqs = apply_non_missing(&creqs, nm);
@@ -289,7 +298,7 @@ pub fn aggregate_container_requests(
     let mut restartable_init_reqs = ResourceList::new();
     let mut init_reqs = ResourceList::new();
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        let field = format!("spec.initContainers[{i}].resources.requests");
+        let field = || format!("spec.initContainers[{i}].resources.requests");
         let status = if is_restartable(c) {
             statuses.get(c.name.as_str()).copied()
         } else {
