@@ -200,13 +200,42 @@ struct Segment<'a> {
     field: Option<&'static kubetwin_patch::FieldSchema>,
 }
 
-/// The segments of `obj` a write of `part` owns, by path prefix (`[f:spec]`,
-/// `[f:metadata, f:labels]`).
+/// Where a segment sits: the top-level field `field`, or (`meta_field`) a field of `metadata`.
+/// Its path (`[f:spec]`, `[f:metadata, f:labels]`) is spelled only where it is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SegmentName<'a> {
+    field: &'a str,
+    meta_field: Option<&'a str>,
+}
+
+impl SegmentName<'_> {
+    /// The path prefix of the segment's fields.
+    fn path(&self) -> FieldPath {
+        match self.meta_field {
+            None => vec![field_segment(self.field)],
+            Some(meta_field) => vec![field_segment(self.field), field_segment(meta_field)],
+        }
+    }
+
+    /// Whether `prefix` is the segment's path.
+    fn is_path<S: AsRef<str>>(&self, prefix: &[S]) -> bool {
+        let spells = |segment: &S, name: &str| segment.as_ref().strip_prefix("f:") == Some(name);
+        match (self.meta_field, prefix) {
+            (None, [field]) => spells(field, self.field),
+            (Some(meta_field), [field, inner]) => {
+                spells(field, self.field) && spells(inner, meta_field)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The segments of `obj` a write of `part` owns, by where they sit.
 fn segments<'a>(
     obj: &'a Value,
     schema: Option<&'static TypeSchema>,
     part: Part,
-) -> BTreeMap<FieldPath, Segment<'a>> {
+) -> BTreeMap<SegmentName<'a>, Segment<'a>> {
     let mut out = BTreeMap::new();
     let Some(root) = obj.as_object() else {
         return out;
@@ -236,7 +265,10 @@ fn segments<'a>(
                     continue;
                 }
                 out.insert(
-                    vec![field_segment(k), field_segment(mk)],
+                    SegmentName {
+                        field: k,
+                        meta_field: Some(mk),
+                    },
                     Segment {
                         value: mv,
                         field: meta_type.and_then(|t| t.field(mk)),
@@ -245,7 +277,10 @@ fn segments<'a>(
             }
         } else {
             out.insert(
-                vec![field_segment(k)],
+                SegmentName {
+                    field: k,
+                    meta_field: None,
+                },
                 Segment {
                     value: v,
                     field: schema.and_then(|s| s.field(k)),
@@ -259,8 +294,8 @@ fn segments<'a>(
 /// The fields `obj` sets, as owned by a write of `part`.
 pub fn fields_of(obj: &Value, schema: Option<&'static TypeSchema>, part: Part) -> FieldSet {
     let mut out = FieldSet::new();
-    for (prefix, segment) in &segments(obj, schema, part) {
-        let mut path = prefix.clone();
+    for (name, segment) in &segments(obj, schema, part) {
+        let mut path = name.path();
         walk_value(segment.value, segment.field, &mut path, &mut out);
     }
     out
@@ -335,10 +370,10 @@ fn fields_v1_of(
     part: Part,
 ) -> Map<String, Value> {
     let mut root = Map::new();
-    for (prefix, segment) in &segments(obj, schema, part) {
-        let mut node = &mut root;
-        for key in prefix {
-            node = child_node(node, key.clone());
+    for (name, segment) in &segments(obj, schema, part) {
+        let mut node = child_node(&mut root, field_segment(name.field));
+        if let Some(meta_field) = name.meta_field {
+            node = child_node(node, field_segment(meta_field));
         }
         walk_tree(segment.value, segment.field, node);
     }
@@ -1280,7 +1315,7 @@ struct UpdateDiff<'a> {
     /// The changed fields the new object sets.
     owned: PathTree,
     /// The new object's segments.
-    new_segments: BTreeMap<FieldPath, Segment<'a>>,
+    new_segments: BTreeMap<SegmentName<'a>, Segment<'a>>,
 }
 
 impl<'a> UpdateDiff<'a> {
@@ -1288,11 +1323,14 @@ impl<'a> UpdateDiff<'a> {
         let old_segments = segments(old, schema, part);
         let new_segments = segments(new, schema, part);
         let mut changes = Changes::default();
-        let prefixes: BTreeSet<&FieldPath> =
-            old_segments.keys().chain(new_segments.keys()).collect();
-        for prefix in prefixes {
-            let before = old_segments.get(prefix);
-            let after = new_segments.get(prefix);
+        let names: BTreeSet<SegmentName<'_>> = old_segments
+            .keys()
+            .chain(new_segments.keys())
+            .copied()
+            .collect();
+        for name in names {
+            let before = old_segments.get(&name);
+            let after = new_segments.get(&name);
             if before.map(|s| s.value) == after.map(|s| s.value) {
                 continue;
             }
@@ -1304,12 +1342,14 @@ impl<'a> UpdateDiff<'a> {
                 field,
                 &mut found,
             );
+            if found.all.is_empty() {
+                continue;
+            }
+            let prefix = name.path();
             if !found.owned.is_empty() {
-                changes.owned.graft(prefix, found.owned);
+                changes.owned.graft(&prefix, found.owned);
             }
-            if !found.all.is_empty() {
-                changes.all.graft(prefix, found.all);
-            }
+            changes.all.graft(&prefix, found.all);
         }
         Self {
             changed: changes.all,
@@ -1329,11 +1369,7 @@ impl<'a> UpdateDiff<'a> {
         let segment = self
             .new_segments
             .iter()
-            .find(|(key, _)| {
-                key.iter()
-                    .map(String::as_str)
-                    .eq(prefix.iter().map(AsRef::as_ref))
-            })
+            .find(|(name, _)| name.is_path(prefix))
             .map(|(_, segment)| segment)?;
         Some((segment, &path[prefix_len..]))
     }
@@ -2318,8 +2354,9 @@ mod tests {
                 }
                 let segments = segments(&obj, schema, part);
                 for path in &candidates {
-                    let found = segments.iter().any(|(prefix, segment)| {
-                        path.starts_with(prefix)
+                    let found = segments.iter().any(|(name, segment)| {
+                        let prefix = name.path();
+                        path.starts_with(&prefix)
                             && walk_contains(segment.value, segment.field, &path[prefix.len()..])
                     });
                     prop_assert_eq!(found, fields.contains(path), "{:?}", path);
