@@ -1384,7 +1384,8 @@ impl<'a> UpdateDiff<'a> {
     /// that still lead to one): the tree of its set ∩ `fields_of(new)`.
     ///
     /// The tree and the new object are walked together, each node's value found once from its
-    /// parent's: asking [`Self::is_new_field`] of every leaf walked from the root each time.
+    /// parent's, rather than asking [`Self::is_new_field`] of every leaf (a walk from the root
+    /// each time).
     fn keep_new_fields(&self, tree: &mut Map<String, Value>) {
         tree.retain(|key, node| {
             if key != "f:metadata" {
@@ -1410,6 +1411,7 @@ impl<'a> UpdateDiff<'a> {
             None => false,
         }
     }
+
     /// Whether the stored entry `raw` owns a changed field.
     fn owned_by(&self, raw: &Value) -> bool {
         raw["fieldsV1"]
