@@ -219,11 +219,11 @@ impl SegmentName<'_> {
 
     /// Whether `prefix` is the segment's path.
     fn is_path<S: AsRef<str>>(&self, prefix: &[S]) -> bool {
-        let spells = |segment: &S, name: &str| segment.as_ref().strip_prefix("f:") == Some(name);
+        let is_field = |segment: &S, name: &str| segment.as_ref().strip_prefix("f:") == Some(name);
         match (self.meta_field, prefix) {
-            (None, [field]) => spells(field, self.field),
+            (None, [field]) => is_field(field, self.field),
             (Some(meta_field), [field, inner]) => {
-                spells(field, self.field) && spells(inner, meta_field)
+                is_field(field, self.field) && is_field(inner, meta_field)
             }
             _ => false,
         }
