@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use serde_json::Value;
 
-use kubetwin_store::{Event, EventKind, KeyValue, RangeRequest, Store, StoreError, WatchError};
+use kubetwin_store::{
+    Event, EventKind, KeyValue, Provider, RangeRequest, Store, StoreError, StoreValue, WatchError,
+};
 
 use crate::node_index::{self, PodNodeIndex};
 use crate::object;
@@ -464,9 +466,7 @@ impl DecodedCache {
         );
         // The scheduler, the controllers and the kubelets each read a pod change as a `Pod`.
         if key.starts_with(node_index::POD_PREFIX) {
-            crate::offload::decode_soon(Arc::clone(&object), |pod| {
-                let _ = pod.typed::<k8s_openapi::api::core::v1::Pod>();
-            });
+            crate::offload::decode_soon(Arc::clone(&object), crate::offload::decode_pod);
         }
         object
     }
@@ -539,6 +539,27 @@ pub fn encode(obj: &Value) -> Bytes {
     encode_exact(&obj)
 }
 
+/// Provides the bytes of a stored `value` made later (`bytes_later`, from
+/// [`Storage::value_of`]): the encoding of the written object as a read gives it
+/// (`shared`), less its resourceVersion, which is what [`encode`] gives for the object
+/// written. The offload thread makes them ahead of any reader.
+fn encode_later(value: StoreValue, bytes_later: Option<Provider>, shared: &Arc<SharedObject>) {
+    if let Some(provider) = bytes_later {
+        let object = Arc::clone(shared);
+        provider.provide(move || {
+            encode_with(|buffer| {
+                kubetwin_core::json::write_value_omitting(
+                    &object,
+                    "metadata",
+                    &["resourceVersion", "selfLink"],
+                    buffer,
+                );
+            })
+        });
+        crate::offload::encode_soon(value);
+    }
+}
+
 /// Drops what the store never keeps (the resourceVersion is the key's revision).
 fn strip_server_fields(obj: &mut Value) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -555,10 +576,15 @@ thread_local! {
 }
 
 fn encode_exact(obj: &Value) -> Bytes {
+    encode_with(|buffer| kubetwin_core::json::write_value(obj, buffer))
+}
+
+/// The bytes `write` appends to an empty buffer, copied out at their exact length.
+fn encode_with(write: impl Fn(&mut Vec<u8>)) -> Bytes {
     ENCODE_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
         Ok(mut buffer) => {
             buffer.clear();
-            kubetwin_core::json::write_value(obj, &mut buffer);
+            write(&mut buffer);
             let bytes = Bytes::copy_from_slice(&buffer);
             // Keep a typical object's worth of scratch space, not the largest ever seen.
             if buffer.capacity() > 1 << 20 {
@@ -566,7 +592,11 @@ fn encode_exact(obj: &Value) -> Bytes {
             }
             bytes
         }
-        Err(_) => Bytes::from(kubetwin_core::json::to_vec(obj)),
+        Err(_) => {
+            let mut buffer = Vec::new();
+            write(&mut buffer);
+            Bytes::from(buffer)
+        }
     })
 }
 
@@ -823,10 +853,13 @@ impl Storage {
         obj: Value,
     ) -> Result<(i64, Arc<SharedObject>), (StorageError, Value)> {
         let left = self.pods_by_node.before_write(key, &obj);
-        match self.store.create(key, encode(&obj)).await {
+        let (value, bytes_later) = self.value_of(&obj);
+        match self.store.create(key, value.clone()).await {
             Ok(kv) => Ok((kv.mod_revision, {
                 self.after_write(key, left, kv.mod_revision);
-                self.decoded.share_written(key, kv.mod_revision, obj)
+                let shared = self.decoded.share_written(key, kv.mod_revision, obj);
+                encode_later(value, bytes_later, &shared);
+                shared
             })),
             Err(e) => Err((e.into(), obj)),
         }
@@ -842,13 +875,30 @@ impl Storage {
     ) -> Result<(i64, Arc<SharedObject>), StorageError> {
         strip_server_fields(&mut obj);
         let left = self.pods_by_node.before_write(key, &obj);
+        let (value, bytes_later) = self.value_of(&obj);
         let revision = self
             .store
-            .update(key, encode(&obj), expected)
+            .update(key, value.clone(), expected)
             .await?
             .mod_revision;
         self.after_write(key, left, revision);
-        Ok((revision, self.decoded.share_written(key, revision, obj)))
+        let shared = self.decoded.share_written(key, revision, obj);
+        encode_later(value, bytes_later, &shared);
+        Ok((revision, shared))
+    }
+
+    /// The value to store for `obj`, which the write then shares with its watches: its bytes
+    /// made later, from the shared object (see [`encode_later`]), when the store applies
+    /// writes inline; encoded now otherwise (the durable store writes them out first).
+    fn value_of(&self, obj: &Value) -> (StoreValue, Option<Provider>) {
+        // The shared object gets its resourceVersion in `metadata`, which must be an object
+        // already for the bytes to be the same (validation saw to that).
+        if self.store.applies_writes_inline() && obj["metadata"].is_object() {
+            let (value, provider) = StoreValue::later();
+            (value, Some(provider))
+        } else {
+            (encode(obj).into(), None)
+        }
     }
 
     /// Deletes `key` if its revision is still `expected`; returns the delete's revision.

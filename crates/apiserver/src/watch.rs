@@ -42,6 +42,8 @@ pub struct SharedObject {
     first_typed: OnceLock<(TypeId, Option<AnyTyped>)>,
     /// Other typed forms.
     typed: Mutex<Vec<(TypeId, AnyTyped)>>,
+    /// Forms derived from the object ([`SharedObject::derived`]), each made once.
+    derived: Mutex<Vec<(TypeId, Arc<OnceLock<AnyTyped>>)>>,
 }
 
 /// A typed form of a [`SharedObject`].
@@ -54,7 +56,31 @@ impl SharedObject {
             value,
             first_typed: OnceLock::new(),
             typed: Mutex::default(),
+            derived: Mutex::default(),
         }
+    }
+
+    /// What `derive` makes of this object, made once and shared: by the first receiver that
+    /// asks, or ahead of it by the offload thread (see [`crate::offload::derive_from_pods`]);
+    /// whoever asks while another thread makes it waits for it. `derive` must be a pure
+    /// function of the object, the only one that makes a `T`.
+    pub fn derived<T: Send + Sync + 'static>(&self, derive: fn(&SharedObject) -> T) -> Arc<T> {
+        let id = TypeId::of::<T>();
+        let cell = {
+            let mut cells = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+            match cells.iter().find(|(k, _)| *k == id) {
+                Some((_, cell)) => Arc::clone(cell),
+                None => {
+                    let cell = Arc::new(OnceLock::new());
+                    cells.push((id, Arc::clone(&cell)));
+                    cell
+                }
+            }
+        };
+        let made = cell.get_or_init(|| Arc::new(derive(self)) as AnyTyped);
+        Arc::clone(made)
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(derive(self)))
     }
 
     /// The object as `K` without `metadata.managedFields` (as upstream's components keep
@@ -113,9 +139,10 @@ impl Drop for SharedObject {
     fn drop(&mut self) {
         let first = self.first_typed.take();
         let typed = std::mem::take(self.typed.get_mut().unwrap_or_else(|e| e.into_inner()));
-        if self.value.is_object() || first.is_some() || !typed.is_empty() {
+        let derived = std::mem::take(self.derived.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if self.value.is_object() || first.is_some() || !typed.is_empty() || !derived.is_empty() {
             let value = std::mem::take(&mut self.value);
-            crate::offload::drop_later(Box::new((value, first, typed)));
+            crate::offload::drop_later(Box::new((value, first, typed, derived)));
         }
     }
 }

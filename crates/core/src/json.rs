@@ -58,6 +58,41 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends the compact JSON text of `value` as if the object member `member` of the object
+/// `value` lacked its members named in `omitted` (the API server stores an object without
+/// `metadata.resourceVersion`, which a read gives it), without copying the value to remove
+/// them. Anything else is written as [`write_value`] writes it.
+pub fn write_value_omitting(value: &Value, member: &str, omitted: &[&str], out: &mut Vec<u8>) {
+    let Value::Object(map) = value else {
+        return write_value(value, out);
+    };
+    out.push(b'{');
+    for (i, (key, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(key, out);
+        out.push(b':');
+        match item {
+            Value::Object(inner) if key == member => {
+                out.push(b'{');
+                let kept = inner.iter().filter(|(k, _)| !omitted.contains(&k.as_str()));
+                for (j, (inner_key, inner_item)) in kept.enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    write_str(inner_key, out);
+                    out.push(b':');
+                    write_value(inner_item, out);
+                }
+                out.push(b'}');
+            }
+            _ => write_value(item, out),
+        }
+    }
+    out.push(b'}');
+}
+
 fn write_number(n: &Number, out: &mut Vec<u8>) {
     if let Some(u) = n.as_u64() {
         out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
@@ -165,6 +200,34 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn omitting_members_writes_the_value_without_them() {
+        let omitted = ["resourceVersion", "selfLink"];
+        let cases = [
+            json!({"metadata": {"name": "a", "resourceVersion": "7", "uid": "u"}, "spec": {}}),
+            json!({"metadata": {"resourceVersion": "7"}}),
+            json!({"metadata": {"resourceVersion": "7", "selfLink": "/x"}, "a": 1}),
+            json!({"metadata": {"name": "only"}}),
+            json!({"metadata": "not an object", "resourceVersion": "kept"}),
+            json!({"spec": {"resourceVersion": "kept: not the member"}}),
+            json!({"metadata": {"a": {"resourceVersion": "kept: nested deeper"}}}),
+            json!([{"metadata": {"resourceVersion": "kept: not an object at the top"}}]),
+            json!("text"),
+            json!({}),
+        ];
+        for case in cases {
+            let mut expected = case.clone();
+            if let Some(meta) = expected.get_mut("metadata").and_then(Value::as_object_mut) {
+                for name in omitted {
+                    meta.remove(name);
+                }
+            }
+            let mut written = Vec::new();
+            write_value_omitting(&case, "metadata", &omitted, &mut written);
+            assert_eq!(written, to_vec(&expected), "{case}");
+        }
+    }
 
     #[test]
     fn matches_serde_json_on_cases() {

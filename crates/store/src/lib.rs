@@ -20,6 +20,7 @@ mod redb_backend;
 mod retention;
 mod store;
 mod types;
+mod value;
 mod watch;
 
 pub use bytes::Bytes;
@@ -30,4 +31,5 @@ pub use types::{
     Compare, CompareOp, CompareTarget, DeleteResult, Event, EventKind, KeyValue, Op, OpResponse,
     RangeRequest, RangeResult, StoreError, Txn, TxnResponse, WatchError, prefix_range_end,
 };
+pub use value::{Provider, StoreValue};
 pub use watch::Watcher;

@@ -22,6 +22,7 @@ use crate::types::{
     Compare, CompareOp, CompareTarget, Event, EventKind, KeyValue, Op, OpResponse, RangeRequest,
     RangeResult, StoreError, Txn, TxnResponse,
 };
+use crate::value::StoreValue;
 
 /// One version of one key. `value == None` is a tombstone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub(crate) struct Version {
     /// Puts since creation (0 for a tombstone).
     pub version: i64,
     /// The value, or `None` for a tombstone.
-    pub value: Option<Bytes>,
+    pub value: Option<StoreValue>,
 }
 
 impl Version {
@@ -500,7 +501,7 @@ impl MvccState {
                 kind: EventKind::Delete,
                 kv: KeyValue {
                     key: change.key.clone(),
-                    value: Bytes::new(),
+                    value: StoreValue::default(),
                     create_revision: 0,
                     mod_revision: change.version.mod_revision,
                     version: 0,

@@ -121,7 +121,7 @@ fn decode_row(revision: u64, sub: u32, row: &[u8]) -> Result<Change, StoreError>
     let key = row.get(ROW_HEADER..key_end).ok_or_else(corrupt)?;
     let rest = row.get(key_end..).ok_or_else(corrupt)?;
     let value = match tag {
-        TAG_PUT => Some(Bytes::copy_from_slice(rest)),
+        TAG_PUT => Some(Bytes::copy_from_slice(rest).into()),
         TAG_DELETE if rest.is_empty() => None,
         _ => return Err(corrupt()),
     };
@@ -474,7 +474,7 @@ mod tests {
                 sub: 2,
                 create_revision: 5,
                 version: 3,
-                value: Some(Bytes::from_static(b"{}")),
+                value: Some(Bytes::from_static(b"{}").into()),
             },
             prev: None,
         };

@@ -12,6 +12,7 @@ use crate::types::{
     Compare, DeleteResult, KeyValue, Op, OpResponse, RangeRequest, RangeResult, StoreError, Txn,
     TxnResponse, prefix_range_end,
 };
+use crate::value::StoreValue;
 use crate::watch::{Wake, Watcher};
 
 /// The shared multi-version state, read by readers and watchers, written by the writer.
@@ -127,6 +128,13 @@ impl Store {
         self.inner.core.read().compacted_revision()
     }
 
+    /// Whether writes apply inline, when they are called (the memory backend): then nothing
+    /// reads a put's value before the write returns, so a [`StoreValue::later`] can be
+    /// provided right after. The durable backend writes the bytes to disk before it answers.
+    pub fn applies_writes_inline(&self) -> bool {
+        matches!(self.inner.backend, Backend::Memory)
+    }
+
     /// Counters of the durable writer (all zero for the memory backend).
     pub fn write_stats(&self) -> WriteStats {
         match &self.inner.backend {
@@ -169,7 +177,7 @@ impl Store {
     pub async fn put(
         &self,
         key: impl AsRef<[u8]>,
-        value: impl Into<Bytes>,
+        value: impl Into<StoreValue>,
     ) -> Result<KeyValue, StoreError> {
         let response = self
             .txn(Txn {
@@ -189,7 +197,7 @@ impl Store {
     pub async fn create(
         &self,
         key: impl AsRef<[u8]>,
-        value: impl Into<Bytes>,
+        value: impl Into<StoreValue>,
     ) -> Result<KeyValue, StoreError> {
         let key = key.as_ref();
         let txn = Txn {
@@ -214,7 +222,7 @@ impl Store {
     pub async fn update(
         &self,
         key: impl AsRef<[u8]>,
-        value: impl Into<Bytes>,
+        value: impl Into<StoreValue>,
         expected_mod_revision: i64,
     ) -> Result<KeyValue, StoreError> {
         let key = key.as_ref();

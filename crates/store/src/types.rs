@@ -5,13 +5,15 @@
 
 use bytes::Bytes;
 
+use crate::value::StoreValue;
+
 /// One key at one revision, as etcd's `mvccpb.KeyValue` (without leases).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyValue {
     /// The key (for the API server: `/registry/<resource>/<namespace>/<name>`).
     pub key: Bytes,
     /// The value bytes (opaque to the store). Empty in a delete event's `kv`.
-    pub value: Bytes,
+    pub value: StoreValue,
     /// Revision of the put that created the key in its current life (0 in a delete event).
     pub create_revision: i64,
     /// Revision of the last write of the key (for a delete event: the delete's revision).
@@ -191,7 +193,7 @@ pub enum Op {
         /// The key written.
         key: Bytes,
         /// The new value.
-        value: Bytes,
+        value: StoreValue,
     },
     /// Deletes `key` if it exists (a no-op otherwise).
     Delete {
@@ -207,7 +209,7 @@ pub enum Op {
 
 impl Op {
     /// A put of `value` at `key`.
-    pub fn put(key: impl AsRef<[u8]>, value: impl Into<Bytes>) -> Self {
+    pub fn put(key: impl AsRef<[u8]>, value: impl Into<StoreValue>) -> Self {
         Op::Put {
             key: Bytes::copy_from_slice(key.as_ref()),
             value: value.into(),

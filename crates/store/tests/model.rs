@@ -182,7 +182,7 @@ impl Model {
                     Some(prev) => {
                         let kv = KeyValue {
                             key: key.clone(),
-                            value: Bytes::new(),
+                            value: Bytes::new().into(),
                             create_revision: 0,
                             mod_revision: revision,
                             version: 0,

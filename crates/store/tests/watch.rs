@@ -17,7 +17,7 @@ use kubetwin_store::{
 fn kv(key: &str, value: &str, create: i64, modified: i64, version: i64) -> KeyValue {
     KeyValue {
         key: Bytes::copy_from_slice(key.as_bytes()),
-        value: Bytes::copy_from_slice(value.as_bytes()),
+        value: Bytes::copy_from_slice(value.as_bytes()).into(),
         create_revision: create,
         mod_revision: modified,
         version,
