@@ -19,6 +19,7 @@ use crate::error::{ApiError, success_status};
 use crate::list::{ListOptions, list_object};
 use crate::registry::{self, ResourceInfo};
 use crate::request::{Query, RequestInfo, parse_request};
+use crate::watch::SharedObject;
 use crate::write::{DeleteOptions, WriteOptions, parse_body};
 use crate::{ApiServer, object, openapi};
 
@@ -459,7 +460,7 @@ async fn resource_request(
                         if out.deleted && res.resource == "leases" {
                             server.heartbeats.lease_deleted(ns, object::name(item));
                         }
-                        items.push(out.object)
+                        items.push(SharedObject::into_value(out.object))
                     }
                     Err(e) if e.code == 404 => {}
                     Err(e) => return Err(e),

@@ -1046,7 +1046,7 @@ impl ApiServer {
     ) -> Result<DeleteOutcome, ApiError> {
         let key = info.key(namespace, name);
         for _ in 0..16 {
-            let (current, rev) = self.read(info, namespace, name)?;
+            let (current, rev) = self.read_shared(info, namespace, name)?;
             if let Some(uid) = &options.precondition_uid
                 && object::meta_str(&current, "uid") != uid
             {
@@ -1070,7 +1070,7 @@ impl ApiServer {
                     ),
                 ));
             }
-            let mut next = current.clone();
+            let mut next = Value::clone(&current);
             let mut finalizers = object::finalizers(&next);
             let policy = options.propagation.unwrap_or(Propagation::Background);
             // store.go `deletionFinalizersForGarbageCollection`: the policy becomes a finalizer.
@@ -1144,13 +1144,11 @@ impl ApiServer {
             object::meta_mut(&mut next).remove("resourceVersion");
             if options.dry_run {
                 return Ok(DeleteOutcome {
-                    object: next,
+                    object: Arc::new(SharedObject::new(next)),
                     deleted: false,
                 });
             }
-            let mut current_no_rv = current.clone();
-            object::meta_mut(&mut current_no_rv).remove("resourceVersion");
-            if next == current_no_rv {
+            if equal_but_resource_version(&next, &current) {
                 return Ok(DeleteOutcome {
                     object: current,
                     deleted: false,
@@ -1158,13 +1156,12 @@ impl ApiServer {
             }
             match self
                 .storage
-                .update(&key, &convert::to_storage(info, &next), rev)
+                .update_shared(&key, convert::to_storage_owned(info, next), rev)
                 .await
             {
-                Ok(new_rev) => {
-                    object::set_resource_version(&mut next, new_rev);
+                Ok((_, stored)) => {
                     return Ok(DeleteOutcome {
-                        object: next,
+                        object: convert::to_view_shared(info, stored),
                         deleted: false,
                     });
                 }
@@ -1324,8 +1321,9 @@ impl DeleteOptions {
 /// The result of a delete.
 #[derive(Debug, Clone)]
 pub struct DeleteOutcome {
-    /// The object (as deleted, or as marked for deletion).
-    pub object: Value,
+    /// The object (as deleted, or as marked for deletion), shared with the watches that
+    /// deliver the change.
+    pub object: Arc<SharedObject>,
     /// Whether it is gone now (false: it waits for finalizers or a kubelet).
     pub deleted: bool,
 }
