@@ -151,6 +151,14 @@ impl Kubelet {
         knobs: KubeletKnobs,
         seed: u64,
     ) -> Self {
+        kubetwin_apiserver::offload::derive_from_pods(|pod| {
+            if pod["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty())
+            {
+                pod.derived(SeenPod::of_shared);
+            }
+        });
         let (tx, control) = watch::channel(ControlState::default());
         Self {
             client,
@@ -479,6 +487,12 @@ impl SeenPod {
         }
     }
 
+    /// [`SeenPod::of`] a pod change, made once per change and shared: the API server's offload
+    /// thread makes it ahead of the kubelet, as it decodes the pod.
+    fn of_shared(object: &SharedObject) -> Self {
+        Self::of(object)
+    }
+
     /// The pod as an event's `involvedObject` names it.
     fn involved(&self) -> Value {
         let or_null = |s: &str| {
@@ -499,7 +513,7 @@ impl SeenPod {
 #[derive(Debug)]
 struct PodEntry {
     /// The latest API object seen.
-    seen: SeenPod,
+    seen: Arc<SeenPod>,
     sim: Option<PodSim>,
     /// The status last written by this kubelet.
     last_written: Option<StatusText>,
@@ -1468,7 +1482,7 @@ impl Runner {
                     .last_written
                     .as_ref()
                     .is_some_and(|w| conditions_diverge(&object["status"], &w.value()));
-            entry.seen = SeenPod::of(&object);
+            entry.seen = object.derived(SeenPod::of_shared);
             if diverged && let Some(sim) = entry.sim.as_mut() {
                 entry.last_written = None;
                 sim.dirty = true;
@@ -1488,7 +1502,7 @@ impl Runner {
             return;
         }
         let mut entry = PodEntry {
-            seen: SeenPod::of(&object),
+            seen: object.derived(SeenPod::of_shared),
             sim: None,
             last_written: None,
             last_written_rv: 0,
