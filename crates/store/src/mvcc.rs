@@ -102,14 +102,49 @@ fn version_at(history: &[Version], revision: i64) -> Option<&Version> {
     }
 }
 
-/// Whether `key` lies in the etcd-style range `[start, end)` (see [`RangeRequest`]).
-pub(crate) fn key_in_range(key: &[u8], start: &[u8], end: &[u8]) -> bool {
-    if end.is_empty() {
-        key == start
-    } else if end == [0] {
-        key >= start
-    } else {
-        key >= start && key < end
+/// A key range checked against many keys: a watcher's, against every change it scans. Keys
+/// and bounds of 16 bytes or more (every API server key) are first compared by their first 16
+/// bytes as one number, which decides nearly every check without comparing byte strings.
+struct KeyRange<'a> {
+    start: &'a [u8],
+    end: &'a [u8],
+    start_head: Option<u128>,
+    end_head: Option<u128>,
+}
+
+/// The first 16 bytes of `bytes` as a big-endian number, if it has that many: two such
+/// numbers are ordered as the two byte strings are, unless they are equal.
+fn head(bytes: &[u8]) -> Option<u128> {
+    bytes
+        .first_chunk::<16>()
+        .map(|first| u128::from_be_bytes(*first))
+}
+
+impl<'a> KeyRange<'a> {
+    fn new(start: &'a [u8], end: &'a [u8]) -> Self {
+        Self {
+            start,
+            end,
+            start_head: head(start),
+            end_head: head(end),
+        }
+    }
+
+    /// Whether `key` lies in the etcd-style range `[start, end)` (see [`RangeRequest`]: an
+    /// empty `end` is the key `start` alone, `[0]` everything from `start` on).
+    fn contains(&self, key: &[u8]) -> bool {
+        let key_head = head(key);
+        let at_least = |bound: &[u8], bound_head: Option<u128>| match (key_head, bound_head) {
+            (Some(k), Some(b)) if k != b => k > b,
+            _ => key >= bound,
+        };
+        if self.end.is_empty() {
+            key == self.start
+        } else if self.end == [0] {
+            at_least(self.start, self.start_head)
+        } else {
+            at_least(self.start, self.start_head) && !at_least(self.end, self.end_head)
+        }
     }
 }
 
@@ -470,6 +505,7 @@ impl MvccState {
         if from <= self.compacted {
             return Err(self.compacted);
         }
+        let range = KeyRange::new(start, end);
         let last = self.visible;
         let mut revision = from.max(self.log_base + 1);
         let mut scanned = 0usize;
@@ -477,7 +513,7 @@ impl MvccState {
             let idx = usize::try_from(revision - self.log_base - 1).unwrap_or(usize::MAX);
             if let Some(changes) = self.log.get(idx) {
                 for change in changes {
-                    if key_in_range(&change.key, start, end) {
+                    if range.contains(&change.key) {
                         out.extend(std::iter::once(self.event(change)));
                     }
                 }
@@ -515,6 +551,68 @@ impl MvccState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The range check, byte string against byte string: the model of [`KeyRange::contains`].
+    fn key_in_range(key: &[u8], start: &[u8], end: &[u8]) -> bool {
+        if end.is_empty() {
+            key == start
+        } else if end == [0] {
+            key >= start
+        } else {
+            key >= start && key < end
+        }
+    }
+
+    /// Byte strings around the 16-byte boundary, sharing prefixes, with zero bytes.
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        let base = b"/registry/pods/default/a".to_vec();
+        (
+            0usize..=24,
+            proptest::collection::vec(
+                prop_oneof![Just(0u8), Just(b'a'), Just(b'z'), Just(255u8)],
+                0..4,
+            ),
+        )
+            .prop_map(move |(cut, tail)| {
+                let mut k = base[..cut].to_vec();
+                k.extend(tail);
+                k
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn key_range_contains_what_key_in_range_does(
+            k in key(),
+            start in key(),
+            end in prop_oneof![Just(Vec::new()), Just(vec![0u8]), key()],
+        ) {
+            prop_assert_eq!(KeyRange::new(&start, &end).contains(&k), key_in_range(&k, &start, &end));
+        }
+    }
+
+    #[test]
+    fn key_range_on_api_server_prefixes() {
+        let start = b"/registry/pods/";
+        let end = crate::prefix_range_end(start);
+        let range = KeyRange::new(start, &end);
+        for (key, inside) in [
+            (&b"/registry/pods/default/web-1"[..], true),
+            (b"/registry/pods/", true),
+            (b"/registry/pods", false),
+            (b"/registry/podsx/a", false),
+            (b"/registry/events/default/web-1.1", false),
+            (b"/registry/services/specs/default/web", false),
+        ] {
+            assert_eq!(
+                range.contains(key),
+                inside,
+                "{}",
+                String::from_utf8_lossy(key)
+            );
+        }
+    }
 
     #[test]
     fn compaction_keeps_newest_live_version_and_drops_tombstones() {
