@@ -43,19 +43,28 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(key, out);
-                out.push(b':');
-                write_value(item, out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map.iter(), out, |_, item, out| write_value(item, out)),
     }
+}
+
+/// Appends an object of `members`, each member's value written by `write_item`. Inlined into
+/// each caller: as a call it cost about 0.1 G more instructions in the callgrind benchmark run.
+#[inline(always)]
+fn write_object<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+    mut write_item: impl FnMut(&'a String, &'a Value, &mut Vec<u8>),
+) {
+    out.push(b'{');
+    for (i, (key, item)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(key, out);
+        out.push(b':');
+        write_item(key, item, out);
+    }
+    out.push(b'}');
 }
 
 /// Appends the compact JSON text of `value` as if the object member `member` of the object
@@ -66,31 +75,13 @@ pub fn write_value_omitting(value: &Value, member: &str, omitted: &[&str], out: 
     let Value::Object(map) = value else {
         return write_value(value, out);
     };
-    out.push(b'{');
-    for (i, (key, item)) in map.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+    write_object(map.iter(), out, |key, item, out| match item {
+        Value::Object(inner) if key == member => {
+            let kept = inner.iter().filter(|(k, _)| !omitted.contains(&k.as_str()));
+            write_object(kept, out, |_, item, out| write_value(item, out));
         }
-        write_str(key, out);
-        out.push(b':');
-        match item {
-            Value::Object(inner) if key == member => {
-                out.push(b'{');
-                let kept = inner.iter().filter(|(k, _)| !omitted.contains(&k.as_str()));
-                for (j, (inner_key, inner_item)) in kept.enumerate() {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    write_str(inner_key, out);
-                    out.push(b':');
-                    write_value(inner_item, out);
-                }
-                out.push(b'}');
-            }
-            _ => write_value(item, out),
-        }
-    }
-    out.push(b'}');
+        _ => write_value(item, out),
+    });
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) {

@@ -164,12 +164,6 @@ impl PartialEq<Bytes> for StoreValue {
     }
 }
 
-impl PartialEq<[u8]> for StoreValue {
-    fn eq(&self, other: &[u8]) -> bool {
-        self.bytes()[..] == *other
-    }
-}
-
 impl PartialEq<&[u8]> for StoreValue {
     fn eq(&self, other: &&[u8]) -> bool {
         self.bytes()[..] == **other
@@ -179,12 +173,6 @@ impl PartialEq<&[u8]> for StoreValue {
 impl PartialEq<&str> for StoreValue {
     fn eq(&self, other: &&str) -> bool {
         self.bytes()[..] == *other.as_bytes()
-    }
-}
-
-impl<const N: usize> PartialEq<&[u8; N]> for StoreValue {
-    fn eq(&self, other: &&[u8; N]) -> bool {
-        self.bytes()[..] == other[..]
     }
 }
 
